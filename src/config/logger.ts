@@ -1,0 +1,40 @@
+import { pino, type Logger } from 'pino';
+
+/** Paths whose values never reach a log line (secrets, signatures, passwords, session ids). */
+export const REDACT_PATHS = [
+  'password',
+  '*.password',
+  'consumerSecret',
+  '*.consumerSecret',
+  'oauth_consumer_secret',
+  '*.oauth_consumer_secret',
+  'tokenSecret',
+  '*.tokenSecret',
+  'oauth_token_secret',
+  '*.oauth_token_secret',
+  'accessTokenSecret',
+  '*.accessTokenSecret',
+  'oauth_signature',
+  '*.oauth_signature',
+  'signature',
+  '*.signature',
+  'oauth_verifier',
+  '*.oauth_verifier',
+  'sessionId',
+  '*.sessionId',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+];
+
+export function createLogger(options: { level?: string; name?: string } = {}): Logger {
+  return pino({
+    name: options.name,
+    level: options.level ?? 'info',
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+  });
+}
+
+export type { Logger };
