@@ -1,0 +1,134 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { loadConfig, MAGENTO_VERSIONS, type MagentoVersion } from '../config/config.js';
+import { createLogger } from '../config/logger.js';
+import type { FaultRule } from '../simulator/faults.js';
+import { startSimulator } from '../simulator/server.js';
+
+const int = (name: string, min: number, max: number) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}.`);
+  }
+  return n;
+};
+const share = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`${name} must be a share from 0 to 1.`);
+  return n;
+};
+
+const config = (() => {
+  try {
+    return loadConfig();
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(2);
+  }
+})();
+
+const program = new Command()
+  .name('npm run simulator --')
+  .description('A local Magento 2 store: integrations admin, OAuth 1.0a token endpoints and a signed REST subset.')
+  .option('--host <host>', 'address to listen on', config.SIMULATOR_HOST)
+  .option('--port <port>', 'port to listen on (0 = any free port)', int('--port', 0, 65535), config.SIMULATOR_PORT)
+  .option('--base-url <url>', 'store_base_url sent to integrators (default: the listening address)', config.SIMULATOR_BASE_URL)
+  .addOption(
+    new Option('--magento <version>', 'Magento release whose OAuth behaviour to reproduce')
+      .choices([...MAGENTO_VERSIONS])
+      .default(config.SIMULATOR_MAGENTO_VERSION),
+  )
+  .option('--bearer', 'accept integration access tokens as Bearer tokens (off by default, as in 2.4.4+)', config.SIMULATOR_BEARER)
+  .option('--seed <n>', 'seed of the generated catalog', int('--seed', -(2 ** 31), 2 ** 31 - 1), config.SIMULATOR_SEED)
+  .option('--products <n>', 'number of products', int('--products', 0, 1_000_000), config.SIMULATOR_PRODUCTS)
+  .option('--customers <n>', 'number of customers', int('--customers', 0, 1_000_000), config.SIMULATOR_CUSTOMERS)
+  .option('--orders <n>', 'number of orders', int('--orders', 0, 1_000_000), config.SIMULATOR_ORDERS)
+  .option('--fault-route <prefix>', 'path prefix the fault options apply to', '/rest/')
+  .option('--latency <ms>', 'added latency per request', int('--latency', 0, 60_000), 0)
+  .option('--error-rate <share>', 'share of requests answered 503', share('--error-rate'), 0)
+  .option('--rate-limit-rate <share>', 'share of requests answered 429 with Retry-After', share('--rate-limit-rate'), 0)
+  .option('--retry-after <s>', 'Retry-After seconds on injected 429s', int('--retry-after', 0, 3600), 1)
+  .option('--drop-rate <share>', 'share of connections dropped without an answer', share('--drop-rate'), 0)
+  .showHelpAfterError();
+
+program.parse();
+const opts = program.opts<{
+  host: string;
+  port: number;
+  baseUrl?: string;
+  magento: MagentoVersion;
+  bearer: boolean;
+  seed: number;
+  products: number;
+  customers: number;
+  orders: number;
+  faultRoute: string;
+  latency: number;
+  errorRate: number;
+  rateLimitRate: number;
+  retryAfter: number;
+  dropRate: number;
+}>();
+
+const logger = createLogger({ level: config.LOG_LEVEL, name: 'simulator' });
+const faulty = opts.latency > 0 || opts.errorRate > 0 || opts.rateLimitRate > 0 || opts.dropRate > 0;
+const faults: FaultRule[] = faulty
+  ? [
+      {
+        route: opts.faultRoute,
+        latencyMs: opts.latency,
+        errorRate: opts.errorRate,
+        rateLimitRate: opts.rateLimitRate,
+        retryAfterSeconds: opts.retryAfter,
+        dropRate: opts.dropRate,
+      },
+    ]
+  : [];
+
+try {
+  const sim = await startSimulator({
+    host: opts.host,
+    port: opts.port,
+    baseUrl: opts.baseUrl,
+    magentoVersion: opts.magento,
+    bearer: opts.bearer,
+    seed: opts.seed,
+    products: opts.products,
+    customers: opts.customers,
+    orders: opts.orders,
+    consumerExpirySeconds: config.SIMULATOR_CONSUMER_EXPIRY_SECONDS,
+    callbackTimeoutMs: config.SIMULATOR_CALLBACK_TIMEOUT_SECONDS * 1000,
+    adminToken: config.SIMULATOR_ADMIN_TOKEN,
+    faults,
+    logger,
+  });
+  logger.info(
+    { magento: opts.magento, bearer: opts.bearer, products: opts.products, faults },
+    'store simulator started',
+  );
+  console.log(`
+  Magento store simulator (behaves as Magento ${opts.magento})
+    Admin:        ${sim.url}/admin/integrations
+    Admin API:    ${sim.url}/admin/api/integrations
+    Token URLs:   ${sim.url}/oauth/token/request, ${sim.url}/oauth/token/access
+    REST:         ${sim.url}/rest/V1/...
+    store_base_url sent to integrators: ${sim.baseUrl()}
+  Press Ctrl-C to stop.
+`);
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'stopping');
+    sim.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+} catch (error) {
+  const e = error as NodeJS.ErrnoException;
+  if (e.code === 'EADDRINUSE') {
+    console.error(`Port ${opts.port} on ${opts.host} is already in use. Stop the other process or pass --port.`);
+  } else {
+    console.error(`The simulator could not start: ${e.message}`);
+  }
+  process.exit(1);
+}

@@ -1,0 +1,129 @@
+import path from 'node:path';
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import type { MagentoVersion } from '../config/config.js';
+import { adminApi } from './admin/api.js';
+import { adminUi } from './admin/ui.js';
+import { Catalog } from './catalog/catalog.js';
+import { generateCatalog } from './catalog/generate.js';
+import { SimClock } from './clock.js';
+import { Faults, type FaultRule } from './faults.js';
+import { IntegrationService } from './integrations.js';
+import type { SignatureProfile } from './oauth/profile.js';
+import { OauthProvider } from './oauth/provider.js';
+import { restRoutes } from './rest/router.js';
+import { SimulatorSettings } from './settings.js';
+import { SimulatorState } from './state.js';
+import { tokenRoutes } from './token-routes.js';
+
+export interface SimulatorOptions {
+  magentoVersion?: MagentoVersion;
+  signature?: Partial<SignatureProfile>;
+  bearer?: boolean;
+  seed?: number;
+  products?: number;
+  customers?: number;
+  orders?: number;
+  consumerExpirySeconds?: number;
+  callbackTimeoutMs?: number;
+  /** store_base_url sent to integrators; derived from the listening address when absent. */
+  baseUrl?: string;
+  adminToken?: string;
+  faults?: FaultRule[];
+  /** Source of randomness for fault injection (a seeded one makes runs repeatable). */
+  random?: () => number;
+  logger?: Logger;
+}
+
+export interface Simulator {
+  app: Express;
+  state: SimulatorState;
+  catalog: Catalog;
+  integrations: IntegrationService;
+  faults: Faults;
+  settings: SimulatorSettings;
+  clock: SimClock;
+  /** The store base URL with its trailing slash, as Magento sends it. */
+  baseUrl: () => string;
+  setBaseUrl: (url: string) => void;
+}
+
+export interface AdminUiDeps {
+  state: SimulatorState;
+  integrations: IntegrationService;
+  settings: SimulatorSettings;
+  baseUrl: () => string;
+}
+
+export const VIEWS_DIR = path.resolve(import.meta.dirname, '../../views');
+
+/** Builds the simulator from explicit options; nothing global, so tests can run several at once. */
+export function createSimulator(options: SimulatorOptions = {}): Simulator {
+  const clock = new SimClock();
+  const state = new SimulatorState(clock.now);
+  const settings = new SimulatorSettings({
+    magentoVersion: options.magentoVersion ?? '2.4.8',
+    signature: options.signature,
+    bearer: options.bearer ?? false,
+    consumerExpirySeconds: options.consumerExpirySeconds ?? 300,
+  });
+  let baseUrl = withSlash(options.baseUrl ?? 'http://127.0.0.1:3100/');
+  const getBaseUrl = () => baseUrl;
+  const catalog = new Catalog(
+    generateCatalog({
+      seed: options.seed ?? 42,
+      products: options.products ?? 200,
+      customers: options.customers ?? 50,
+      orders: options.orders ?? 100,
+      now: clock.now(),
+    }),
+  );
+  const integrations = new IntegrationService(state, {
+    storeBaseUrl: getBaseUrl,
+    callbackTimeoutMs: options.callbackTimeoutMs ?? 5000,
+  });
+  const provider = new OauthProvider(state, settings);
+  const faults = new Faults(options.random);
+  if (options.faults) faults.set(options.faults);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('view engine', 'ejs');
+  app.set('views', VIEWS_DIR);
+  app.use(faults.middleware());
+  app.use('/oauth/token', tokenRoutes({ state, provider, integrations, profile: () => settings.profile }));
+  app.use(
+    '/rest',
+    restRoutes({
+      state,
+      provider,
+      catalog,
+      profile: () => settings.profile,
+      bearerEnabled: () => settings.bearer,
+      storeBaseUrl: getBaseUrl,
+    }),
+  );
+  app.use(
+    '/admin/api',
+    adminApi({ state, integrations, catalog, faults, settings, clock, adminToken: options.adminToken }),
+  );
+  app.use(adminUi({ state, integrations, settings, baseUrl: getBaseUrl }));
+
+  return {
+    app,
+    state,
+    catalog,
+    integrations,
+    faults,
+    settings,
+    clock,
+    baseUrl: getBaseUrl,
+    setBaseUrl: (url) => {
+      baseUrl = withSlash(url);
+    },
+  };
+}
+
+function withSlash(url: string): string {
+  return url.endsWith('/') ? url : `${url}/`;
+}

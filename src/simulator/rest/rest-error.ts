@@ -1,0 +1,21 @@
+/** A REST error in Magento's `{message, parameters}` shape (contract §6.1). */
+export class RestError extends Error {
+  override name = 'RestError';
+  constructor(
+    readonly status: number,
+    readonly template: string,
+    readonly parameters?: string[] | Record<string, string>,
+  ) {
+    super(template);
+  }
+
+  toJSON(): { message: string; parameters?: string[] | Record<string, string> } {
+    const hasParams = Array.isArray(this.parameters)
+      ? this.parameters.length > 0
+      : this.parameters !== undefined && Object.keys(this.parameters).length > 0;
+    return hasParams ? { message: this.template, parameters: this.parameters } : { message: this.template };
+  }
+}
+
+export const notAuthorized = (resources: string[]) =>
+  new RestError(401, "The consumer isn't authorized to access %resources.", { resources: resources.join(', ') });

@@ -1,0 +1,430 @@
+import { CatalogInputError, MESSAGES, invalidTypeError } from '../catalog/errors.js';
+
+/**
+ * Magento's searchCriteria (contract §6.2): parsing from the flat query keys a REST server sees, and
+ * evaluation over in-memory rows with the semantics of Magento's collection processors on MySQL.
+ */
+
+// prettier-ignore
+export const CONDITION_TYPES = [
+  'eq', 'neq', 'like', 'nlike', 'gt', 'lt', 'gteq', 'lteq', 'moreq', 'from', 'to',
+  'in', 'nin', 'null', 'notnull', 'finset', 'nfinset',
+] as const;
+export type ConditionType = (typeof CONDITION_TYPES)[number];
+export type SortDirection = 'ASC' | 'DESC';
+
+export interface Filter {
+  field: string;
+  value: string;
+  condition_type: ConditionType;
+}
+
+export interface FilterGroup {
+  filters: Filter[];
+}
+
+export interface SortOrder {
+  field: string;
+  direction: SortDirection;
+}
+
+export interface SearchCriteria {
+  filter_groups: FilterGroup[];
+  sort_orders?: SortOrder[];
+  page_size?: number;
+  current_page?: number;
+}
+
+/** Magento's SearchResults JSON envelope. */
+export interface SearchResult<T> {
+  items: T[];
+  search_criteria: SearchCriteria;
+  total_count: number;
+}
+
+export type FieldValue = string | number | null;
+export type FieldAccessor<T> = (item: T) => FieldValue;
+/** Searchable fields of an entity; a number-valued field compares numerically. */
+export type FieldMap<T> = Readonly<Record<string, FieldAccessor<T>>>;
+
+/**
+ * Magento's SortingProcessor sends every direction other than ASC as DESC, so a sort order without a
+ * direction sorts descending.
+ */
+export const DEFAULT_SORT_DIRECTION: SortDirection = 'DESC';
+
+const CONDITIONS: ReadonlySet<string> = new Set(CONDITION_TYPES);
+const ROOTS = new Set(['searchCriteria', 'search_criteria']);
+const SEGMENT = /\[([^[\]]*)\]/y;
+
+/**
+ * Magento maps `page_size` to `setPageSize` and PHP method lookup ignores case, so any mix of
+ * underscores and case names the same property.
+ */
+const prop = (name: string): string => name.replace(/_/g, '').toLowerCase();
+
+const notSupported = (fieldName: string) => new CatalogInputError(MESSAGES.notSupported, { fieldName });
+
+interface RawFilter {
+  field?: string;
+  value?: string;
+  condition?: string;
+}
+
+interface RawSort {
+  field?: string;
+  direction?: string;
+}
+
+function splitPath(key: string, from: number): string[] {
+  const parts: string[] = [];
+  SEGMENT.lastIndex = from;
+  let m: RegExpExecArray | null;
+  while ((m = SEGMENT.exec(key)) !== null) {
+    parts.push(m[1] as string);
+    if (SEGMENT.lastIndex === key.length) return parts;
+  }
+  throw notSupported(key);
+}
+
+function listIndex(segment: string | undefined, key: string): number {
+  if (segment === undefined || !/^\d+$/.test(segment)) throw notSupported(key);
+  const n = Number(segment);
+  if (!Number.isSafeInteger(n)) throw notSupported(key);
+  return n;
+}
+
+function parseInteger(value: string): number {
+  const n = Number(value);
+  if (!/^[+-]?\d+$/.test(value) || !Number.isSafeInteger(n)) throw invalidTypeError(value, 'int');
+  return n;
+}
+
+function entry<K, V>(map: Map<K, V>, key: K, create: () => V): V {
+  let v = map.get(key);
+  if (v === undefined) {
+    v = create();
+    map.set(key, v);
+  }
+  return v;
+}
+
+const byIndex = <V>(map: Map<number, V>): [number, V][] => [...map].sort((a, b) => a[0] - b[0]);
+
+/**
+ * Reads `searchCriteria[...]` keys from a decoded, flat query map. Other keys are ignored; no
+ * `searchCriteria` at all means empty criteria. List indexes may be sparse and are taken in numeric order.
+ */
+export function parseSearchCriteria(query: Readonly<Record<string, string>>): SearchCriteria {
+  const groups = new Map<number, Map<number, RawFilter>>();
+  const sorts = new Map<number, RawSort>();
+  let pageSize: number | undefined;
+  let currentPage: number | undefined;
+
+  for (const [key, value] of Object.entries(query)) {
+    const open = key.indexOf('[');
+    if (!ROOTS.has(open === -1 ? key : key.slice(0, open)) || open === -1) continue;
+    const [head = '', ...rest] = splitPath(key, open);
+    switch (prop(head)) {
+      case 'filtergroups': {
+        if (rest.length !== 4 || prop(rest[1] as string) !== 'filters') throw notSupported(key);
+        const filters = entry(groups, listIndex(rest[0], key), () => new Map<number, RawFilter>());
+        const filter = entry(filters, listIndex(rest[2], key), (): RawFilter => ({}));
+        const leaf = rest[3] as string;
+        const name = prop(leaf);
+        if (name === 'field') filter.field = value;
+        else if (name === 'value') filter.value = value;
+        else if (name === 'conditiontype') filter.condition = value;
+        else throw notSupported(leaf);
+        break;
+      }
+      case 'sortorders': {
+        if (rest.length !== 2) throw notSupported(key);
+        const sort = entry(sorts, listIndex(rest[0], key), (): RawSort => ({}));
+        const leaf = rest[1] as string;
+        const name = prop(leaf);
+        if (name === 'field') sort.field = value;
+        else if (name === 'direction') sort.direction = value;
+        else throw notSupported(leaf);
+        break;
+      }
+      case 'pagesize':
+        if (rest.length !== 0) throw notSupported(key);
+        pageSize = parseInteger(value);
+        break;
+      case 'currentpage':
+        if (rest.length !== 0) throw notSupported(key);
+        currentPage = parseInteger(value);
+        break;
+      default:
+        throw notSupported(head);
+    }
+  }
+
+  const criteria: SearchCriteria = {
+    filter_groups: byIndex(groups).map(([gi, filters]) => ({
+      filters: byIndex(filters).map(([fi, raw]) => toFilter(raw, gi, fi)),
+    })),
+  };
+  if (sorts.size > 0) criteria.sort_orders = byIndex(sorts).map(([si, raw]) => toSortOrder(raw, si));
+  if (pageSize !== undefined) criteria.page_size = pageSize;
+  if (currentPage !== undefined) criteria.current_page = currentPage;
+  return criteria;
+}
+
+function toFilter(raw: RawFilter, gi: number, fi: number): Filter {
+  if (raw.field === undefined || raw.field === '') {
+    throw new CatalogInputError(MESSAGES.required, {
+      fieldName: `searchCriteria[filter_groups][${gi}][filters][${fi}][field]`,
+    });
+  }
+  // Magento treats an empty condition type as `eq`.
+  const condition = raw.condition === undefined || raw.condition === '' ? 'eq' : raw.condition;
+  if (!CONDITIONS.has(condition)) {
+    throw new CatalogInputError(MESSAGES.invalidFieldValue, {
+      fieldName: 'condition_type',
+      value: condition,
+    });
+  }
+  return { field: raw.field, value: raw.value ?? '', condition_type: condition as ConditionType };
+}
+
+function toSortOrder(raw: RawSort, si: number): SortOrder {
+  if (raw.field === undefined || raw.field === '') {
+    throw new CatalogInputError(MESSAGES.required, { fieldName: `searchCriteria[sortOrders][${si}][field]` });
+  }
+  if (raw.direction === undefined) return { field: raw.field, direction: DEFAULT_SORT_DIRECTION };
+  const direction = raw.direction.toUpperCase();
+  if (direction !== 'ASC' && direction !== 'DESC') {
+    throw new CatalogInputError(MESSAGES.sortDirection, ['ASC', 'DESC']);
+  }
+  return { field: raw.field, direction };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Evaluation
+
+type Predicate<T> = (item: T) => boolean;
+
+function accessor<T>(fields: FieldMap<T>, name: string): FieldAccessor<T> {
+  const get = Object.hasOwn(fields, name) ? fields[name] : undefined;
+  if (get === undefined) throw new CatalogInputError(MESSAGES.invalidAttribute, [name]);
+  return get;
+}
+
+/** Only the characters that are syntax in a `u`-flag pattern; escaping others is an error there. */
+const escapeRegExp = (s: string): string => s.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
+
+/** SQL LIKE: `%` any run, `_` one character, backslash escapes; case-insensitive as MySQL's default collation. */
+export function likeToRegExp(pattern: string): RegExp {
+  const chars = [...pattern];
+  let src = '';
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i] as string;
+    if (c === '\\' && i + 1 < chars.length) src += escapeRegExp(chars[++i] as string);
+    else if (c === '%') src += '.*';
+    else if (c === '_') src += '.';
+    else src += escapeRegExp(c);
+  }
+  return new RegExp(`^${src}$`, 'isu');
+}
+
+/** MySQL reads `2024-05-01T10:00:00Z` as a datetime; the stored format has a space instead. */
+function rangeOperand(value: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?Z?$/.exec(value);
+  return (m ? `${m[1]} ${m[2]}` : value).toLowerCase();
+}
+
+const lower = (v: string | number): string => String(v).toLowerCase();
+
+function rangePredicate<T>(get: FieldAccessor<T>, raw: string, op: (c: number) => boolean): Predicate<T> {
+  const num = Number(raw);
+  const str = rangeOperand(raw);
+  return (item) => {
+    const v = get(item);
+    if (v === null) return false;
+    if (typeof v === 'number') return Number.isNaN(num) ? false : op(v - num);
+    const s = v.toLowerCase();
+    return op(s < str ? -1 : s > str ? 1 : 0);
+  };
+}
+
+/**
+ * One filter as MySQL would evaluate it: NULL never matches a comparison (so `neq` and `nin` skip
+ * NULLs too), string comparisons ignore case, numeric fields compare as numbers.
+ */
+function predicate<T>(filter: Filter, get: FieldAccessor<T>): Predicate<T> {
+  const raw = filter.value;
+  switch (filter.condition_type) {
+    case 'null':
+      return (item) => get(item) === null;
+    case 'notnull':
+      return (item) => get(item) !== null;
+    case 'eq':
+    case 'neq': {
+      const want = filter.condition_type === 'eq';
+      const num = Number(raw);
+      const str = raw.toLowerCase();
+      return (item) => {
+        const v = get(item);
+        if (v === null) return false;
+        return (typeof v === 'number' ? v === num : v.toLowerCase() === str) === want;
+      };
+    }
+    case 'like':
+    case 'nlike': {
+      const want = filter.condition_type === 'like';
+      const re = likeToRegExp(raw);
+      return (item) => {
+        const v = get(item);
+        return v !== null && re.test(String(v)) === want;
+      };
+    }
+    case 'gt':
+      return rangePredicate(get, raw, (c) => c > 0);
+    case 'lt':
+      return rangePredicate(get, raw, (c) => c < 0);
+    case 'gteq':
+    case 'moreq':
+    case 'from':
+      return rangePredicate(get, raw, (c) => c >= 0);
+    case 'lteq':
+    case 'to':
+      return rangePredicate(get, raw, (c) => c <= 0);
+    case 'in':
+    case 'nin': {
+      // Magento splits a string value on commas for IN; items are not trimmed.
+      const want = filter.condition_type === 'in';
+      const parts = raw.split(',');
+      const nums = new Set(parts.map(Number));
+      const strs = new Set(parts.map(lower));
+      return (item) => {
+        const v = get(item);
+        if (v === null) return false;
+        return (typeof v === 'number' ? nums.has(v) : strs.has(v.toLowerCase())) === want;
+      };
+    }
+    case 'finset':
+    case 'nfinset': {
+      const want = filter.condition_type === 'finset';
+      const needle = raw.toLowerCase();
+      return (item) => {
+        const v = get(item);
+        return v !== null && lower(v).split(',').includes(needle) === want;
+      };
+    }
+  }
+}
+
+type SortKey = string | number | null;
+
+/** NULL sorts first ascending (last descending), as in MySQL; strings by the case-folded value. */
+function compareKeys(a: SortKey, b: SortKey): number {
+  if (a === b) return 0;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  const sa = String(a);
+  const sb = String(b);
+  return sa < sb ? -1 : sa > sb ? 1 : 0;
+}
+
+function sortItems<T>(items: readonly T[], orders: { get: FieldAccessor<T>; sign: number }[]): T[] {
+  const n = items.length;
+  // Keys are read once per item, not once per comparison.
+  const columns = orders.map(({ get }) => {
+    const col = new Array<SortKey>(n);
+    for (let i = 0; i < n; i++) {
+      const v = get(items[i] as T);
+      col[i] = typeof v === 'string' ? v.toLowerCase() : v;
+    }
+    return col;
+  });
+  const signs = orders.map((o) => o.sign);
+  const index = new Array<number>(n);
+  for (let i = 0; i < n; i++) index[i] = i;
+  index.sort((a, b) => {
+    for (let k = 0; k < columns.length; k++) {
+      const col = columns[k] as SortKey[];
+      const c = compareKeys(col[a] as SortKey, col[b] as SortKey);
+      if (c !== 0) return c * (signs[k] as number);
+    }
+    // Equal keys keep entity order, so paging is repeatable.
+    return a - b;
+  });
+  return index.map((i) => items[i] as T);
+}
+
+function echo(c: SearchCriteria): SearchCriteria {
+  const out: SearchCriteria = {
+    filter_groups: c.filter_groups.map((g) => ({
+      filters: g.filters.map((f) => ({ field: f.field, value: f.value, condition_type: f.condition_type })),
+    })),
+  };
+  if (c.sort_orders !== undefined) out.sort_orders = c.sort_orders.map((s) => ({ ...s }));
+  if (c.page_size !== undefined) out.page_size = c.page_size;
+  if (c.current_page !== undefined) out.current_page = c.current_page;
+  return out;
+}
+
+/**
+ * Filters (OR inside a group, AND across groups), then sorts only the matches, then pages. Without
+ * sort orders the input order (entity id ascending) is kept. Without a page size every match is
+ * returned; a page past the end yields the last page, as Magento's collection clamps it.
+ */
+export function applySearchCriteria<T>(
+  items: readonly T[],
+  criteria: SearchCriteria,
+  fields: FieldMap<T>,
+): SearchResult<T> {
+  const { page_size: pageSize, current_page: currentPage } = criteria;
+  if (pageSize !== undefined && (!Number.isInteger(pageSize) || pageSize < 1)) {
+    throw new CatalogInputError(MESSAGES.minValue, { fieldName: 'pageSize', value: pageSize, minValue: 1 });
+  }
+  if (currentPage !== undefined && !Number.isInteger(currentPage)) {
+    throw invalidTypeError(String(currentPage), 'int');
+  }
+
+  const groups = criteria.filter_groups
+    .filter((g) => g.filters.length > 0)
+    .map((g) => g.filters.map((f) => predicate(f, accessor(fields, f.field))));
+  const orders = (criteria.sort_orders ?? []).map((s) => ({
+    get: accessor(fields, s.field),
+    sign: s.direction === 'DESC' ? -1 : 1,
+  }));
+
+  let matches: readonly T[] = items;
+  if (groups.length > 0) {
+    const kept: T[] = [];
+    for (const item of items) {
+      let ok = true;
+      for (const group of groups) {
+        let any = false;
+        for (const test of group) {
+          if (test(item)) {
+            any = true;
+            break;
+          }
+        }
+        if (!any) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok) kept.push(item);
+    }
+    matches = kept;
+  }
+  if (orders.length > 0) matches = sortItems(matches, orders);
+
+  const total = matches.length;
+  let page: T[];
+  if (pageSize === undefined) {
+    page = matches.slice();
+  } else {
+    const lastPage = Math.max(1, Math.ceil(total / pageSize));
+    const p = Math.min(Math.max(currentPage ?? 1, 1), lastPage);
+    page = matches.slice((p - 1) * pageSize, p * pageSize);
+  }
+  return { items: page, search_criteria: echo(criteria), total_count: total };
+}
