@@ -8,7 +8,7 @@ export interface CapturedCallback {
 }
 
 /** Stands in for an integrator's endpoint URL: records every POST the store sends it. */
-export async function startCallbackServer(answer: { status?: number; delayMs?: number } = {}) {
+export async function startCallbackServer(answer: { status?: number; delayMs?: number; location?: string } = {}) {
   const received: CapturedCallback[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -18,6 +18,7 @@ export async function startCallbackServer(answer: { status?: number; delayMs?: n
       received.push({ headers: req.headers, body, fields: Object.fromEntries(new URLSearchParams(body)) });
       setTimeout(() => {
         res.statusCode = answer.status ?? 200;
+        if (answer.location) res.setHeader('location', answer.location);
         res.end('ok');
       }, answer.delayMs ?? 0);
     });

@@ -28,7 +28,12 @@ describe('activation, token exchange and signed REST, end to end', () => {
     const { result, fields } = await activate(sim.url, callback, integration.id);
     const posted = callback.received.at(-1)!;
     expect(posted.headers['content-type']).toMatch(/^application\/x-www-form-urlencoded/);
-    expect(Object.keys(fields).sort()).toEqual(['oauth_consumer_key', 'oauth_consumer_secret', 'oauth_verifier', 'store_base_url']);
+    expect(Object.keys(fields).sort()).toEqual([
+      'oauth_consumer_key',
+      'oauth_consumer_secret',
+      'oauth_verifier',
+      'store_base_url',
+    ]);
     expect(fields.oauth_consumer_key).toBe(integration.consumer_key);
     expect(fields.oauth_consumer_secret).toBe(integration.consumer_secret);
     expect(fields.oauth_verifier).toMatch(MAGENTO_TOKEN);
@@ -40,17 +45,22 @@ describe('activation, token exchange and signed REST, end to end', () => {
     );
 
     // Not Active until the access token is issued.
-    expect((await adminJson<{ status_label: string }>(sim.url, 'GET', `/integrations/${integration.id}`)).body.status_label).toBe(
-      'Inactive',
-    );
+    expect(
+      (await adminJson<{ status_label: string }>(sim.url, 'GET', `/integrations/${integration.id}`)).body
+        .status_label,
+    ).toBe('Inactive');
     const creds = await exchange(sim.url, fields);
     expect(creds.token).toMatch(MAGENTO_TOKEN);
     expect(creds.tokenSecret).toMatch(MAGENTO_TOKEN);
-    expect((await adminJson<{ status_label: string }>(sim.url, 'GET', `/integrations/${integration.id}`)).body.status_label).toBe(
-      'Active',
-    );
+    expect(
+      (await adminJson<{ status_label: string }>(sim.url, 'GET', `/integrations/${integration.id}`)).body
+        .status_label,
+    ).toBe('Active');
 
-    const configs = await signedRequest(sim.url, creds, { method: 'GET', path: '/rest/V1/store/storeConfigs' });
+    const configs = await signedRequest(sim.url, creds, {
+      method: 'GET',
+      path: '/rest/V1/store/storeConfigs',
+    });
     expect(configs.status).toBe(200);
     expect(JSON.parse(configs.body)[0].base_url).toBe(`${sim.url}/`);
 
@@ -77,8 +87,13 @@ describe('activation, token exchange and signed REST, end to end', () => {
 
     // JSON bodies are never part of the signature.
     const list = JSON.parse(
-      (await signedRequest(sim.url, creds, { method: 'GET', path: '/rest/V1/products', query: [['searchCriteria[pageSize]', '1']] }))
-        .body,
+      (
+        await signedRequest(sim.url, creds, {
+          method: 'GET',
+          path: '/rest/V1/products',
+          query: [['searchCriteria[pageSize]', '1']],
+        })
+      ).body,
     );
     const sku: string = list.items[0].sku;
     const put = await signedRequest(sim.url, creds, {
@@ -90,7 +105,10 @@ describe('activation, token exchange and signed REST, end to end', () => {
     const updated = JSON.parse(put.body);
     expect(updated.name).toBe('Renamed by test');
     expect(updated.price).toBe(12.5);
-    const get = await signedRequest(sim.url, creds, { method: 'GET', path: `/rest/V1/products/${encodeURIComponent(sku)}` });
+    const get = await signedRequest(sim.url, creds, {
+      method: 'GET',
+      path: `/rest/V1/products/${encodeURIComponent(sku)}`,
+    });
     expect(JSON.parse(get.body).name).toBe('Renamed by test');
   });
 
@@ -99,8 +117,14 @@ describe('activation, token exchange and signed REST, end to end', () => {
     const keys = nonces.body.map((n) => `${n.consumerId}:${n.nonce}`);
     expect(keys.length).toBeGreaterThanOrEqual(6);
     expect(new Set(keys).size).toBe(keys.length);
-    const log = await adminJson<{ outcome: string; endpoint: string }[]>(sim.url, 'GET', '/oauth-log?outcome=verified');
-    expect(log.body.map((e) => e.endpoint)).toEqual(expect.arrayContaining(['request_token', 'access_token', 'rest']));
+    const log = await adminJson<{ outcome: string; endpoint: string }[]>(
+      sim.url,
+      'GET',
+      '/oauth-log?outcome=verified',
+    );
+    expect(log.body.map((e) => e.endpoint)).toEqual(
+      expect.arrayContaining(['request_token', 'access_token', 'rest']),
+    );
   });
 
   it('answers token requests as form-encoded text/html, like Magento', async () => {

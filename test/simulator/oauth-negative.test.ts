@@ -21,13 +21,18 @@ afterAll(async () => {
 async function activated(extra: Record<string, unknown> = {}) {
   const integration = await createIntegration(sim.url, callback, extra);
   const { fields } = await activate(sim.url, callback, integration.id);
-  const consumer: Credentials = { consumerKey: fields.oauth_consumer_key!, consumerSecret: fields.oauth_consumer_secret! };
+  const consumer: Credentials = {
+    consumerKey: fields.oauth_consumer_key!,
+    consumerSecret: fields.oauth_consumer_secret!,
+  };
   return { integration, fields, consumer };
 }
 
 const problem = (body: string) => parseForm(body).oauth_problem;
-const requestToken = (consumer: Credentials, extra: Parameters<typeof signedRequest>[2] = { method: 'POST', path: '' }) =>
-  signedRequest(sim.url, consumer, { ...extra, method: 'POST', path: '/oauth/token/request' });
+const requestToken = (
+  consumer: Credentials,
+  extra: Parameters<typeof signedRequest>[2] = { method: 'POST', path: '' },
+) => signedRequest(sim.url, consumer, { ...extra, method: 'POST', path: '/oauth/token/request' });
 
 describe('token endpoint refusals, with Magento status and oauth_problem', () => {
   it('refuses a tampered signature (401)', async () => {
@@ -39,7 +44,11 @@ describe('token endpoint refusals, with Magento status and oauth_problem', () =>
 
   it('refuses a signature made with the wrong consumer secret (401)', async () => {
     const { consumer } = await activated();
-    const res = await requestToken(consumer, { method: 'POST', path: '', signWithConsumerSecret: 'not-the-secret' });
+    const res = await requestToken(consumer, {
+      method: 'POST',
+      path: '',
+      signWithConsumerSecret: 'not-the-secret',
+    });
     expect(res.status).toBe(401);
     expect(problem(res.body)).toBe('The signature is invalid. Verify and try again.');
   });
@@ -52,7 +61,9 @@ describe('token endpoint refusals, with Magento status and oauth_problem', () =>
     const second = await requestToken(consumer, { method: 'POST', path: '', nonce: n });
     expect(second.status).toBe(401);
     const shown = await adminJson<{ consumer_id: number }>(sim.url, 'GET', `/integrations/${integration.id}`);
-    expect(problem(second.body)).toBe(`The nonce is already being used by the consumer with ID ${shown.body.consumer_id}`);
+    expect(problem(second.body)).toBe(
+      `The nonce is already being used by the consumer with ID ${shown.body.consumer_id}`,
+    );
   });
 
   it('refuses a timestamp more than 600 s ahead (400) but accepts an old one', async () => {
@@ -89,15 +100,25 @@ describe('token endpoint refusals, with Magento status and oauth_problem', () =>
     expect((await requestToken(consumer)).status).toBe(200);
     const again = await requestToken(consumer);
     expect(again.status).toBe(401);
-    expect(problem(again.body)).toBe('Cannot create request token because consumer token is not a verifier token');
+    expect(problem(again.body)).toBe(
+      'Cannot create request token because consumer token is not a verifier token',
+    );
 
     const other = await activated();
     const req = parseForm((await requestToken(other.consumer)).body);
     const withRequest = { ...other.consumer, token: req.oauth_token, tokenSecret: req.oauth_token_secret };
     const verifier = { oauth_verifier: other.fields.oauth_verifier! };
-    const first = await signedRequest(sim.url, withRequest, { method: 'POST', path: '/oauth/token/access', extraOauth: verifier });
+    const first = await signedRequest(sim.url, withRequest, {
+      method: 'POST',
+      path: '/oauth/token/access',
+      extraOauth: verifier,
+    });
     expect(first.status).toBe(200);
-    const replay = await signedRequest(sim.url, withRequest, { method: 'POST', path: '/oauth/token/access', extraOauth: verifier });
+    const replay = await signedRequest(sim.url, withRequest, {
+      method: 'POST',
+      path: '/oauth/token/access',
+      extraOauth: verifier,
+    });
     expect(replay.status).toBe(401);
     expect(problem(replay.body)).toBe('Specified token does not exist');
     expect(fields.oauth_verifier).not.toBe(other.fields.oauth_verifier);
@@ -140,10 +161,15 @@ describe('signed REST refusals', () => {
   it('refuses an ungranted ACL resource with the 401 JSON message', async () => {
     const { fields } = await activated({ resources: ['Magento_Catalog::products'] });
     const creds = await exchange(sim.url, fields);
-    expect((await signedRequest(sim.url, creds, { method: 'GET', path: '/rest/V1/products' })).status).toBe(200);
+    expect((await signedRequest(sim.url, creds, { method: 'GET', path: '/rest/V1/products' })).status).toBe(
+      200,
+    );
     const res = await signedRequest(sim.url, creds, { method: 'GET', path: '/rest/V1/orders' });
     expect(res.status).toBe(401);
-    expect(JSON.parse(res.body)).toEqual({ message: aclMessage, parameters: { resources: 'Magento_Sales::actions_view' } });
+    expect(JSON.parse(res.body)).toEqual({
+      message: aclMessage,
+      parameters: { resources: 'Magento_Sales::actions_view' },
+    });
   });
 
   it('refuses the token of a deleted integration', async () => {
@@ -165,7 +191,9 @@ describe('signed REST refusals', () => {
     expect(refused.status).toBe(401);
     expect(JSON.parse(refused.body).message).toBe('Specified token does not exist');
     const fresh = await exchange(sim.url, again);
-    expect((await signedRequest(sim.url, fresh, { method: 'GET', path: '/rest/V1/products' })).status).toBe(200);
+    expect((await signedRequest(sim.url, fresh, { method: 'GET', path: '/rest/V1/products' })).status).toBe(
+      200,
+    );
   });
 
   it('re-creates a reset integration with new credentials; the old token loses access', async () => {
@@ -188,12 +216,23 @@ describe('signed REST refusals', () => {
     const { fields } = await activated();
     const creds = await exchange(sim.url, fields);
     const bearer = { authorization: `Bearer ${creds.token}` };
-    const refused = await rawRequest(sim.url, { method: 'GET', path: '/rest/V1/store/storeConfigs', headers: bearer });
+    const refused = await rawRequest(sim.url, {
+      method: 'GET',
+      path: '/rest/V1/store/storeConfigs',
+      headers: bearer,
+    });
     expect(refused.status).toBe(401);
-    expect(JSON.parse(refused.body)).toEqual({ message: aclMessage, parameters: { resources: 'Magento_Backend::stores' } });
+    expect(JSON.parse(refused.body)).toEqual({
+      message: aclMessage,
+      parameters: { resources: 'Magento_Backend::stores' },
+    });
     await adminJson(sim.url, 'PUT', '/settings', { bearer: true });
     try {
-      const allowed = await rawRequest(sim.url, { method: 'GET', path: '/rest/V1/store/storeConfigs', headers: bearer });
+      const allowed = await rawRequest(sim.url, {
+        method: 'GET',
+        path: '/rest/V1/store/storeConfigs',
+        headers: bearer,
+      });
       expect(allowed.status).toBe(200);
     } finally {
       await adminJson(sim.url, 'PUT', '/settings', { bearer: false });
@@ -203,14 +242,26 @@ describe('signed REST refusals', () => {
   it('answers 400 for a malformed access token and refuses a nonce reused on REST', async () => {
     const { fields } = await activated();
     const creds = await exchange(sim.url, fields);
-    const bad = await signedRequest(sim.url, { ...creds, token: 'short' }, { method: 'GET', path: '/rest/V1/products' });
+    const bad = await signedRequest(
+      sim.url,
+      { ...creds, token: 'short' },
+      { method: 'GET', path: '/rest/V1/products' },
+    );
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.body).message).toBe('The token length is invalid. Check the length and try again.');
     const n = nonce();
-    expect((await signedRequest(sim.url, creds, { method: 'GET', path: '/rest/V1/products', nonce: n })).status).toBe(200);
-    const replay = await signedRequest(sim.url, creds, { method: 'GET', path: '/rest/V1/products', nonce: n });
+    expect(
+      (await signedRequest(sim.url, creds, { method: 'GET', path: '/rest/V1/products', nonce: n })).status,
+    ).toBe(200);
+    const replay = await signedRequest(sim.url, creds, {
+      method: 'GET',
+      path: '/rest/V1/products',
+      nonce: n,
+    });
     expect(replay.status).toBe(401);
-    expect(JSON.parse(replay.body).message).toBe('The nonce is already being used by the consumer with ID %1');
+    expect(JSON.parse(replay.body).message).toBe(
+      'The nonce is already being used by the consumer with ID %1',
+    );
   });
 
   it('refuses a GET on store code all and unknown routes', async () => {

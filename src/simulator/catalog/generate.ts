@@ -118,26 +118,52 @@ function timestamps(rng: Prng, nowSec: number, notBefore: number): [number, numb
   return [created, updated];
 }
 
+interface ProductText {
+  name: string;
+  slug: string;
+  description: string;
+}
+
+/** Names repeat, so their strings are built once and shared between products. */
+function productText(
+  cache: Map<number, ProductText>,
+  key: number,
+  build: () => [string, string],
+): ProductText {
+  let t = cache.get(key);
+  if (t === undefined) {
+    const [name, slug] = build();
+    t = { name, slug, description: `<p>${name}: part of the simulated catalog.</p>` };
+    cache.set(key, t);
+  }
+  return t;
+}
+
 function generateProducts(count: number, seed: number, nowSec: number, createdSec: Float64Array): Product[] {
   const rng = substream(seed, 'products');
   const width = skuWidth(count);
+  const texts = new Map<number, ProductText>();
   const products: Product[] = [];
   for (let i = 0; i < count; i++) {
     const id = i + 1;
     const sku = skuFor(id, width);
-    let name: string;
-    let slug: string;
+    let text: ProductText;
     if (rng.chance(0.15)) {
-      const w = rng.pick(SPECIAL_NAMES);
-      name = w.text;
-      slug = w.slug;
+      const w = rng.int(0, SPECIAL_NAMES.length - 1);
+      text = productText(texts, -1 - w, () => {
+        const special = SPECIAL_NAMES[w] as Word;
+        return [special.text, special.slug];
+      });
     } else {
-      const a = rng.pick(ADJECTIVES);
-      const m = rng.pick(MATERIALS);
-      const n = rng.pick(NOUNS);
-      name = `${a.text} ${m.text} ${n.text}`;
-      slug = `${a.slug}-${m.slug}-${n.slug}`;
+      const a = rng.int(0, ADJECTIVES.length - 1);
+      const m = rng.int(0, MATERIALS.length - 1);
+      const n = rng.int(0, NOUNS.length - 1);
+      text = productText(texts, (a * 100 + m) * 100 + n, () => {
+        const [wa, wm, wn] = [ADJECTIVES[a], MATERIALS[m], NOUNS[n]] as [Word, Word, Word];
+        return [`${wa.text} ${wm.text} ${wn.text}`, `${wa.slug}-${wm.slug}-${wn.slug}`];
+      });
     }
+    const { name, slug, description } = text;
     const r = rng.next();
     const type_id: ProductTypeId = r < 0.85 ? 'simple' : r < 0.95 ? 'virtual' : 'configurable';
     const v = rng.next();
@@ -157,7 +183,7 @@ function generateProducts(count: number, seed: number, nowSec: number, createdSe
       updated_at: toMagentoDate(updated * 1000),
       extension_attributes: { website_ids: [1] },
       custom_attributes: [
-        { attribute_code: 'description', value: `<p>${name}. Item ${id} of the simulated catalog.</p>` },
+        { attribute_code: 'description', value: description },
         // Names repeat, so the sku keeps url keys unique as Magento requires per store.
         { attribute_code: 'url_key', value: `${slug}-${sku.toLowerCase()}` },
       ],

@@ -1,0 +1,197 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { hmacsign256, rfc3986 } from 'oauth-sign';
+import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
+import { activate, createIntegration, exchange } from '../helpers/activation.js';
+import { startCallbackServer } from '../helpers/callback-server.js';
+import { adminJson, rawRequest } from '../helpers/http.js';
+import { nonce, signedRequest, type Credentials } from '../helpers/oauth-client.js';
+
+let sim: RunningSimulator;
+let callback: Awaited<ReturnType<typeof startCallbackServer>>;
+let creds: Credentials;
+
+beforeAll(async () => {
+  sim = await startSimulator({ port: 0, products: 30, customers: 5, orders: 5 });
+  callback = await startCallbackServer();
+  const integration = await createIntegration(sim.url, callback);
+  creds = await exchange(sim.url, (await activate(sim.url, callback, integration.id)).fields);
+});
+afterAll(async () => {
+  await sim.close();
+  await callback.close();
+});
+
+const useVersion = (version: string, signature?: Record<string, unknown>) =>
+  adminJson(sim.url, 'PUT', '/settings', { magento_version: version, ...(signature ? { signature } : {}) });
+
+/** Twelve filter groups: indexes 2 and 10 order differently in byte order and natural order. */
+const manyGroups: [string, string][] = Array.from({ length: 12 }, (_, i): [string, string] => [
+  `searchCriteria[filter_groups][${i}][filters][0][field]`,
+  'sku',
+]).flatMap(
+  (pair, i) =>
+    [
+      pair,
+      [`searchCriteria[filter_groups][${i}][filters][0][value]`, '%'],
+      [`searchCriteria[filter_groups][${i}][filters][0][condition_type]`, 'like'],
+    ] as [string, string][],
+);
+
+describe('release-specific signature behaviour', () => {
+  it('2.4.8 (default) verifies RFC byte order; 2.4.6 sorts names naturally and refuses it', async () => {
+    await useVersion('2.4.8');
+    const ok = await signedRequest(sim.url, creds, {
+      method: 'GET',
+      path: '/rest/V1/products',
+      query: manyGroups,
+    });
+    expect(ok.status).toBe(200);
+    await useVersion('2.4.6');
+    const refused = await signedRequest(sim.url, creds, {
+      method: 'GET',
+      path: '/rest/V1/products',
+      query: manyGroups,
+    });
+    expect(refused.status).toBe(401);
+    expect(JSON.parse(refused.body).message).toBe('The signature is invalid. Verify and try again.');
+    // The same store with only the sort switched back accepts it: the sort alone was the cause.
+    await useVersion('2.4.6', { sort: 'byte' });
+    expect(
+      (await signedRequest(sim.url, creds, { method: 'GET', path: '/rest/V1/products', query: manyGroups }))
+        .status,
+    ).toBe(200);
+    await useVersion('2.4.8');
+  });
+
+  it('2.4.6 decodes %2F in the path before signing (#37913); 2.4.8 keeps it', async () => {
+    const path = `/rest/V1/products/${encodeURIComponent('ABC/10')}`;
+    await useVersion('2.4.6');
+    const refused = await signedRequest(sim.url, creds, { method: 'GET', path });
+    expect(refused.status).toBe(401);
+    await useVersion('2.4.8');
+    const passed = await signedRequest(sim.url, creds, { method: 'GET', path });
+    // Signature accepted; the product simply does not exist.
+    expect(passed.status).toBe(404);
+    expect(JSON.parse(passed.body).message).toBe(
+      "The product that was requested doesn't exist. Verify the product and try again.",
+    );
+  });
+
+  it('2.4.6 reads a raw + in the query as a space; 2.4.8 as a plus', async () => {
+    const send = () => {
+      const params = {
+        oauth_consumer_key: creds.consumerKey,
+        oauth_nonce: nonce(),
+        oauth_signature_method: 'HMAC-SHA256',
+        oauth_timestamp: String(Math.floor(Date.now() / 1000)),
+        oauth_token: creds.token!,
+        oauth_version: '1.0',
+      };
+      const key = 'searchCriteria[filter_groups][0][filters][0][value]';
+      const signature = hmacsign256(
+        'GET',
+        `${sim.url}/rest/V1/products`,
+        { ...params, [key]: 'a+b', 'searchCriteria[filter_groups][0][filters][0][field]': 'sku' },
+        creds.consumerSecret,
+        creds.tokenSecret,
+      );
+      const header =
+        'OAuth ' +
+        Object.entries({ ...params, oauth_signature: signature })
+          .map(([k, v]) => `${k}="${rfc3986(v)}"`)
+          .join(', ');
+      return rawRequest(sim.url, {
+        method: 'GET',
+        path: `/rest/V1/products?searchCriteria%5Bfilter_groups%5D%5B0%5D%5Bfilters%5D%5B0%5D%5Bfield%5D=sku&${rfc3986(key)}=a+b`,
+        headers: { authorization: header },
+      });
+    };
+    await useVersion('2.4.6');
+    expect((await send()).status).toBe(401);
+    await useVersion('2.4.8');
+    // The signature passes; the REST layer itself still reads `+` as a space, as PHP does.
+    expect((await send()).status).toBe(200);
+  });
+
+  it('2.4.3 accepts HMAC-SHA1; 2.4.8 refuses it before the signature check', async () => {
+    await useVersion('2.4.3');
+    const sha1 = await signedRequest(sim.url, creds, {
+      method: 'GET',
+      path: '/rest/V1/products',
+      signatureMethod: 'HMAC-SHA1',
+    });
+    expect(sha1.status).toBe(200);
+    await useVersion('2.4.8');
+    const refused = await signedRequest(sim.url, creds, {
+      method: 'GET',
+      path: '/rest/V1/products',
+      signatureMethod: 'HMAC-SHA1',
+    });
+    expect(refused.status).toBe(400);
+    expect(JSON.parse(refused.body)).toEqual({
+      message: 'Signature method %1 is not supported',
+      parameters: ['HMAC-SHA1'],
+    });
+  });
+
+  it('leaves a query item without = out of the signature, as Magento does', async () => {
+    const params = {
+      oauth_consumer_key: creds.consumerKey,
+      oauth_nonce: nonce(),
+      oauth_signature_method: 'HMAC-SHA256',
+      oauth_timestamp: String(Math.floor(Date.now() / 1000)),
+      oauth_token: creds.token!,
+    };
+    const header = (extra: Record<string, string>) => {
+      const signature = hmacsign256(
+        'GET',
+        `${sim.url}/rest/V1/products`,
+        { ...params, ...extra },
+        creds.consumerSecret,
+        creds.tokenSecret,
+      );
+      return (
+        'OAuth ' +
+        Object.entries({ ...params, oauth_signature: signature })
+          .map(([k, v]) => `${k}="${rfc3986(v)}"`)
+          .join(', ')
+      );
+    };
+    // An RFC client signs `searchCriteria=`; Magento ignores the item.
+    const rfc = await rawRequest(sim.url, {
+      method: 'GET',
+      path: '/rest/V1/products?searchCriteria',
+      headers: { authorization: header({ searchCriteria: '' }) },
+    });
+    expect(rfc.status).toBe(401);
+    params.oauth_nonce = nonce();
+    const magento = await rawRequest(sim.url, {
+      method: 'GET',
+      path: '/rest/V1/products?searchCriteria',
+      headers: { authorization: header({}) },
+    });
+    expect(magento.status).toBe(200);
+  });
+
+  it('with the double-encoding backport, an RFC signature over a value with a space fails', async () => {
+    const query: [string, string][] = [
+      ['searchCriteria[filter_groups][0][filters][0][field]', 'name'],
+      ['searchCriteria[filter_groups][0][filters][0][value]', 'two words'],
+    ];
+    await useVersion('2.4.8', { doubleEncodeValues: true });
+    expect(
+      (await signedRequest(sim.url, creds, { method: 'GET', path: '/rest/V1/products', query })).status,
+    ).toBe(401);
+    await useVersion('2.4.8');
+    expect(
+      (await signedRequest(sim.url, creds, { method: 'GET', path: '/rest/V1/products', query })).status,
+    ).toBe(200);
+  });
+
+  it('rejects an unknown version or quirk in the settings API with 400', async () => {
+    expect((await adminJson(sim.url, 'PUT', '/settings', { magento_version: '2.3.0' })).status).toBe(400);
+    expect((await adminJson(sim.url, 'PUT', '/settings', { signature: { sort: 'random' } })).status).toBe(
+      400,
+    );
+  });
+});
