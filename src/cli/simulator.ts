@@ -13,7 +13,8 @@ const int = (name: string, min: number, max: number) => (value: string) => {
 };
 const share = (name: string) => (value: string) => {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`${name} must be a share from 0 to 1.`);
+  if (!Number.isFinite(n) || n < 0 || n > 1)
+    throw new InvalidArgumentError(`${name} must be a share from 0 to 1.`);
   return n;
 };
 
@@ -28,24 +29,54 @@ const config = (() => {
 
 const program = new Command()
   .name('npm run simulator --')
-  .description('A local Magento 2 store: integrations admin, OAuth 1.0a token endpoints and a signed REST subset.')
+  .description(
+    'A local Magento 2 store: integrations admin, OAuth 1.0a token endpoints and a signed REST subset.',
+  )
   .option('--host <host>', 'address to listen on', config.SIMULATOR_HOST)
-  .option('--port <port>', 'port to listen on (0 = any free port)', int('--port', 0, 65535), config.SIMULATOR_PORT)
-  .option('--base-url <url>', 'store_base_url sent to integrators (default: the listening address)', config.SIMULATOR_BASE_URL)
+  .option(
+    '--port <port>',
+    'port to listen on (0 = any free port)',
+    int('--port', 0, 65535),
+    config.SIMULATOR_PORT,
+  )
+  .option(
+    '--base-url <url>',
+    'store_base_url sent to integrators (default: the listening address)',
+    config.SIMULATOR_BASE_URL,
+  )
   .addOption(
     new Option('--magento <version>', 'Magento release whose OAuth behaviour to reproduce')
       .choices([...MAGENTO_VERSIONS])
       .default(config.SIMULATOR_MAGENTO_VERSION),
   )
-  .option('--bearer', 'accept integration access tokens as Bearer tokens (off by default, as in 2.4.4+)', config.SIMULATOR_BEARER)
-  .option('--seed <n>', 'seed of the generated catalog', int('--seed', -(2 ** 31), 2 ** 31 - 1), config.SIMULATOR_SEED)
+  .option(
+    '--bearer',
+    'accept integration access tokens as Bearer tokens (off by default, as in 2.4.4+)',
+    config.SIMULATOR_BEARER,
+  )
+  .option(
+    '--seed <n>',
+    'seed of the generated catalog',
+    int('--seed', -(2 ** 31), 2 ** 31 - 1),
+    config.SIMULATOR_SEED,
+  )
   .option('--products <n>', 'number of products', int('--products', 0, 1_000_000), config.SIMULATOR_PRODUCTS)
-  .option('--customers <n>', 'number of customers', int('--customers', 0, 1_000_000), config.SIMULATOR_CUSTOMERS)
+  .option(
+    '--customers <n>',
+    'number of customers',
+    int('--customers', 0, 1_000_000),
+    config.SIMULATOR_CUSTOMERS,
+  )
   .option('--orders <n>', 'number of orders', int('--orders', 0, 1_000_000), config.SIMULATOR_ORDERS)
   .option('--fault-route <prefix>', 'path prefix the fault options apply to', '/rest/')
   .option('--latency <ms>', 'added latency per request', int('--latency', 0, 60_000), 0)
   .option('--error-rate <share>', 'share of requests answered 503', share('--error-rate'), 0)
-  .option('--rate-limit-rate <share>', 'share of requests answered 429 with Retry-After', share('--rate-limit-rate'), 0)
+  .option(
+    '--rate-limit-rate <share>',
+    'share of requests answered 429 with Retry-After',
+    share('--rate-limit-rate'),
+    0,
+  )
   .option('--retry-after <s>', 'Retry-After seconds on injected 429s', int('--retry-after', 0, 3600), 1)
   .option('--drop-rate <share>', 'share of connections dropped without an answer', share('--drop-rate'), 0)
   .showHelpAfterError();
@@ -126,7 +157,9 @@ try {
 } catch (error) {
   const e = error as NodeJS.ErrnoException;
   if (e.code === 'EADDRINUSE') {
-    console.error(`Port ${opts.port} on ${opts.host} is already in use. Stop the other process or pass --port.`);
+    console.error(
+      `Port ${opts.port} on ${opts.host} is already in use. Stop the other process or pass --port.`,
+    );
   } else {
     console.error(`The simulator could not start: ${e.message}`);
   }

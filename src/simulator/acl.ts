@@ -8,7 +8,8 @@ export interface AclNode {
   children?: AclNode[];
 }
 
-const n = (id: string, title: string, children?: AclNode[]): AclNode => (children ? { id, title, children } : { id, title });
+const n = (id: string, title: string, children?: AclNode[]): AclNode =>
+  children ? { id, title, children } : { id, title };
 
 export const ACL_TREE: AclNode[] = [
   n('Magento_Backend::dashboard', 'Dashboard'),
@@ -46,7 +47,9 @@ export const ACL_TREE: AclNode[] = [
         n('Magento_Catalog::update_attributes', 'Update attributes'),
         n('Magento_Catalog::edit_product_design', 'Edit Product Design'),
       ]),
-      n('Magento_Catalog::categories', 'Categories', [n('Magento_Catalog::edit_category_design', 'Edit Category Design')]),
+      n('Magento_Catalog::categories', 'Categories', [
+        n('Magento_Catalog::edit_category_design', 'Edit Category Design'),
+      ]),
     ]),
   ]),
   n('Magento_Customer::customer', 'Customers', [
@@ -70,7 +73,10 @@ export const ACL_TREE: AclNode[] = [
   ]),
   n('Magento_Backend::content', 'Content', [
     n('Magento_Backend::content_elements', 'Elements', [
-      n('Magento_Cms::page', 'Pages', [n('Magento_Cms::save', 'Save Page'), n('Magento_Cms::page_delete', 'Delete Page')]),
+      n('Magento_Cms::page', 'Pages', [
+        n('Magento_Cms::save', 'Save Page'),
+        n('Magento_Cms::page_delete', 'Delete Page'),
+      ]),
       n('Magento_Cms::block', 'Blocks'),
       n('Magento_Cms::media_gallery', 'Media Gallery'),
     ]),
@@ -85,10 +91,14 @@ export const ACL_TREE: AclNode[] = [
       n('Magento_Catalog::attributes_attributes', 'Product'),
       n('Magento_Catalog::sets', 'Attribute Set'),
     ]),
-    n('Magento_Backend::stores_other_settings', 'Other Settings', [n('Magento_Tax::manage_tax', 'Tax Zones and Rates')]),
+    n('Magento_Backend::stores_other_settings', 'Other Settings', [
+      n('Magento_Tax::manage_tax', 'Tax Zones and Rates'),
+    ]),
   ]),
   n('Magento_Backend::system', 'System', [
-    n('Magento_Integration::extensions', 'Extensions', [n('Magento_Integration::integrations', 'Integrations')]),
+    n('Magento_Integration::extensions', 'Extensions', [
+      n('Magento_Integration::integrations', 'Integrations'),
+    ]),
     n('Magento_Backend::tools', 'Tools', [n('Magento_Backend::cache', 'Cache Management')]),
   ]),
 ];

@@ -15,7 +15,10 @@ export const faultRule = z
     dropRate: z.number().min(0).max(1).default(0),
   })
   .strict()
-  .refine((r) => r.errorRate + r.rateLimitRate + r.dropRate <= 1, 'errorRate + rateLimitRate + dropRate must not exceed 1');
+  .refine(
+    (r) => r.errorRate + r.rateLimitRate + r.dropRate <= 1,
+    'errorRate + rateLimitRate + dropRate must not exceed 1',
+  );
 
 export const faultConfig = z.object({ rules: z.array(faultRule).max(50) }).strict();
 export type FaultRule = z.infer<typeof faultRule>;

@@ -52,7 +52,12 @@ export interface ActivationResult {
     url: string;
   };
   /** Manual flow: the four credentials shown in the admin. */
-  credentials?: { consumer_key: string; consumer_secret: string; access_token: string; access_token_secret: string };
+  credentials?: {
+    consumer_key: string;
+    consumer_secret: string;
+    access_token: string;
+    access_token_secret: string;
+  };
 }
 
 export interface IntegrationServiceOptions {
@@ -178,7 +183,12 @@ export class IntegrationService {
   }
 
   /** OauthService::postToConsumer: form POST, 5 s total, no redirects, answer ignored. */
-  private async postToConsumer(integration: Integration, consumer: Consumer, verifier: string, steps: ActivationStep[]) {
+  private async postToConsumer(
+    integration: Integration,
+    consumer: Consumer,
+    verifier: string,
+    steps: ActivationStep[],
+  ) {
     const started = Date.now();
     try {
       const res = await got.post(integration.endpointUrl, {

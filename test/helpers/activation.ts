@@ -48,14 +48,21 @@ export async function activate(base: string, callback: CallbackServer, id: numbe
 
 /** Request token then access token, as an integrator does after the callback. */
 export async function exchange(base: string, fields: Record<string, string>): Promise<Credentials> {
-  const consumer = { consumerKey: fields.oauth_consumer_key as string, consumerSecret: fields.oauth_consumer_secret as string };
+  const consumer = {
+    consumerKey: fields.oauth_consumer_key as string,
+    consumerSecret: fields.oauth_consumer_secret as string,
+  };
   const req = await signedRequest(base, consumer, { method: 'POST', path: '/oauth/token/request' });
   if (req.status !== 200) throw new Error(`request token: ${req.status} ${req.body}`);
   const request = parseForm(req.body);
   const acc = await signedRequest(
     base,
     { ...consumer, token: request.oauth_token, tokenSecret: request.oauth_token_secret },
-    { method: 'POST', path: '/oauth/token/access', extraOauth: { oauth_verifier: fields.oauth_verifier as string } },
+    {
+      method: 'POST',
+      path: '/oauth/token/access',
+      extraOauth: { oauth_verifier: fields.oauth_verifier as string },
+    },
   );
   if (acc.status !== 200) throw new Error(`access token: ${acc.status} ${acc.body}`);
   const access = parseForm(acc.body);

@@ -8,7 +8,9 @@ export interface CapturedCallback {
 }
 
 /** Stands in for an integrator's endpoint URL: records every POST the store sends it. */
-export async function startCallbackServer(answer: { status?: number; delayMs?: number; location?: string } = {}) {
+export async function startCallbackServer(
+  answer: { status?: number; delayMs?: number; location?: string } = {},
+) {
   const received: CapturedCallback[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];

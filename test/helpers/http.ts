@@ -19,12 +19,21 @@ export function rawRequest(
         port: url.port,
         method: options.method,
         path: options.path,
-        headers: { ...options.headers, ...(options.body ? { 'content-length': Buffer.byteLength(options.body) } : {}) },
+        headers: {
+          ...options.headers,
+          ...(options.body ? { 'content-length': Buffer.byteLength(options.body) } : {}),
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString(),
+          }),
+        );
       },
     );
     req.on('error', reject);
@@ -33,7 +42,12 @@ export function rawRequest(
   });
 }
 
-export async function adminJson<T = unknown>(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+export async function adminJson<T = unknown>(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
   const res = await rawRequest(base, {
     method,
     path: `/admin/api${path}`,

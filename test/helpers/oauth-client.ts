@@ -56,10 +56,21 @@ export function authorizationHeader(base: string, creds: Credentials, req: Signe
     params[k] = existing === undefined ? v : ([] as string[]).concat(existing, v);
   }
   const sign = oauth.oauth_signature_method === 'HMAC-SHA1' ? hmacsign : hmacsign256;
-  let signature = sign(req.method, base + req.path, params, req.signWithConsumerSecret ?? creds.consumerSecret, creds.tokenSecret ?? '');
+  let signature = sign(
+    req.method,
+    base + req.path,
+    params,
+    req.signWithConsumerSecret ?? creds.consumerSecret,
+    creds.tokenSecret ?? '',
+  );
   if (req.tamper) signature = req.tamper(signature);
   const fields = { ...oauth, oauth_signature: signature };
-  return 'OAuth ' + Object.entries(fields).map(([k, v]) => `${rfc3986(k)}="${rfc3986(v)}"`).join(', ');
+  return (
+    'OAuth ' +
+    Object.entries(fields)
+      .map(([k, v]) => `${rfc3986(k)}="${rfc3986(v)}"`)
+      .join(', ')
+  );
 }
 
 export function signedRequest(base: string, creds: Credentials, req: SignedRequest): Promise<RawResponse> {

@@ -26,7 +26,7 @@ afterAll(async () => {
   await callback.close();
 });
 
-async function send(req: OauthlibRequest & { path: string; query?: string }) {
+async function send(req: Omit<OauthlibRequest, 'url'> & { path: string; query?: string }) {
   const signed = oauthlibSign({ ...req, url: `${sim.url}${req.path}${req.query ? `?${req.query}` : ''}` });
   const wire = new URL(signed.url);
   const headers: Record<string, string> = { authorization: signed.authorization };

@@ -1,6 +1,12 @@
 declare module 'oauth-sign' {
   type Params = Record<string, string | string[]>;
-  export function hmacsign(method: string, baseUri: string, params: Params, consumerSecret: string, tokenSecret?: string): string;
+  export function hmacsign(
+    method: string,
+    baseUri: string,
+    params: Params,
+    consumerSecret: string,
+    tokenSecret?: string,
+  ): string;
   export function hmacsign256(
     method: string,
     baseUri: string,

@@ -28,7 +28,8 @@ export function adminApi(deps: AdminApiDeps): Router {
 
   const id = (req: Request) => {
     const n = Number(req.params.id);
-    if (!Number.isInteger(n) || n <= 0) throw new AdminError('Integration id must be a positive integer.', 400);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new AdminError('Integration id must be a positive integer.', 400);
     return n;
   };
   const show = (integrationId: number) => {
@@ -82,7 +83,10 @@ export function adminApi(deps: AdminApiDeps): Router {
     res.json({ rules: deps.faults.list(), counters: deps.faults.counters });
   });
   router.put('/faults', (req, res) => {
-    const body = z.object({ rules: z.array(z.unknown()) }).strict().parse(req.body);
+    const body = z
+      .object({ rules: z.array(z.unknown()) })
+      .strict()
+      .parse(req.body);
     res.json({ rules: deps.faults.set(body.rules), counters: deps.faults.counters });
   });
 
@@ -94,13 +98,25 @@ export function adminApi(deps: AdminApiDeps): Router {
   });
 
   router.post('/clock/advance', (req, res) => {
-    const { seconds } = z.object({ seconds: z.number().int().min(0).max(10 * 365 * 86400) }).strict().parse(req.body);
+    const { seconds } = z
+      .object({
+        seconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(10 * 365 * 86400),
+      })
+      .strict()
+      .parse(req.body);
     const now = deps.clock.advance(seconds);
     res.json({ now: now.toISOString(), offset_seconds: deps.clock.offsetSeconds });
   });
 
   router.post('/catalog/touch', (req, res) => {
-    const { count } = z.object({ count: z.number().int().min(1).max(1_000_000) }).strict().parse(req.body);
+    const { count } = z
+      .object({ count: z.number().int().min(1).max(1_000_000) })
+      .strict()
+      .parse(req.body);
     res.json({ skus: deps.catalog.touchProducts(count, deps.clock.now()) });
   });
 
@@ -116,7 +132,9 @@ function guard(token: string | undefined) {
       return;
     }
     if ((req.method === 'POST' || req.method === 'PUT') && !req.is('application/json')) {
-      res.status(415).json({ error: 'Send a JSON body with Content-Type: application/json (use {} when empty).' });
+      res
+        .status(415)
+        .json({ error: 'Send a JSON body with Content-Type: application/json (use {} when empty).' });
       return;
     }
     next();

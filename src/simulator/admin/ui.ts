@@ -100,7 +100,8 @@ export function adminUi(deps: AdminUiDeps): Router {
 
   const integrationOf = (req: Request): Integration => {
     const id = Number(req.params.id);
-    if (!Number.isSafeInteger(id) || id <= 0) throw new AdminError(`Integration ${String(req.params.id)} does not exist.`, 404);
+    if (!Number.isSafeInteger(id) || id <= 0)
+      throw new AdminError(`Integration ${String(req.params.id)} does not exist.`, 404);
     return integrations.get(id);
   };
 
@@ -118,7 +119,12 @@ export function adminUi(deps: AdminUiDeps): Router {
   });
 
   router.get(`${GRID}/new`, (_req, res) => {
-    page(res, 'integration-form', { title: 'New Integration', error: null, values: emptyValues(), tree: ACL_TREE });
+    page(res, 'integration-form', {
+      title: 'New Integration',
+      error: null,
+      values: emptyValues(),
+      tree: ACL_TREE,
+    });
   });
 
   router.post(GRID, form, requireFormKey, (req, res) => {
@@ -133,10 +139,18 @@ export function adminUi(deps: AdminUiDeps): Router {
         resources: values.allResources ? [] : values.resources,
         setup_type: 'manual',
       });
-      res.redirect(303, flash({ type: 'success', text: `The integration '${integration.name}' has been saved.` }));
+      res.redirect(
+        303,
+        flash({ type: 'success', text: `The integration '${integration.name}' has been saved.` }),
+      );
     } catch (error) {
       if (!(error instanceof AdminError)) throw error;
-      page(res, 'integration-form', { title: 'New Integration', error: error.message, values, tree: ACL_TREE }, error.status);
+      page(
+        res,
+        'integration-form',
+        { title: 'New Integration', error: error.message, values, tree: ACL_TREE },
+        error.status,
+      );
     }
   });
 
@@ -159,7 +173,10 @@ export function adminUi(deps: AdminUiDeps): Router {
   router.post(`${GRID}/:id/tokens-exchange`, form, requireFormKey, async (req, res) => {
     const integration = integrationOf(req);
     if (!integrations.isTokenExchange(integration)) {
-      throw new AdminError(`Integration '${integration.name}' has no identity link URL: use the tokens dialog.`, 400);
+      throw new AdminError(
+        `Integration '${integration.name}' has no identity link URL: use the tokens dialog.`,
+        400,
+      );
     }
     const reauthorize = (req.body as Record<string, unknown>).reauthorize === '1';
     let result;
@@ -170,7 +187,9 @@ export function adminUi(deps: AdminUiDeps): Router {
       const failure: Flash = { type: 'error', text: error.message, steps: error.steps };
       if (wantsJson(req)) {
         // Magento's integration.js follows `_redirect` to the grid, where the error is shown.
-        res.status(error.status).json({ error: error.message, steps: error.steps ?? [], _redirect: flash(failure) });
+        res
+          .status(error.status)
+          .json({ error: error.message, steps: error.steps ?? [], _redirect: flash(failure) });
       } else {
         renderGrid(res, [failure], error.status);
       }
@@ -188,24 +207,43 @@ export function adminUi(deps: AdminUiDeps): Router {
       });
       return;
     }
-    page(res, 'exchange-sent', { title: `Integration '${integration.name}'`, popup, steps: result.steps, gridUrl: GRID });
+    page(res, 'exchange-sent', {
+      title: `Integration '${integration.name}'`,
+      popup,
+      steps: result.steps,
+      gridUrl: GRID,
+    });
   });
 
   // TokensDialog: manual integrations get their four credentials straight away.
   router.post(`${GRID}/:id/tokens`, form, requireFormKey, async (req, res) => {
     const integration = integrationOf(req);
     if (integrations.isTokenExchange(integration)) {
-      throw new AdminError(`Integration '${integration.name}' has an identity link URL: it activates through the token exchange.`, 400);
+      throw new AdminError(
+        `Integration '${integration.name}' has an identity link URL: it activates through the token exchange.`,
+        400,
+      );
     }
-    const result = await integrations.activate(integration.id, (req.body as Record<string, unknown>).reauthorize === '1');
+    const result = await integrations.activate(
+      integration.id,
+      (req.body as Record<string, unknown>).reauthorize === '1',
+    );
     if (!result.credentials) throw new AdminError('Activation did not issue credentials.', 500);
-    page(res, 'tokens', { title: `Integration '${integration.name}'`, integration, credentials: result.credentials, gridUrl: GRID });
+    page(res, 'tokens', {
+      title: `Integration '${integration.name}'`,
+      integration,
+      credentials: result.credentials,
+      gridUrl: GRID,
+    });
   });
 
   router.post(`${GRID}/:id/delete`, form, requireFormKey, (req, res) => {
     const integration = integrationOf(req);
     integrations.delete(integration.id);
-    res.redirect(303, flash({ type: 'success', text: `The integration '${integration.name}' has been deleted.` }));
+    res.redirect(
+      303,
+      flash({ type: 'success', text: `The integration '${integration.name}' has been deleted.` }),
+    );
   });
 
   // Stands in for setup:upgrade after a changed integration.xml: new id, new consumer, status Reset.
@@ -282,7 +320,9 @@ function emptyValues(): FormValues {
 function formValues(body: Record<string, unknown>): FormValues {
   const text = (v: unknown) => (typeof v === 'string' ? v : '');
   const raw = body.resources;
-  const resources = (Array.isArray(raw) ? raw : [raw]).filter((r): r is string => typeof r === 'string' && r !== '');
+  const resources = (Array.isArray(raw) ? raw : [raw]).filter(
+    (r): r is string => typeof r === 'string' && r !== '',
+  );
   return {
     name: text(body.name),
     email: text(body.email).trim(),

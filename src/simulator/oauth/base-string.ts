@@ -6,14 +6,23 @@ const LAMINAS_DECODED = new Set(':@&=+$,/;%'.split(''));
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
 
 /** The URL part of the base string (contract §4.1), from the scheme, Host header and raw path. */
-export function normaliseBaseUrl(scheme: string, host: string, rawPath: string, mode: SignatureProfile['url']): string {
+export function normaliseBaseUrl(
+  scheme: string,
+  host: string,
+  rawPath: string,
+  mode: SignatureProfile['url'],
+): string {
   if (mode === 'raw') return `${scheme}://${host}${rawPath}`;
   const lowerScheme = scheme.toLowerCase();
   let lowerHost = host.toLowerCase();
-  if ((lowerScheme === 'http' && lowerHost.endsWith(':80')) || (lowerScheme === 'https' && lowerHost.endsWith(':443'))) {
+  if (
+    (lowerScheme === 'http' && lowerHost.endsWith(':80')) ||
+    (lowerScheme === 'https' && lowerHost.endsWith(':443'))
+  ) {
     lowerHost = lowerHost.slice(0, lowerHost.lastIndexOf(':'));
   }
-  const path = mode === 'rfc' ? rawPath : normalisePath(rawPath, mode === 'laminas' ? 'laminas' : 'unreserved');
+  const path =
+    mode === 'rfc' ? rawPath : normalisePath(rawPath, mode === 'laminas' ? 'laminas' : 'unreserved');
   return `${lowerScheme}://${lowerHost}${path || '/'}`;
 }
 
@@ -57,7 +66,12 @@ export function signatureBaseString(
 }
 
 /** HMAC over the base string; key = enc(consumer secret) & enc(token secret). Base64 with padding. */
-export function hmacSignature(method: string, baseString: string, consumerSecret: string, tokenSecret = ''): string {
+export function hmacSignature(
+  method: string,
+  baseString: string,
+  consumerSecret: string,
+  tokenSecret = '',
+): string {
   const algorithm = method.split('-')[1]?.toLowerCase() ?? '';
   const key = `${rfc3986(consumerSecret)}&${rfc3986(tokenSecret)}`;
   return createHmac(algorithm, key).update(baseString).digest('base64');

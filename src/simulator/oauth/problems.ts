@@ -14,11 +14,14 @@ export class OauthProblem extends Error {
   }
 }
 
-export const oauthError = (template: string, ...parameters: string[]) => new OauthProblem(template, 401, parameters);
-export const inputError = (template: string, ...parameters: string[]) => new OauthProblem(template, 400, parameters);
+export const oauthError = (template: string, ...parameters: string[]) =>
+  new OauthProblem(template, 401, parameters);
+export const inputError = (template: string, ...parameters: string[]) =>
+  new OauthProblem(template, 400, parameters);
 
 export function renderTemplate(template: string, parameters: string[] | Record<string, string>): string {
-  if (Array.isArray(parameters)) return template.replace(/%(\d+)/g, (m, n: string) => parameters[Number(n) - 1] ?? m);
+  if (Array.isArray(parameters))
+    return template.replace(/%(\d+)/g, (m, n: string) => parameters[Number(n) - 1] ?? m);
   return template.replace(/%([a-zA-Z_]+)/g, (m, n: string) => parameters[n] ?? m);
 }
 

@@ -23,14 +23,35 @@ export interface SignatureProfile {
 
 export const VERSION_PROFILES: Record<MagentoVersion, SignatureProfile> = {
   // Era A: Zend_Oauth; SHA1 and SHA256; natural sort; no path decoding.
-  '2.4.3': { methods: ['HMAC-SHA1', 'HMAC-SHA256'], sort: 'natural', url: 'rfc', queryDecode: 'raw', doubleEncodeValues: false },
+  '2.4.3': {
+    methods: ['HMAC-SHA1', 'HMAC-SHA256'],
+    sort: 'natural',
+    url: 'rfc',
+    queryDecode: 'raw',
+    doubleEncodeValues: false,
+  },
   // Era B: Laminas; SHA256 only; path escapes such as %2F decoded before signing (#37913).
-  '2.4.6': { methods: ['HMAC-SHA256'], sort: 'natural', url: 'laminas', queryDecode: 'plus', doubleEncodeValues: false },
+  '2.4.6': {
+    methods: ['HMAC-SHA256'],
+    sort: 'natural',
+    url: 'laminas',
+    queryDecode: 'plus',
+    doubleEncodeValues: false,
+  },
   // Newest: Magento's own Hmac keeps reserved escapes in the path. Which of eras C–E a 2.4.8 tag
   // ships is not pinned (contract §0), so it is the RFC 5849 byte-order default of §8.
-  '2.4.8': { methods: ['HMAC-SHA256'], sort: 'byte', url: 'unreserved', queryDecode: 'raw', doubleEncodeValues: false },
+  '2.4.8': {
+    methods: ['HMAC-SHA256'],
+    sort: 'byte',
+    url: 'unreserved',
+    queryDecode: 'raw',
+    doubleEncodeValues: false,
+  },
 };
 
-export function profileFor(version: MagentoVersion, overrides: Partial<SignatureProfile> = {}): SignatureProfile {
+export function profileFor(
+  version: MagentoVersion,
+  overrides: Partial<SignatureProfile> = {},
+): SignatureProfile {
   return { ...VERSION_PROFILES[version], ...overrides };
 }

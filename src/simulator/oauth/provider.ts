@@ -24,7 +24,13 @@ export interface ProviderOptions {
 
 const TIME_DEVIATION = 600;
 const LENGTH = 32;
-const BASE_REQUIRED = ['oauth_consumer_key', 'oauth_signature', 'oauth_signature_method', 'oauth_nonce', 'oauth_timestamp'];
+const BASE_REQUIRED = [
+  'oauth_consumer_key',
+  'oauth_signature',
+  'oauth_signature_method',
+  'oauth_nonce',
+  'oauth_timestamp',
+];
 
 /**
  * The provider side of Magento's Oauth class: getRequestToken, getAccessToken and
@@ -50,7 +56,11 @@ export class OauthProvider {
     return { oauth_token: token.token, oauth_token_secret: token.secret };
   }
 
-  getAccessToken(req: IncomingOauthRequest): { oauth_token: string; oauth_token_secret: string; consumer: Consumer } {
+  getAccessToken(req: IncomingOauthRequest): {
+    oauth_token: string;
+    oauth_token_secret: string;
+    consumer: Consumer;
+  } {
     const params = this.protocolParams(req, [...BASE_REQUIRED, 'oauth_token', 'oauth_verifier']);
     const consumer = this.consumerByKey(params.oauth_consumer_key as string);
     this.validateNonce(params, consumer);
@@ -79,7 +89,11 @@ export class OauthProvider {
   private protocolParams(req: IncomingOauthRequest, required: string[]): Record<string, string> {
     // Without an `OAuth ` header Magento sees no parameters at all (contract §3.3).
     const params = req.view.protocol ?? {};
-    if (params.oauth_version !== undefined && params.oauth_version !== '1.0' && Number(params.oauth_version) !== 1) {
+    if (
+      params.oauth_version !== undefined &&
+      params.oauth_version !== '1.0' &&
+      Number(params.oauth_version) !== 1
+    ) {
       throw inputError(MESSAGES.version, params.oauth_version);
     }
     const missing = required.filter((name) => params[name] === undefined);
@@ -112,7 +126,12 @@ export class OauthProvider {
     const nonce = params.oauth_nonce as string;
     const key = `${consumer.id}:${nonce}`;
     if (this.state.nonces.has(key)) throw oauthError(MESSAGES.nonceUsed, String(consumer.id));
-    this.state.nonces.set(key, { nonce, consumerId: consumer.id, timestamp, at: this.state.clock().toISOString() });
+    this.state.nonces.set(key, {
+      nonce,
+      consumerId: consumer.id,
+      timestamp,
+      at: this.state.clock().toISOString(),
+    });
   }
 
   private validateConsumerExpiry(consumer: Consumer): void {
@@ -176,4 +195,3 @@ function phpInt(value: string): number {
   const m = /^\s*[+-]?\d+/.exec(value);
   return m ? parseInt(m[0], 10) : 0;
 }
-

@@ -35,7 +35,10 @@ export function parseAuthorizationHeader(header: string | undefined): Record<str
  * Query pairs as Magento signs them: split on `&` then `=`; a pair that does not split into
  * exactly two parts (`?flag`, `a=b=c`) is left out, oauth_* names are left out, last one wins.
  */
-export function parseSignedQuery(rawQuery: string, decode: SignatureProfile['queryDecode']): Record<string, string> {
+export function parseSignedQuery(
+  rawQuery: string,
+  decode: SignatureProfile['queryDecode'],
+): Record<string, string> {
   const params: Record<string, string> = {};
   if (!rawQuery) return params;
   const dec = decode === 'plus' ? urldecode : rawurldecode;

@@ -18,4 +18,6 @@ export class RestError extends Error {
 }
 
 export const notAuthorized = (resources: string[]) =>
-  new RestError(401, "The consumer isn't authorized to access %resources.", { resources: resources.join(', ') });
+  new RestError(401, "The consumer isn't authorized to access %resources.", {
+    resources: resources.join(', '),
+  });

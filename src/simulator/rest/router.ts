@@ -36,13 +36,21 @@ export function restRoutes(deps: RestAuthDeps & { catalog: Catalog; storeBaseUrl
   const routes: Route[] = [
     route('GET', 'store/storeConfigs', 'Magento_Backend::stores', () => storeConfigs(deps.storeBaseUrl())),
     route('GET', 'store/websites', 'Magento_Backend::stores', () => websites()),
-    route('GET', 'products', 'Magento_Catalog::products', (c) => catalog.searchProducts(parseSearchCriteria(c.query))),
-    route('GET', 'products/:sku', 'Magento_Catalog::products', (c) => catalog.getProduct(c.params[0] as string)),
+    route('GET', 'products', 'Magento_Catalog::products', (c) =>
+      catalog.searchProducts(parseSearchCriteria(c.query)),
+    ),
+    route('GET', 'products/:sku', 'Magento_Catalog::products', (c) =>
+      catalog.getProduct(c.params[0] as string),
+    ),
     route('PUT', 'products/:sku', 'Magento_Catalog::products', (c) =>
       catalog.updateProduct(c.params[0] as string, productPayload(c.body), c.now),
     ),
-    route('POST', 'products', 'Magento_Catalog::products', (c) => catalog.createProduct(productPayload(c.body), c.now)),
-    route('GET', 'orders', 'Magento_Sales::actions_view', (c) => catalog.searchOrders(parseSearchCriteria(c.query))),
+    route('POST', 'products', 'Magento_Catalog::products', (c) =>
+      catalog.createProduct(productPayload(c.body), c.now),
+    ),
+    route('GET', 'orders', 'Magento_Sales::actions_view', (c) =>
+      catalog.searchOrders(parseSearchCriteria(c.query)),
+    ),
     route('GET', 'customers/search', 'Magento_Customer::customer', (c) =>
       catalog.searchCustomers(parseSearchCriteria(c.query)),
     ),
@@ -76,7 +84,11 @@ export function restRoutes(deps: RestAuthDeps & { catalog: Catalog; storeBaseUrl
   return router;
 }
 
-function match(routes: Route[], method: string, segments: string[]): { route: Route; params: string[] } | null {
+function match(
+  routes: Route[],
+  method: string,
+  segments: string[],
+): { route: Route; params: string[] } | null {
   for (const r of routes) {
     if (r.method !== method || r.pattern.length !== segments.length) continue;
     const params: string[] = [];
@@ -115,10 +127,11 @@ function productPayload(body: unknown): Record<string, unknown> {
   }
   const product = (body as { product: unknown }).product;
   if (typeof product !== 'object' || product === null || Array.isArray(product)) {
-    throw new RestError(400, 'The "%1" value\'s type is invalid. The "%2" type was expected. Verify and try again.', [
-      String(product),
-      '\\Magento\\Catalog\\Api\\Data\\ProductInterface',
-    ]);
+    throw new RestError(
+      400,
+      'The "%1" value\'s type is invalid. The "%2" type was expected. Verify and try again.',
+      [String(product), '\\Magento\\Catalog\\Api\\Data\\ProductInterface'],
+    );
   }
   return product as Record<string, unknown>;
 }
@@ -128,10 +141,17 @@ export function restErrorHandler(error: unknown, _req: Request, res: Response, _
   const e = error as { status?: unknown; message?: unknown; parameters?: unknown; template?: unknown };
   if (error instanceof RestError) {
     res.status(error.status).json(error.toJSON());
-  } else if (typeof e.status === 'number' && e.status >= 400 && e.status < 500 && typeof e.message === 'string') {
+  } else if (
+    typeof e.status === 'number' &&
+    e.status >= 400 &&
+    e.status < 500 &&
+    typeof e.message === 'string'
+  ) {
     const params = e.parameters as string[] | Record<string, string> | undefined;
     res.status(e.status).json(new RestError(e.status, e.message, params).toJSON());
   } else {
-    res.status(500).json({ message: 'Internal Error. Details are available in Magento log file. Report ID: webapi-sim' });
+    res
+      .status(500)
+      .json({ message: 'Internal Error. Details are available in Magento log file. Report ID: webapi-sim' });
   }
 }

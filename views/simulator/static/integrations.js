@@ -110,7 +110,7 @@
         if (!done) {
           try {
             done = popup.location.href === successUrl;
-          } catch (e) {
+          } catch {
             // Cross-origin while the integrator's page is shown.
           }
         }
