@@ -61,6 +61,13 @@ export const VIEWS_DIR = path.resolve(import.meta.dirname, '../../views');
 export function createSimulator(options: SimulatorOptions = {}): Simulator {
   const clock = new SimClock();
   const state = new SimulatorState(clock.now);
+  const { logger } = options;
+  if (logger) {
+    state.onLog = (entry) =>
+      entry.outcome === 'rejected'
+        ? logger.warn(entry, 'OAuth request rejected')
+        : logger.debug(entry, 'OAuth request verified');
+  }
   const settings = new SimulatorSettings({
     magentoVersion: options.magentoVersion ?? '2.4.8',
     signature: options.signature,

@@ -80,6 +80,8 @@ export class SimulatorState {
   readonly nonces = new Map<string, NonceEntry>();
   readonly oauthLog: OauthLogEntry[] = [];
   private seq = { integration: 0, consumer: 0, token: 0 };
+  /** Called for every verified or rejected OAuth request (the CLI logs rejections with their reason). */
+  onLog?: (entry: OauthLogEntry) => void;
 
   constructor(readonly clock: () => Date = () => new Date()) {}
 
@@ -144,7 +146,9 @@ export class SimulatorState {
   }
 
   log(entry: Omit<OauthLogEntry, 'at'>): void {
-    this.oauthLog.push({ at: this.clock().toISOString(), ...entry });
+    const full = { at: this.clock().toISOString(), ...entry };
+    this.oauthLog.push(full);
+    this.onLog?.(full);
     if (this.oauthLog.length > LOG_LIMIT) this.oauthLog.splice(0, this.oauthLog.length - LOG_LIMIT);
   }
 }
