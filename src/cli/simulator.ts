@@ -156,7 +156,11 @@ try {
   process.once('SIGTERM', () => stop('SIGTERM'));
 } catch (error) {
   const e = error as NodeJS.ErrnoException;
-  if (e.code === 'EADDRINUSE') {
+  if (e instanceof RangeError) {
+    console.error(
+      `Invalid catalog size: ${e.message} (check --products/--orders or SIMULATOR_PRODUCTS/SIMULATOR_ORDERS).`,
+    );
+  } else if (e.code === 'EADDRINUSE') {
     console.error(
       `Port ${opts.port} on ${opts.host} is already in use. Stop the other process or pass --port.`,
     );

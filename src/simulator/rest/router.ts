@@ -45,9 +45,14 @@ export function restRoutes(deps: RestAuthDeps & { catalog: Catalog; storeBaseUrl
     route('PUT', 'products/:sku', 'Magento_Catalog::products', (c) =>
       catalog.updateProduct(c.params[0] as string, productPayload(c.body), c.now),
     ),
-    route('POST', 'products', 'Magento_Catalog::products', (c) =>
-      catalog.createProduct(productPayload(c.body), c.now),
-    ),
+    // ProductRepository::save: a POST with an existing sku updates that product.
+    route('POST', 'products', 'Magento_Catalog::products', (c) => {
+      const product = productPayload(c.body);
+      const existing = typeof product.sku === 'string' ? catalog.findProduct(product.sku) : undefined;
+      return existing
+        ? catalog.updateProduct(existing.sku, product, c.now)
+        : catalog.createProduct(product, c.now);
+    }),
     route('GET', 'orders', 'Magento_Sales::actions_view', (c) =>
       catalog.searchOrders(parseSearchCriteria(c.query)),
     ),
@@ -78,7 +83,11 @@ export function restRoutes(deps: RestAuthDeps & { catalog: Catalog; storeBaseUrl
       storeCode,
       now: deps.state.clock(),
     });
-    res.status(200).json(result);
+    // Magento's output processor leaves null fields out.
+    res
+      .status(200)
+      .type('application/json; charset=utf-8')
+      .send(JSON.stringify(result, (_key, value: unknown) => (value === null ? undefined : value)));
   });
   router.use(restErrorHandler);
   return router;

@@ -41,10 +41,13 @@ const FIELDS: FieldMap<Row> = {
   updated: (r) => r.updated,
   note: (r) => r.note,
   tags: (r) => r.tags,
+  noteLength: (r) => (r.note === null ? null : r.note.length),
 };
 
-const run = (criteria: SearchCriteria, rows: readonly Row[] = ROWS) => applySearchCriteria(rows, criteria, FIELDS);
-const ids = (criteria: SearchCriteria, rows: readonly Row[] = ROWS) => run(criteria, rows).items.map((r) => r.id);
+const run = (criteria: SearchCriteria, rows: readonly Row[] = ROWS) =>
+  applySearchCriteria(rows, criteria, FIELDS);
+const ids = (criteria: SearchCriteria, rows: readonly Row[] = ROWS) =>
+  run(criteria, rows).items.map((r) => r.id);
 const where = (field: string, condition_type: ConditionType, value = ''): SearchCriteria => ({
   filter_groups: [{ filters: [{ field, value, condition_type }] }],
 });
@@ -61,17 +64,28 @@ function caught(fn: () => unknown): CatalogError {
 }
 
 /** Flat query keys as an HTTP server hands them over. */
-const filterKeys = (g: number, f: number, field: string, value: string, cond?: string, spelling = 'filter_groups') => ({
+const filterKeys = (
+  g: number,
+  f: number,
+  field: string,
+  value: string,
+  cond?: string,
+  spelling = 'filter_groups',
+) => ({
   [`searchCriteria[${spelling}][${g}][filters][${f}][field]`]: field,
   [`searchCriteria[${spelling}][${g}][filters][${f}][value]`]: value,
-  ...(cond === undefined ? {} : { [`searchCriteria[${spelling}][${g}][filters][${f}][condition_type]`]: cond }),
+  ...(cond === undefined
+    ? {}
+    : { [`searchCriteria[${spelling}][${g}][filters][${f}][condition_type]`]: cond }),
 });
 
 describe('parseSearchCriteria', () => {
   it('treats a missing or bare searchCriteria as empty criteria and ignores other keys', () => {
     expect(parseSearchCriteria({})).toEqual({ filter_groups: [] });
     expect(parseSearchCriteria({ searchCriteria: '' })).toEqual({ filter_groups: [] });
-    expect(parseSearchCriteria({ fields: 'items[sku]', 'other[pageSize]': 'x' })).toEqual({ filter_groups: [] });
+    expect(parseSearchCriteria({ fields: 'items[sku]', 'other[pageSize]': 'x' })).toEqual({
+      filter_groups: [],
+    });
   });
 
   it('reads filters, sort orders and paging, defaulting the condition to eq', () => {
@@ -157,7 +171,8 @@ describe('parseSearchCriteria', () => {
     expect(criteria.filter_groups[0]?.filters[0]).toEqual({ field: 'note', value: '', condition_type: 'eq' });
   });
 
-  const typeError = (v: string) => `The "${v}" value's type is invalid. The "int" type was expected. Verify and try again.`;
+  const typeError = (v: string) =>
+    `The "${v}" value's type is invalid. The "int" type was expected. Verify and try again.`;
   const notSupported = '"%fieldName" is not supported. Correct the field name and try again.';
   // prettier-ignore
   it.each([
@@ -323,6 +338,8 @@ describe('applySearchCriteria sorting', () => {
   it('puts NULL first ascending and last descending', () => {
     expect(sorted(['note', 'ASC'])).toEqual([1, 5, 8, 3, 2, 6, 4, 7]);
     expect(sorted(['note', 'DESC'])).toEqual([7, 4, 2, 6, 3, 1, 5, 8]);
+    expect(sorted(['noteLength', 'ASC'])).toEqual([1, 5, 8, 3, 2, 4, 6, 7]);
+    expect(sorted(['noteLength', 'DESC'])).toEqual([2, 4, 6, 7, 3, 1, 5, 8]);
   });
 
   it('applies several sort orders in sequence', () => {
@@ -340,7 +357,11 @@ describe('applySearchCriteria sorting', () => {
 });
 
 describe('applySearchCriteria paging and envelope', () => {
-  const page = (page_size: number | undefined, current_page: number | undefined, extra: Partial<SearchCriteria> = {}) => {
+  const page = (
+    page_size: number | undefined,
+    current_page: number | undefined,
+    extra: Partial<SearchCriteria> = {},
+  ) => {
     const criteria: SearchCriteria = { filter_groups: [], ...extra };
     if (page_size !== undefined) criteria.page_size = page_size;
     if (current_page !== undefined) criteria.current_page = current_page;
@@ -413,7 +434,9 @@ describe('applySearchCriteria paging and envelope', () => {
         (raw, pageSize, field, direction, minPrice) => {
           const rows: Row[] = raw.map((r, i) => ({ ...r, id: i + 1, status: 1, updated: '', tags: '' }));
           const base: SearchCriteria = {
-            filter_groups: [{ filters: [{ field: 'price', value: String(minPrice), condition_type: 'gteq' }] }],
+            filter_groups: [
+              { filters: [{ field: 'price', value: String(minPrice), condition_type: 'gteq' }] },
+            ],
             sort_orders: [{ field, direction }],
           };
           const full = run(base, rows);
@@ -444,7 +467,9 @@ describe('applySearchCriteria paging and envelope', () => {
           }
           expect(pages).toEqual(full.items);
           const past = run({ ...base, page_size: pageSize, current_page: lastPage + 3 }, rows);
-          expect(past.items).toEqual(run({ ...base, page_size: pageSize, current_page: lastPage }, rows).items);
+          expect(past.items).toEqual(
+            run({ ...base, page_size: pageSize, current_page: lastPage }, rows).items,
+          );
         },
       ),
       { numRuns: 150 },
