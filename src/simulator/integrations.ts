@@ -99,10 +99,7 @@ export class IntegrationService {
     if (this.list().some((i) => i.name === input.name)) {
       throw new AdminError(`Integration with name '${input.name}' exists.`, 409);
     }
-    const consumer = this.state.createConsumer(`Integration${this.state.consumers.size + 1}`);
-    const now = this.state.clock();
-    const integration: Integration = {
-      id: this.state.nextIntegrationId(),
+    return this.store({
       name: input.name,
       email: input.email,
       endpointUrl: input.endpoint_url,
@@ -111,6 +108,16 @@ export class IntegrationService {
       allResources: input.all_resources,
       status: STATUS.inactive,
       setupType: input.setup_type,
+    });
+  }
+
+  /** Saves an integration under a new id with a new consumer (new key and secret). */
+  private store(fields: Omit<Integration, 'id' | 'consumerId' | 'createdAt' | 'updatedAt'>) {
+    const consumer = this.state.createConsumer(`Integration${this.state.consumers.size + 1}`);
+    const now = this.state.clock();
+    const integration: Integration = {
+      ...fields,
+      id: this.state.nextIntegrationId(),
       consumerId: consumer.id,
       createdAt: now,
       updatedAt: now,
@@ -234,18 +241,8 @@ export class IntegrationService {
     const old = this.get(id);
     // The old consumer and its tokens stay, but no Active integration references them any more.
     this.state.integrations.delete(id);
-    const consumer = this.state.createConsumer(`Integration${this.state.consumers.size + 1}`);
-    const now = this.state.clock();
-    const integration: Integration = {
-      ...old,
-      id: this.state.nextIntegrationId(),
-      consumerId: consumer.id,
-      status: STATUS.recreated,
-      createdAt: now,
-      updatedAt: now,
-    };
-    this.state.integrations.set(integration.id, integration);
-    return { integration, consumer };
+    const { id: _id, consumerId: _c, createdAt: _a, updatedAt: _u, ...fields } = old;
+    return this.store({ ...fields, status: STATUS.recreated });
   }
 
   delete(id: number): void {

@@ -37,3 +37,5 @@ export async function startCallbackServer(
       }),
   };
 }
+
+export type CallbackServer = Awaited<ReturnType<typeof startCallbackServer>>;

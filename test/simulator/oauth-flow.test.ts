@@ -1,22 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
+import type { RunningSimulator } from '../../src/simulator/server.js';
 import { activate, createIntegration, exchange } from '../helpers/activation.js';
-import { startCallbackServer } from '../helpers/callback-server.js';
+import type { CallbackServer } from '../helpers/callback-server.js';
+import { startStoreAndEndpoint } from '../helpers/simulator.js';
 import { adminJson } from '../helpers/http.js';
 import { parseForm, signedRequest } from '../helpers/oauth-client.js';
 
 const MAGENTO_TOKEN = /^[0-9a-z]{32}$/;
 let sim: RunningSimulator;
-let callback: Awaited<ReturnType<typeof startCallbackServer>>;
+let callback: CallbackServer;
+let close: () => Promise<void>;
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0, products: 60, customers: 10, orders: 10 });
-  callback = await startCallbackServer();
+  ({ sim, callback, close } = await startStoreAndEndpoint({ products: 60, customers: 10, orders: 10 }));
 });
-afterAll(async () => {
-  await sim.close();
-  await callback.close();
-});
+afterAll(() => close());
 
 describe('activation, token exchange and signed REST, end to end', () => {
   it('posts Magento-shaped credentials, exchanges them and accepts signed calls', async () => {

@@ -1,21 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
+import type { RunningSimulator } from '../../src/simulator/server.js';
 import { activate, createIntegration, exchange } from '../helpers/activation.js';
-import { startCallbackServer } from '../helpers/callback-server.js';
+import type { CallbackServer } from '../helpers/callback-server.js';
+import { startStoreAndEndpoint } from '../helpers/simulator.js';
 import { adminJson, rawRequest } from '../helpers/http.js';
 import { nonce, parseForm, signedRequest, type Credentials } from '../helpers/oauth-client.js';
 
 let sim: RunningSimulator;
-let callback: Awaited<ReturnType<typeof startCallbackServer>>;
+let callback: CallbackServer;
+let close: () => Promise<void>;
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0, products: 20, customers: 5, orders: 5 });
-  callback = await startCallbackServer();
+  ({ sim, callback, close } = await startStoreAndEndpoint({ products: 20, customers: 5, orders: 5 }));
 });
-afterAll(async () => {
-  await sim.close();
-  await callback.close();
-});
+afterAll(() => close());
 
 /** A fresh integration, activated; the consumer credentials the store posted. */
 async function activated(extra: Record<string, unknown> = {}) {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
+import type { RunningSimulator } from '../../src/simulator/server.js';
 import { activate, createIntegration } from '../helpers/activation.js';
-import { startCallbackServer } from '../helpers/callback-server.js';
+import type { CallbackServer } from '../helpers/callback-server.js';
+import { startStoreAndEndpoint } from '../helpers/simulator.js';
 import { rawRequest } from '../helpers/http.js';
 import { encodeQuery, parseForm } from '../helpers/oauth-client.js';
 import { oauthlibAvailable, oauthlibSign, type OauthlibRequest } from '../helpers/oauthlib.js';
@@ -15,16 +16,13 @@ if (!available)
 const describeIf = available ? describe : describe.skip;
 
 let sim: RunningSimulator;
-let callback: Awaited<ReturnType<typeof startCallbackServer>>;
+let callback: CallbackServer;
+let close: () => Promise<void>;
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0, products: 20, customers: 5, orders: 5 });
-  callback = await startCallbackServer();
+  ({ sim, callback, close } = await startStoreAndEndpoint({ products: 20, customers: 5, orders: 5 }));
 });
-afterAll(async () => {
-  await sim.close();
-  await callback.close();
-});
+afterAll(() => close());
 
 async function send(req: Omit<OauthlibRequest, 'url'> & { path: string; query?: string }) {
   const signed = oauthlibSign({ ...req, url: `${sim.url}${req.path}${req.query ? `?${req.query}` : ''}` });

@@ -1,25 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { hmacsign256, rfc3986 } from 'oauth-sign';
-import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
+import type { RunningSimulator } from '../../src/simulator/server.js';
 import { activate, createIntegration, exchange } from '../helpers/activation.js';
-import { startCallbackServer } from '../helpers/callback-server.js';
+import type { CallbackServer } from '../helpers/callback-server.js';
+import { startStoreAndEndpoint } from '../helpers/simulator.js';
 import { adminJson, rawRequest } from '../helpers/http.js';
 import { nonce, signedRequest, type Credentials } from '../helpers/oauth-client.js';
 
 let sim: RunningSimulator;
-let callback: Awaited<ReturnType<typeof startCallbackServer>>;
+let callback: CallbackServer;
 let creds: Credentials;
+let close: () => Promise<void>;
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0, products: 30, customers: 5, orders: 5 });
-  callback = await startCallbackServer();
+  ({ sim, callback, close } = await startStoreAndEndpoint({ products: 30, customers: 5, orders: 5 }));
   const integration = await createIntegration(sim.url, callback);
   creds = await exchange(sim.url, (await activate(sim.url, callback, integration.id)).fields);
 });
-afterAll(async () => {
-  await sim.close();
-  await callback.close();
-});
+afterAll(() => close());
 
 const useVersion = (version: string, signature?: Record<string, unknown>) =>
   adminJson(sim.url, 'PUT', '/settings', { magento_version: version, ...(signature ? { signature } : {}) });

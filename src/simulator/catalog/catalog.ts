@@ -11,7 +11,7 @@ import {
   type Order,
   type Product,
   type ProductStatus,
-  type ProductTypeId,
+  type ProductInput,
   type ProductVisibility,
 } from './types.js';
 
@@ -21,18 +21,7 @@ export { CUSTOMER_FIELDS, ORDER_FIELDS, PRODUCT_FIELDS } from './fields.js';
 export const SKU_MAX_LENGTH = 64;
 
 /** Product fields after validation; every one optional so the same shape serves create and update. */
-interface ProductFields {
-  sku?: string;
-  name?: string;
-  attribute_set_id?: number;
-  price?: number;
-  status?: ProductStatus;
-  visibility?: ProductVisibility;
-  type_id?: ProductTypeId;
-  weight?: number;
-  website_ids?: number[];
-  custom_attributes?: CustomAttribute[];
-}
+type ProductFields = Omit<ProductInput, 'extension_attributes'> & { website_ids?: number[] };
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);

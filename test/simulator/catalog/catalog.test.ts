@@ -1,12 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { Catalog, SKU_MAX_LENGTH } from '../../../src/simulator/catalog/catalog.js';
 import {
-  CatalogError,
   CatalogInputError,
   CatalogNotFoundError,
   renderPhrase,
 } from '../../../src/simulator/catalog/errors.js';
 import type { SearchCriteria } from '../../../src/simulator/rest/search-criteria.js';
+import { caught } from '../../helpers/errors.js';
 
 const GENERATED_AT = new Date('2025-06-01T00:00:00Z');
 const LATER = new Date('2025-06-02T08:00:00Z');
@@ -18,17 +18,6 @@ const EMPTY = 'The "%1" attribute value is empty. Set the attribute and try agai
 
 const make = (seed = 42, products = 200) =>
   Catalog.generate({ seed, products, customers: 30, orders: 60, now: GENERATED_AT });
-
-/** Runs `fn` and returns what it threw, so a test can check every field of the error. */
-function caught(fn: () => unknown): CatalogError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof CatalogError) return e;
-    throw e;
-  }
-  throw new Error('expected a CatalogError');
-}
 
 const byField = (
   field: string,

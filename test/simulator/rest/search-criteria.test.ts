@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import * as fc from 'fast-check';
 import { Catalog } from '../../../src/simulator/catalog/catalog.js';
-import { CatalogError, CatalogInputError } from '../../../src/simulator/catalog/errors.js';
+import { CatalogInputError } from '../../../src/simulator/catalog/errors.js';
 import {
   applySearchCriteria,
   likeToRegExp,
@@ -10,6 +10,7 @@ import {
   type FieldMap,
   type SearchCriteria,
 } from '../../../src/simulator/rest/search-criteria.js';
+import { caught } from '../../helpers/errors.js';
 
 interface Row {
   id: number;
@@ -52,16 +53,6 @@ const where = (field: string, condition_type: ConditionType, value = ''): Search
   filter_groups: [{ filters: [{ field, value, condition_type }] }],
 });
 const all = ROWS.map((r) => r.id);
-
-function caught(fn: () => unknown): CatalogError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof CatalogError) return e;
-    throw e;
-  }
-  throw new Error('expected a CatalogError');
-}
 
 /** Flat query keys as an HTTP server hands them over. */
 const filterKeys = (

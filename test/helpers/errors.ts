@@ -1,0 +1,12 @@
+import { CatalogError } from '../../src/simulator/catalog/errors.js';
+
+/** Runs `fn` and returns what it threw, so a test can check every field of the error. */
+export function caught(fn: () => unknown): CatalogError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof CatalogError) return e;
+    throw e;
+  }
+  throw new Error('expected a CatalogError');
+}
