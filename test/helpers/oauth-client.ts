@@ -19,6 +19,8 @@ export interface SignedRequest {
   path: string;
   /** Decoded query pairs, in wire order. */
   query?: [string, string][];
+  /** Sent instead of the encoded `query`, verbatim: to sign one thing and send another. */
+  rawQuery?: string;
   /** Form body pairs (signed) or a JSON body (never signed). */
   form?: [string, string][];
   json?: unknown;
@@ -74,7 +76,8 @@ export function authorizationHeader(base: string, creds: Credentials, req: Signe
 }
 
 export function signedRequest(base: string, creds: Credentials, req: SignedRequest): Promise<RawResponse> {
-  const qs = req.query?.length ? `?${encodeQuery(req.query)}` : '';
+  const qs =
+    req.rawQuery !== undefined ? `?${req.rawQuery}` : req.query?.length ? `?${encodeQuery(req.query)}` : '';
   const headers: Record<string, string> = { authorization: authorizationHeader(base, creds, req) };
   let body: string | undefined;
   if (req.form) {

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { hmacsign256, rfc3986 } from 'oauth-sign';
+import { rfc3986 } from 'oauth-sign';
 import type { RunningSimulator } from '../../src/simulator/server.js';
 import { activate, createIntegration, exchange } from '../helpers/activation.js';
 import type { CallbackServer } from '../helpers/callback-server.js';
 import { startStoreAndEndpoint } from '../helpers/simulator.js';
-import { adminJson, rawRequest } from '../helpers/http.js';
-import { nonce, signedRequest, type Credentials } from '../helpers/oauth-client.js';
+import { adminJson } from '../helpers/http.js';
+import { signedRequest, type Credentials, type SignedRequest } from '../helpers/oauth-client.js';
 
 let sim: RunningSimulator;
 let callback: CallbackServer;
@@ -18,6 +18,9 @@ beforeAll(async () => {
   creds = await exchange(sim.url, (await activate(sim.url, callback, integration.id)).fields);
 });
 afterAll(() => close());
+
+const getProducts = (extra: Partial<SignedRequest> = {}) =>
+  signedRequest(sim.url, creds, { method: 'GET', path: '/rest/V1/products', ...extra });
 
 const useVersion = (version: string, signature?: Record<string, unknown>) =>
   adminJson(sim.url, 'PUT', '/settings', { magento_version: version, ...(signature ? { signature } : {}) });
@@ -38,26 +41,15 @@ const manyGroups: [string, string][] = Array.from({ length: 12 }, (_, i): [strin
 describe('release-specific signature behaviour', () => {
   it('2.4.8 (default) verifies RFC byte order; 2.4.6 sorts names naturally and refuses it', async () => {
     await useVersion('2.4.8');
-    const ok = await signedRequest(sim.url, creds, {
-      method: 'GET',
-      path: '/rest/V1/products',
-      query: manyGroups,
-    });
+    const ok = await getProducts({ query: manyGroups });
     expect(ok.status).toBe(200);
     await useVersion('2.4.6');
-    const refused = await signedRequest(sim.url, creds, {
-      method: 'GET',
-      path: '/rest/V1/products',
-      query: manyGroups,
-    });
+    const refused = await getProducts({ query: manyGroups });
     expect(refused.status).toBe(401);
     expect(JSON.parse(refused.body).message).toBe('The signature is invalid. Verify and try again.');
     // The same store with only the sort switched back accepts it: the sort alone was the cause.
     await useVersion('2.4.6', { sort: 'byte' });
-    expect(
-      (await signedRequest(sim.url, creds, { method: 'GET', path: '/rest/V1/products', query: manyGroups }))
-        .status,
-    ).toBe(200);
+    expect((await getProducts({ query: manyGroups })).status).toBe(200);
     await useVersion('2.4.8');
   });
 
@@ -76,34 +68,17 @@ describe('release-specific signature behaviour', () => {
   });
 
   it('2.4.6 reads a raw + in the query as a space; 2.4.8 as a plus', async () => {
-    const send = () => {
-      const params = {
-        oauth_consumer_key: creds.consumerKey,
-        oauth_nonce: nonce(),
-        oauth_signature_method: 'HMAC-SHA256',
-        oauth_timestamp: String(Math.floor(Date.now() / 1000)),
-        oauth_token: creds.token!,
-        oauth_version: '1.0',
-      };
-      const key = 'searchCriteria[filter_groups][0][filters][0][value]';
-      const signature = hmacsign256(
-        'GET',
-        `${sim.url}/rest/V1/products`,
-        { ...params, [key]: 'a+b', 'searchCriteria[filter_groups][0][filters][0][field]': 'sku' },
-        creds.consumerSecret,
-        creds.tokenSecret,
-      );
-      const header =
-        'OAuth ' +
-        Object.entries({ ...params, oauth_signature: signature })
-          .map(([k, v]) => `${k}="${rfc3986(v)}"`)
-          .join(', ');
-      return rawRequest(sim.url, {
-        method: 'GET',
-        path: `/rest/V1/products?searchCriteria%5Bfilter_groups%5D%5B0%5D%5Bfilters%5D%5B0%5D%5Bfield%5D=sku&${rfc3986(key)}=a+b`,
-        headers: { authorization: header },
+    const field = 'searchCriteria[filter_groups][0][filters][0][field]';
+    const value = 'searchCriteria[filter_groups][0][filters][0][value]';
+    // Signed as a literal plus, sent as a raw `+`.
+    const send = () =>
+      getProducts({
+        query: [
+          [field, 'sku'],
+          [value, 'a+b'],
+        ],
+        rawQuery: `${rfc3986(field)}=sku&${rfc3986(value)}=a+b`,
       });
-    };
     await useVersion('2.4.6');
     expect((await send()).status).toBe(401);
     await useVersion('2.4.8');
@@ -113,18 +88,10 @@ describe('release-specific signature behaviour', () => {
 
   it('2.4.3 accepts HMAC-SHA1; 2.4.8 refuses it before the signature check', async () => {
     await useVersion('2.4.3');
-    const sha1 = await signedRequest(sim.url, creds, {
-      method: 'GET',
-      path: '/rest/V1/products',
-      signatureMethod: 'HMAC-SHA1',
-    });
+    const sha1 = await getProducts({ signatureMethod: 'HMAC-SHA1' });
     expect(sha1.status).toBe(200);
     await useVersion('2.4.8');
-    const refused = await signedRequest(sim.url, creds, {
-      method: 'GET',
-      path: '/rest/V1/products',
-      signatureMethod: 'HMAC-SHA1',
-    });
+    const refused = await getProducts({ signatureMethod: 'HMAC-SHA1' });
     expect(refused.status).toBe(400);
     expect(JSON.parse(refused.body)).toEqual({
       message: 'Signature method %1 is not supported',
@@ -133,41 +100,10 @@ describe('release-specific signature behaviour', () => {
   });
 
   it('leaves a query item without = out of the signature, as Magento does', async () => {
-    const params = {
-      oauth_consumer_key: creds.consumerKey,
-      oauth_nonce: nonce(),
-      oauth_signature_method: 'HMAC-SHA256',
-      oauth_timestamp: String(Math.floor(Date.now() / 1000)),
-      oauth_token: creds.token!,
-    };
-    const header = (extra: Record<string, string>) => {
-      const signature = hmacsign256(
-        'GET',
-        `${sim.url}/rest/V1/products`,
-        { ...params, ...extra },
-        creds.consumerSecret,
-        creds.tokenSecret,
-      );
-      return (
-        'OAuth ' +
-        Object.entries({ ...params, oauth_signature: signature })
-          .map(([k, v]) => `${k}="${rfc3986(v)}"`)
-          .join(', ')
-      );
-    };
     // An RFC client signs `searchCriteria=`; Magento ignores the item.
-    const rfc = await rawRequest(sim.url, {
-      method: 'GET',
-      path: '/rest/V1/products?searchCriteria',
-      headers: { authorization: header({ searchCriteria: '' }) },
-    });
+    const rfc = await getProducts({ query: [['searchCriteria', '']], rawQuery: 'searchCriteria' });
     expect(rfc.status).toBe(401);
-    params.oauth_nonce = nonce();
-    const magento = await rawRequest(sim.url, {
-      method: 'GET',
-      path: '/rest/V1/products?searchCriteria',
-      headers: { authorization: header({}) },
-    });
+    const magento = await getProducts({ query: [], rawQuery: 'searchCriteria' });
     expect(magento.status).toBe(200);
   });
 
@@ -177,13 +113,9 @@ describe('release-specific signature behaviour', () => {
       ['searchCriteria[filter_groups][0][filters][0][value]', 'two words'],
     ];
     await useVersion('2.4.8', { doubleEncodeValues: true });
-    expect(
-      (await signedRequest(sim.url, creds, { method: 'GET', path: '/rest/V1/products', query })).status,
-    ).toBe(401);
+    expect((await getProducts({ query })).status).toBe(401);
     await useVersion('2.4.8');
-    expect(
-      (await signedRequest(sim.url, creds, { method: 'GET', path: '/rest/V1/products', query })).status,
-    ).toBe(200);
+    expect((await getProducts({ query })).status).toBe(200);
   });
 
   it('rejects an unknown version or quirk in the settings API with 400', async () => {
