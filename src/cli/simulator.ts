@@ -68,7 +68,15 @@ const program = new Command()
     config.SIMULATOR_CUSTOMERS,
   )
   .option('--orders <n>', 'number of orders', int('--orders', 0, 1_000_000), config.SIMULATOR_ORDERS)
-  .option('--fault-route <prefix>', 'path prefix the fault options apply to', '/rest/')
+  .option(
+    '--fault-route <prefix>',
+    'path prefix the fault options apply to',
+    (value: string) => {
+      if (!value.startsWith('/')) throw new InvalidArgumentError('--fault-route must start with /.');
+      return value;
+    },
+    '/rest/',
+  )
   .option('--latency <ms>', 'added latency per request', int('--latency', 0, 60_000), 0)
   .option('--error-rate <share>', 'share of requests answered 503', share('--error-rate'), 0)
   .option(
