@@ -1,18 +1,13 @@
 declare module 'oauth-sign' {
   type Params = Record<string, string | string[]>;
-  export function hmacsign(
+  type Sign = (
     method: string,
     baseUri: string,
     params: Params,
     consumerSecret: string,
     tokenSecret?: string,
-  ): string;
-  export function hmacsign256(
-    method: string,
-    baseUri: string,
-    params: Params,
-    consumerSecret: string,
-    tokenSecret?: string,
-  ): string;
+  ) => string;
+  export const hmacsign: Sign;
+  export const hmacsign256: Sign;
   export function rfc3986(str: string): string;
 }
