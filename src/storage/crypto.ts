@@ -1,0 +1,158 @@
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { createLogger } from '../config/logger.js';
+
+/** Secrets at rest: AES-256-GCM, one fresh IV per value, format `v1:<iv>:<tag>:<ciphertext>` (base64url). */
+
+export const KEY_BYTES = 32;
+export const KEY_FILE_NAME = 'encryption.key';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const VERSION = 'v1';
+
+export class DecryptionError extends Error {
+  override name = 'DecryptionError';
+}
+
+function checkKey(key: Buffer): void {
+  if (key.length !== KEY_BYTES)
+    throw new Error(`Encryption key must be ${KEY_BYTES} bytes, got ${key.length}.`);
+}
+
+export function encryptSecret(plain: string, key: Buffer): string {
+  checkKey(key);
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const ciphertext = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+  const tag = cipher.getAuthTag();
+  return [VERSION, ...[iv, tag, ciphertext].map((b) => b.toString('base64url'))].join(':');
+}
+
+const B64URL = /^[A-Za-z0-9_-]*$/;
+
+export function decryptSecret(value: string, key: Buffer): string {
+  checkKey(key);
+  const parts = value.split(':');
+  if (parts.length !== 4 || parts[0] !== VERSION || !parts.slice(1).every((p) => B64URL.test(p))) {
+    throw new DecryptionError('Not an encrypted secret (expected v1:<iv>:<tag>:<ciphertext>).');
+  }
+  const [, ivText = '', tagText = '', ctText = ''] = parts;
+  const iv = Buffer.from(ivText, 'base64url');
+  const tag = Buffer.from(tagText, 'base64url');
+  if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) {
+    throw new DecryptionError('Not an encrypted secret (bad IV or tag length).');
+  }
+  const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+  decipher.setAuthTag(tag);
+  try {
+    return Buffer.concat([decipher.update(Buffer.from(ctText, 'base64url')), decipher.final()]).toString(
+      'utf8',
+    );
+  } catch {
+    // GCM cannot tell the two apart: both fail the authentication tag.
+    throw new DecryptionError(
+      'Could not decrypt a secret: it was tampered with, or it was encrypted with a different key.',
+    );
+  }
+}
+
+/**
+ * A short, non-reversible fingerprint of the key, stored beside encrypted data so that a wrong key is
+ * reported as such instead of as tampering.
+ */
+export function keyFingerprint(key: Buffer): string {
+  checkKey(key);
+  return createHmac('sha256', key)
+    .update('magento-connector key fingerprint v1')
+    .digest('base64url')
+    .slice(0, 22);
+}
+
+/** Accepts 64 hex characters or base64 (standard or url-safe) of exactly 32 bytes; returns undefined otherwise. */
+export function parseKey(text: string): Buffer | undefined {
+  const value = text.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, 'hex');
+  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(value)) {
+    const key = Buffer.from(value.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+    if (key.length === KEY_BYTES) return key;
+  }
+  return undefined;
+}
+
+/** The part of a pino logger used here; a plain object works too. */
+export interface WarnLogger {
+  warn(details: object, message: string): void;
+}
+
+export interface LoadKeyOptions {
+  dataDir: string;
+  /** TOKEN_ENCRYPTION_KEY, when set. */
+  envKey?: string | undefined;
+  production: boolean;
+  logger?: WarnLogger;
+}
+
+/**
+ * The key from TOKEN_ENCRYPTION_KEY, or (outside production) from `DATA_DIR/encryption.key`,
+ * generated on first start.
+ */
+export async function loadOrCreateKey(options: LoadKeyOptions): Promise<Buffer> {
+  if (options.envKey !== undefined && options.envKey !== '') {
+    const key = parseKey(options.envKey);
+    if (!key) {
+      throw new Error(
+        'TOKEN_ENCRYPTION_KEY must be 64 hex characters or the base64 of 32 bytes (generate one with: openssl rand -hex 32).',
+      );
+    }
+    return key;
+  }
+  if (options.production) throw new Error('TOKEN_ENCRYPTION_KEY is required in production');
+
+  const logger = options.logger ?? createLogger({ name: 'storage' });
+  // 0700 when we create it: only this user should reach the key.
+  await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+  const file = path.join(options.dataDir, KEY_FILE_NAME);
+  const key = randomBytes(KEY_BYTES);
+  try {
+    // 'wx' fails if the file exists, so of two processes starting together exactly one creates it.
+    const handle = await open(file, 'wx', 0o600);
+    try {
+      await handle.writeFile(`${key.toString('hex')}\n`);
+      await handle.sync();
+    } catch (error) {
+      // An empty key file would block every later start.
+      await handle.close();
+      await unlink(file).catch(() => undefined);
+      throw error;
+    }
+    await handle.close();
+    logger.warn(
+      { file },
+      'Generated a new token encryption key file; keep it with db.json, and set TOKEN_ENCRYPTION_KEY in production.',
+    );
+    return key;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return readKeyFile(file, logger);
+}
+
+async function readKeyFile(file: string, logger: WarnLogger): Promise<Buffer> {
+  // The creator may not have written the content yet: retry briefly before calling the file invalid.
+  for (let attempt = 0; ; attempt++) {
+    const key = parseKey(await readFile(file, 'utf8'));
+    if (key) {
+      if (process.platform !== 'win32' && ((await stat(file)).mode & 0o077) !== 0) {
+        logger.warn({ file }, 'The token encryption key file is readable by other users; chmod 600 it.');
+      }
+      return key;
+    }
+    if (attempt >= 40) {
+      throw new Error(
+        `${file} does not hold a valid key (64 hex characters); restore it, or delete it if no secrets were stored with it.`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

@@ -1,0 +1,89 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const PASSWORD = 'correct horse battery staple';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runCli(args: string[], input: string, env: Record<string, string>): Promise<Run> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', ...env };
+  delete childEnv.NODE_OPTIONS;
+  if (!('TOKEN_ENCRYPTION_KEY' in env)) delete childEnv.TOKEN_ENCRYPTION_KEY;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/user.ts', ...args], {
+      cwd: ROOT,
+      env: childEnv,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+describe('npm run user', () => {
+  let dir: string;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'mic-cli-'));
+    dataDir = path.join(dir, 'data');
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('add reads a piped password, then list shows the user, and a second add fails', async () => {
+    const added = await runCli(['add', 'X@y.z'], `${PASSWORD}\n`, { DATA_DIR: dataDir });
+    expect(added).toMatchObject({ code: 0 });
+    expect(added.stdout).toMatch(/^Created user x@y\.z \(id [0-9a-f-]{36}\)\.\n$/);
+
+    const db = await readFile(path.join(dataDir, 'db.json'), 'utf8');
+    expect(db).toContain('"email": "x@y.z"');
+    expect(db).not.toContain(PASSWORD);
+    expect((await stat(path.join(dataDir, 'encryption.key'))).isFile()).toBe(true);
+
+    const listed = await runCli(['list'], '', { DATA_DIR: dataDir });
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^x@y\.z\tcreated /);
+
+    const again = await runCli(['add', 'x@Y.Z'], `${PASSWORD}\n`, { DATA_DIR: dataDir });
+    expect(again.code).toBe(1);
+    expect(again.stderr.trim()).toBe('A user with this email already exists.');
+  }, 30_000);
+
+  it('refuses a weak password, a bad email and an empty stdin, touching nothing', async () => {
+    const fresh = path.join(dir, 'untouched');
+    const weak = await runCli(['add', 'a@b.co'], 'short\n', { DATA_DIR: fresh });
+    expect(weak.code).toBe(1);
+    expect(weak.stderr.trim()).toBe('Password must be at least 10 characters long.');
+
+    const badEmail = await runCli(['add', 'not-an-email'], `${PASSWORD}\n`, { DATA_DIR: fresh });
+    expect(badEmail.code).toBe(1);
+    expect(badEmail.stderr.trim()).toBe('Enter a valid email address.');
+
+    const empty = await runCli(['add', 'a@b.co'], '', { DATA_DIR: fresh });
+    expect(empty.code).toBe(1);
+    expect(empty.stderr.trim()).toMatch(/^No password on stdin/);
+
+    await expect(stat(fresh)).rejects.toThrow(/ENOENT/);
+  }, 30_000);
+
+  it('needs TOKEN_ENCRYPTION_KEY in production', async () => {
+    const run = await runCli(['list'], '', { DATA_DIR: path.join(dir, 'prod'), NODE_ENV: 'production' });
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toBe('Error: TOKEN_ENCRYPTION_KEY is required in production');
+  }, 30_000);
+});
