@@ -1,37 +1,24 @@
-import { existsSync } from 'node:fs';
 import readline from 'node:readline';
 import { Writable } from 'node:stream';
 import { Command } from 'commander';
 import { AccountError, AccountService, normaliseEmail } from '../accounts/users.js';
 import { validatePassword } from '../accounts/password.js';
-import { loadOrCreateKey } from '../storage/crypto.js';
-import { createLowdbStorage } from '../storage/lowdb-storage.js';
+import { loadConfig } from '../config/config.js';
+import { openStorage } from '../storage/open.js';
 import type { Storage } from '../storage/types.js';
 
 /** A one-line refusal: printed without a stack trace, exit code 1. */
 class CliError extends Error {}
 
-// TODO(config): take DATA_DIR, TOKEN_ENCRYPTION_KEY and NODE_ENV from loadConfig() once config.ts has them.
-function settings() {
-  // Same .env handling as loadConfig, so this command sees the key the server uses.
-  if (existsSync('.env')) process.loadEnvFile('.env');
-  return {
-    dataDir: process.env.DATA_DIR || 'data',
-    envKey: process.env.TOKEN_ENCRYPTION_KEY,
-    production: process.env.NODE_ENV === 'production',
-  };
-}
-
 async function withStorage<T>(work: (storage: Storage) => Promise<T>): Promise<T> {
-  const { dataDir, envKey, production } = settings();
-  const key = await loadOrCreateKey({
-    dataDir,
-    envKey,
-    production,
+  const config = loadConfig();
+  const { storage } = await openStorage({
+    dataDir: config.DATA_DIR,
+    envKey: config.TOKEN_ENCRYPTION_KEY,
+    production: config.NODE_ENV === 'production',
     // stderr, so stdout stays the command's own output.
     logger: { warn: (details, message) => console.error(`${message} ${JSON.stringify(details)}`) },
   });
-  const storage = await createLowdbStorage({ dataDir, key });
   try {
     return await work(storage);
   } finally {

@@ -12,13 +12,39 @@ const bool = z
 const port = z.coerce.number().int().min(0).max(65535);
 const count = (max: number) => z.coerce.number().int().min(0).max(max);
 
+const httpUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: port.default(3000),
+  /** Where stores and browsers reach the connector; endpoint and identity-link URLs derive from it. */
+  PUBLIC_URL: httpUrl.optional(),
+  DATA_DIR: z.string().min(1).default('data'),
+  TOKEN_ENCRYPTION_KEY: z.string().optional(),
+  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  STORE_URL_ALLOWLIST: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  TRUST_PROXY: bool.default(false),
+  DEMO_USER_EMAIL: z.email('must be an email address').default('demo@example.com'),
+  DEMO_USER_PASSWORD: z.string().min(10, 'must be at least 10 characters').optional(),
+  MAGENTO_SIGNATURE_METHOD: z.enum(['HMAC-SHA256', 'HMAC-SHA1']).default('HMAC-SHA256'),
+  /** How long the identity-link page waits for the store's callback before explaining. */
+  CALLBACK_WAIT_SECONDS: z.coerce.number().min(0).max(60).default(10),
+  LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(10),
+
   SIMULATOR_HOST: z.string().min(1).default('127.0.0.1'),
   SIMULATOR_PORT: port.default(3100),
-  SIMULATOR_BASE_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).optional(),
+  SIMULATOR_BASE_URL: httpUrl.optional(),
   SIMULATOR_MAGENTO_VERSION: z.enum(MAGENTO_VERSIONS).default('2.4.8'),
   SIMULATOR_BEARER: bool.default(false),
   SIMULATOR_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),

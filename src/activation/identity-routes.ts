@@ -1,0 +1,135 @@
+import express, { type Request, type Response, type Router } from 'express';
+import { z } from 'zod';
+import type { AccountService } from '../accounts/users.js';
+import type { IntegrationRecord } from '../storage/types.js';
+import { HttpError } from '../web/http-error.js';
+import { logIn } from '../web/login.js';
+import type { ActivationService } from './activation-service.js';
+
+const linkParams = z.object({
+  oauth_consumer_key: z
+    .string({ message: 'The link has no oauth_consumer_key: open it from the store admin (Activate).' })
+    .regex(/^[0-9a-z]{32}$/, 'oauth_consumer_key is not a Magento consumer key.'),
+  success_call_back: z
+    .string({ message: 'The link has no success_call_back: open it from the store admin (Activate).' })
+    .max(2048)
+    .pipe(z.url({ protocol: /^https?$/, message: 'success_call_back must be an http(s) URL.' })),
+});
+
+/**
+ * The query of the identity link. Magento appends `?oauth_consumer_key=…` even when the link
+ * already has a query (contract §2.1), so a second `?` is read as `&`.
+ */
+export function identityQuery(req: Request): Record<string, string> {
+  const raw = req.originalUrl.split('?').slice(1).join('&');
+  return Object.fromEntries(new URLSearchParams(raw));
+}
+
+export interface IdentityDeps {
+  activation: ActivationService;
+  accounts: AccountService;
+  callbackWaitMs: number;
+  loginLimiter: express.RequestHandler;
+}
+
+/**
+ * The identity link: log in, tie the consumer key to the user, show the exchange's progress and
+ * only then send the popup back to the store's success_call_back.
+ */
+export function identityRoutes(deps: IdentityDeps): Router {
+  const router = express.Router();
+  const form = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
+
+  const load = async (input: Record<string, unknown>, waitMs: number) => {
+    const parsed = linkParams.safeParse(input);
+    if (!parsed.success)
+      throw new HttpError(400, parsed.error.issues.map((i) => i.message).join(' '), 'Bad identity link');
+    const { oauth_consumer_key: key, success_call_back: back } = parsed.data;
+    const record = await deps.activation.waitForRecord(key, waitMs);
+    if (!record) {
+      throw new HttpError(
+        404,
+        'The store has not sent this integration’s credentials to the connector. Check that the integration’s ' +
+          'Callback URL points at this connector’s /magento/callback, then click Activate again in the store admin.',
+        'Waiting for the store',
+      );
+    }
+    // No open redirect: only back to the store that sent the credentials.
+    if (new URL(back).origin !== record.storeOrigin) {
+      throw new HttpError(
+        400,
+        `success_call_back (${new URL(back).origin}) is not on the store that activated this integration (${record.storeOrigin}).`,
+        'Refused redirect',
+      );
+    }
+    return { key, back, record };
+  };
+
+  const render = (req: Request, res: Response, view: string, data: Record<string, unknown>, status = 200) => {
+    req.session.anonymous = true;
+    res.status(status).render(view, { csrfToken: req.csrfToken?.(), user: res.locals.user, ...data });
+  };
+
+  router.get('/magento/identity', async (req, res) => {
+    const { key, back, record } = await load(identityQuery(req), deps.callbackWaitMs);
+    render(req, res, 'identity-login', { key, back, store: record.storeOrigin, error: null });
+  });
+
+  router.post('/magento/identity', deps.loginLimiter, form, async (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const { key, back, record } = await load(body, 0);
+    if (!req.session.userId) {
+      const user = await deps.accounts.authenticate(String(body.email ?? ''), String(body.password ?? ''));
+      if (!user) {
+        render(
+          req,
+          res,
+          'identity-login',
+          { key, back, store: record.storeOrigin, error: 'Email or password is wrong.' },
+          401,
+        );
+        return;
+      }
+      await logIn(req, user.id);
+    }
+    await deps.activation.linkUser(key, req.session.userId as string);
+    res.redirect(303, progressUrl(key, back));
+  });
+
+  router.get('/magento/identity/progress', async (req, res) => {
+    const { key, back, record } = await load(req.query as Record<string, unknown>, 0);
+    if (!req.session.userId || record.userId !== req.session.userId) {
+      throw new HttpError(403, 'Log in through the identity link to follow this activation.', 'Not linked');
+    }
+    if (record.status === 'active') {
+      await deps.activation.recordSuccessRedirect(key);
+      res.redirect(303, back);
+      return;
+    }
+    const finished =
+      record.status === 'failed' || record.status === 'needs_reauth' || record.status === 'superseded';
+    res.set('Cache-Control', 'no-store');
+    res.render('identity-progress', {
+      record: view(record),
+      back,
+      finished,
+      refreshUrl: progressUrl(key, back),
+      user: res.locals.user,
+    });
+  });
+
+  return router;
+}
+
+function progressUrl(key: string, back: string): string {
+  return `/magento/identity/progress?${new URLSearchParams({ oauth_consumer_key: key, success_call_back: back })}`;
+}
+
+function view(record: IntegrationRecord) {
+  return {
+    store: record.storeOrigin,
+    status: record.status,
+    reason: record.statusReason,
+    events: record.events.slice(-12),
+  };
+}

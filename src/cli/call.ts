@@ -1,0 +1,110 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { ActivationService } from '../activation/activation-service.js';
+import { clientForIntegration } from '../activation/store-client.js';
+import { loadConfig } from '../config/config.js';
+import { createLogger } from '../config/logger.js';
+import { exchangeTokens } from '../magento/token-exchange.js';
+import { MagentoError } from '../magento/errors.js';
+import { openStorage } from '../storage/open.js';
+import type { IntegrationRecord } from '../storage/types.js';
+
+const METHODS = ['GET', 'POST', 'PUT', 'DELETE'] as const;
+type Method = (typeof METHODS)[number];
+
+const program = new Command()
+  .name('npm run call --')
+  .description(
+    'Make one signed REST call to a linked store with its stored tokens and print the JSON answer.',
+  )
+  .argument('<method>', 'GET, POST, PUT or DELETE', (v: string) => {
+    const m = v.toUpperCase();
+    if (!(METHODS as readonly string[]).includes(m))
+      throw new InvalidArgumentError('must be GET, POST, PUT or DELETE.');
+    return m as Method;
+  })
+  .argument(
+    '<path>',
+    "REST path after /rest/, e.g. V1/store/storeConfigs or 'V1/products?searchCriteria[pageSize]=5'",
+  )
+  .option('--data <json>', 'JSON body for POST/PUT', (v: string) => {
+    try {
+      return JSON.parse(v) as unknown;
+    } catch {
+      throw new InvalidArgumentError('is not valid JSON.');
+    }
+  })
+  .option('--store <keyOrUrl>', 'consumer key or store URL (needed when several stores are linked)')
+  .addHelpText(
+    'after',
+    `
+Examples:
+  npm run call -- GET V1/store/storeConfigs
+  npm run call -- GET 'V1/products?searchCriteria[pageSize]=2' --store http://127.0.0.1:3100
+  npm run call -- PUT V1/products/SIM-000001 --data '{"product":{"price":12.5}}'`,
+  )
+  .showHelpAfterError();
+
+program.parse();
+const [method, rawPath] = program.processedArgs as [Method, string];
+const opts = program.opts<{ data?: unknown; store?: string }>();
+
+function pick(records: IntegrationRecord[], wanted: string | undefined): IntegrationRecord {
+  const usable = records.filter((r) => r.status === 'active' || r.status === 'needs_reauth');
+  const matches = wanted
+    ? usable.filter(
+        (r) =>
+          r.consumerKey === wanted ||
+          r.storeOrigin === wanted.replace(/\/+$/, '') ||
+          r.storeBaseUrl === wanted,
+      )
+    : usable;
+  if (matches.length === 1) return matches[0] as IntegrationRecord;
+  const list =
+    usable.map((r) => `  ${r.consumerKey}  ${r.storeOrigin}  (${r.status})`).join('\n') || '  (none)';
+  throw new Error(
+    matches.length === 0
+      ? `No active integration${wanted ? ` matches ${wanted}` : ''}. Linked stores:\n${list}`
+      : `Several stores are linked; choose one with --store:\n${list}`,
+  );
+}
+
+const config = loadConfig();
+const logger = createLogger({ level: 'warn', name: 'call' });
+const { storage } = await openStorage({
+  dataDir: config.DATA_DIR,
+  envKey: config.TOKEN_ENCRYPTION_KEY,
+  production: config.NODE_ENV === 'production',
+});
+let exitCode = 0;
+try {
+  const record = pick(await storage.integrations.list(), opts.store);
+  const activation = new ActivationService({
+    integrations: storage.integrations,
+    exchange: exchangeTokens,
+    signatureMethod: config.MAGENTO_SIGNATURE_METHOD,
+    logger,
+  });
+  const client = clientForIntegration(record, { activation, integrations: storage.integrations });
+  const [path = '', query = ''] = rawPath
+    .replace(/^\/+/, '')
+    .replace(/^rest\//, '')
+    .split(/\?(.*)/s);
+  const searchParams = [...new URLSearchParams(query)];
+  const started = performance.now();
+  const answer =
+    method === 'GET'
+      ? await client.get(path, { searchParams })
+      : method === 'DELETE'
+        ? await client.delete(path)
+        : method === 'POST'
+          ? await client.post(path, opts.data ?? {})
+          : await client.put(path, opts.data ?? {});
+  console.log(JSON.stringify(answer, null, 2));
+  console.error(`${method} ${record.storeOrigin} ${path}: ${Math.round(performance.now() - started)} ms`);
+} catch (error) {
+  console.error(error instanceof MagentoError || error instanceof Error ? error.message : String(error));
+  exitCode = 1;
+} finally {
+  await storage.close();
+}
+process.exit(exitCode);

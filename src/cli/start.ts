@@ -1,0 +1,42 @@
+import { loadConfig } from '../config/config.js';
+import { createLogger } from '../config/logger.js';
+import { startConnector } from '../web/connector.js';
+
+const config = (() => {
+  try {
+    return loadConfig();
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(2);
+  }
+})();
+const logger = createLogger({ level: config.LOG_LEVEL, name: 'connector' });
+
+try {
+  const connector = await startConnector(config, logger);
+  console.log(`
+  Magento connector
+    Dashboard:          ${connector.publicUrl}/
+    Endpoint URL:       ${connector.publicUrl}/magento/callback      (the integration's Callback URL)
+    Identity link URL:  ${connector.publicUrl}/magento/identity      (the integration's Identity link URL)
+    Data:               ${config.DATA_DIR}/
+  Press Ctrl-C to stop.
+`);
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'stopping');
+    connector.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+} catch (error) {
+  const e = error as NodeJS.ErrnoException;
+  console.error(
+    e.code === 'EADDRINUSE'
+      ? `Port ${config.PORT} on ${config.HOST} is already in use. Stop the other process or set PORT.`
+      : `The connector could not start: ${e.message}`,
+  );
+  process.exit(1);
+}

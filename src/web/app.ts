@@ -1,0 +1,117 @@
+import path from 'node:path';
+import cookieParser from 'cookie-parser';
+import express, { type Express } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import type { AccountService } from '../accounts/users.js';
+import type { ActivationService } from '../activation/activation-service.js';
+import { callbackRoute } from '../activation/callback-route.js';
+import { identityRoutes } from '../activation/identity-routes.js';
+import type { StoreUrlPolicyOptions } from '../activation/store-url-policy.js';
+import type { Storage } from '../storage/types.js';
+import { csrfProtection } from './csrf.js';
+import { dashboardRoutes } from './dashboard-routes.js';
+import { errorHandler } from './http-error.js';
+import { sessionMiddleware } from './session.js';
+
+export const VIEWS_DIR = path.resolve(import.meta.dirname, '../../views');
+
+export interface AppDeps {
+  storage: Storage;
+  accounts: AccountService;
+  activation: ActivationService;
+  logger: Logger;
+  policy: StoreUrlPolicyOptions;
+  sessionSecret: string;
+  production: boolean;
+  trustProxy?: boolean;
+  callbackWaitMs: number;
+  loginRateLimit: number;
+}
+
+/** Builds the connector's express app from explicit dependencies; nothing global. */
+export function createApp(deps: AppDeps): { app: Express; close: () => void } {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', deps.trustProxy ?? false);
+  app.set('view engine', 'ejs');
+  app.set('views', VIEWS_DIR);
+
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          'default-src': ["'self'"],
+          'script-src': ["'self'"],
+          'style-src': ["'self'"],
+          'img-src': ["'self'", 'data:'],
+          'form-action': ["'self'"],
+          'frame-ancestors': ["'none'"],
+          // Local demos run on plain http; production sits behind https.
+          'upgrade-insecure-requests': deps.production ? [] : null,
+        },
+      },
+      strictTransportSecurity: deps.production,
+    }),
+  );
+  app.use('/static', express.static(path.join(VIEWS_DIR, 'static'), { index: false, maxAge: '1h' }));
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  // Server-to-server: no cookies, no session, no CSRF token.
+  app.use(callbackRoute({ activation: deps.activation, policy: deps.policy }));
+
+  const { middleware: sessions, store } = sessionMiddleware({
+    secret: deps.sessionSecret,
+    backend: deps.storage.sessions,
+    production: deps.production,
+  });
+  app.use(cookieParser());
+  app.use(sessions);
+  app.use(async (req, res, next) => {
+    res.locals.user = req.session.userId ? await deps.storage.users.getById(req.session.userId) : undefined;
+    next();
+  });
+  app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 }));
+  const csrf = csrfProtection(deps.sessionSecret, deps.production);
+  app.use(csrf.doubleCsrfProtection);
+
+  const loginLimiter = rateLimit({
+    windowMs: 15 * 60_000,
+    limit: deps.loginRateLimit,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    // Only failed attempts count, so a user who logs in and out is never locked out.
+    skipSuccessfulRequests: true,
+    handler: (_req, res) => {
+      res.status(429).render('error', {
+        title: 'Too many attempts',
+        message: 'Too many failed logins from this address. Wait 15 minutes and try again.',
+        status: 429,
+        user: undefined,
+      });
+    },
+  });
+
+  app.use(
+    identityRoutes({
+      activation: deps.activation,
+      accounts: deps.accounts,
+      callbackWaitMs: deps.callbackWaitMs,
+      loginLimiter,
+    }),
+  );
+  app.use(dashboardRoutes({ storage: deps.storage, accounts: deps.accounts, loginLimiter }));
+  app.use((_req, res) => {
+    res.status(404).render('error', {
+      title: 'Not found',
+      message: 'There is no page here.',
+      status: 404,
+      user: res.locals.user,
+    });
+  });
+  app.use(errorHandler(deps.logger));
+  return { app, close: () => store.close() };
+}

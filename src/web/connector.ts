@@ -1,0 +1,101 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { AccountService } from '../accounts/users.js';
+import { ActivationService, type ExchangeFn } from '../activation/activation-service.js';
+import type { Config } from '../config/config.js';
+import { exchangeTokens } from '../magento/token-exchange.js';
+import { openStorage } from '../storage/open.js';
+import type { Storage } from '../storage/types.js';
+import { createApp } from './app.js';
+import { sessionSecret } from './session.js';
+
+export type ConnectorConfig = Pick<
+  Config,
+  | 'NODE_ENV'
+  | 'HOST'
+  | 'PORT'
+  | 'PUBLIC_URL'
+  | 'DATA_DIR'
+  | 'TOKEN_ENCRYPTION_KEY'
+  | 'SESSION_SECRET'
+  | 'STORE_URL_ALLOWLIST'
+  | 'TRUST_PROXY'
+  | 'DEMO_USER_EMAIL'
+  | 'DEMO_USER_PASSWORD'
+  | 'MAGENTO_SIGNATURE_METHOD'
+  | 'CALLBACK_WAIT_SECONDS'
+  | 'LOGIN_RATE_LIMIT'
+>;
+
+export interface RunningConnector {
+  url: string;
+  publicUrl: string;
+  server: Server;
+  storage: Storage;
+  activation: ActivationService;
+  accounts: AccountService;
+  close: () => Promise<void>;
+}
+
+/** The default demo password in development; production has no default demo user. */
+export const DEV_DEMO_PASSWORD = 'demo-password';
+
+/** Wires config → storage → services → app and listens. Tests call it with a temp DATA_DIR and port 0. */
+export async function startConnector(
+  config: ConnectorConfig,
+  logger: Logger,
+  overrides: { exchange?: ExchangeFn } = {},
+): Promise<RunningConnector> {
+  const production = config.NODE_ENV === 'production';
+  const { storage, key } = await openStorage({
+    dataDir: config.DATA_DIR,
+    envKey: config.TOKEN_ENCRYPTION_KEY,
+    production,
+    logger,
+  });
+  const accounts = new AccountService(storage.users);
+  const demoPassword = config.DEMO_USER_PASSWORD ?? (production ? undefined : DEV_DEMO_PASSWORD);
+  if (demoPassword) {
+    const seeded = await accounts.ensureDemoUser(config.DEMO_USER_EMAIL, demoPassword);
+    if (seeded === 'created') logger.info({ email: config.DEMO_USER_EMAIL }, 'demo user created');
+  }
+  const activation = new ActivationService({
+    integrations: storage.integrations,
+    exchange: overrides.exchange ?? exchangeTokens,
+    signatureMethod: config.MAGENTO_SIGNATURE_METHOD,
+    logger,
+  });
+  const { app, close: closeApp } = createApp({
+    storage,
+    accounts,
+    activation,
+    logger,
+    policy: { allowlist: config.STORE_URL_ALLOWLIST, production },
+    sessionSecret: sessionSecret(config.SESSION_SECRET, key),
+    production,
+    trustProxy: config.TRUST_PROXY,
+    callbackWaitMs: config.CALLBACK_WAIT_SECONDS * 1000,
+    loginRateLimit: config.LOGIN_RATE_LIMIT,
+  });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.PORT, config.HOST, () => resolve(s));
+    s.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
+  return {
+    url,
+    publicUrl: (config.PUBLIC_URL ?? url).replace(/\/+$/, ''),
+    server,
+    storage,
+    activation,
+    accounts,
+    close: async () => {
+      closeApp();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await storage.close();
+    },
+  };
+}

@@ -1,0 +1,18 @@
+import type { Request } from 'express';
+
+/** Regenerates the session id at login, so a session id planted before login is worthless. */
+export function logIn(req: Request, userId: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    req.session.regenerate((err) => {
+      if (err) return reject(err as Error);
+      req.session.userId = userId;
+      req.session.save((saveErr) => (saveErr ? reject(saveErr as Error) : resolve()));
+    });
+  });
+}
+
+export function logOut(req: Request): Promise<void> {
+  return new Promise((resolve, reject) =>
+    req.session.destroy((err) => (err ? reject(err as Error) : resolve())),
+  );
+}
