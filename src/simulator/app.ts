@@ -7,7 +7,7 @@ import { adminUi } from './admin/ui.js';
 import { Catalog } from './catalog/catalog.js';
 import { generateCatalog } from './catalog/generate.js';
 import { SimClock } from './clock.js';
-import { Faults, type FaultRule } from './faults.js';
+import { Faults, type FaultRuleInput } from './faults.js';
 import { IntegrationService } from './integrations.js';
 import type { SignatureProfile } from './oauth/profile.js';
 import { OauthProvider } from './oauth/provider.js';
@@ -29,7 +29,7 @@ export interface SimulatorOptions {
   /** store_base_url sent to integrators; derived from the listening address when absent. */
   baseUrl?: string;
   adminToken?: string;
-  faults?: FaultRule[];
+  faults?: FaultRuleInput[];
   /** Source of randomness for fault injection (a seeded one makes runs repeatable). */
   random?: () => number;
   logger?: Logger;

@@ -22,6 +22,7 @@ export const faultRule = z
 
 export const faultConfig = z.object({ rules: z.array(faultRule).max(50) }).strict();
 export type FaultRule = z.infer<typeof faultRule>;
+export type FaultRuleInput = z.input<typeof faultRule>;
 
 export interface FaultCounters {
   requests: number;

@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
+import { clientForIntegration } from '../../src/activation/store-client.js';
+import { MagentoAuthError } from '../../src/magento/errors.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
 import type { IntegrationRecord } from '../../src/storage/types.js';
 import { DEMO_EMAIL, DEMO_PASSWORD, startTestConnector } from '../helpers/connector.js';
@@ -184,6 +186,75 @@ describe('activation end to end against the store simulator', () => {
     const old = await t.connector.storage.integrations.get(integration.consumer_key);
     expect(old).toMatchObject({ status: 'superseded', supersededBy: reset.body.consumer_key });
     expect(old?.accessToken).toBeUndefined();
+  });
+
+  it('retries a 503 during the exchange with a fresh nonce, and succeeds', async () => {
+    // The first token request gets a 503, every later one passes.
+    const rolls = [0.1];
+    const faulty = await startSimulator({
+      port: 0,
+      products: 5,
+      customers: 1,
+      orders: 1,
+      faults: [{ route: '/oauth/token/request', errorRate: 0.5 }],
+      random: () => rolls.shift() ?? 0.9,
+    });
+    stores.push(faulty);
+    sim = faulty;
+    const integration = await createInStore();
+    await activateInStore(integration.id);
+    const record = await settled(integration.consumer_key);
+    expect(record.status).toBe('active');
+    expect(faulty.faults.counters.errors503).toBe(1);
+    const attempts = record.events.filter((e) => e.step === 'request_token');
+    expect(attempts.map((e) => e.ok)).toEqual([false, true]);
+    const nonces = await adminJson<{ nonce: string; consumerId: number }[]>(faulty.url, 'GET', '/nonces');
+    const keys = nonces.body.map((n) => `${n.consumerId}:${n.nonce}`);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('records a refused exchange with the store’s reason, without retrying a 4xx', async () => {
+    // A connector configured for HMAC-SHA1 against a 2.4.4+ store, which only accepts SHA256.
+    const sha1 = await startTestConnector({ MAGENTO_SIGNATURE_METHOD: 'HMAC-SHA1' });
+    try {
+      const created = await adminJson<SimIntegration>(sim.url, 'POST', '/integrations', {
+        name: 'SHA1 connector',
+        endpoint_url: `${sha1.connector.url}/magento/callback`,
+        identity_link_url: `${sha1.connector.url}/magento/identity`,
+        all_resources: true,
+      });
+      await activateInStore(created.body.id);
+      const record = await sha1.connector.activation.settled(created.body.consumer_key);
+      expect(record?.status).toBe('failed');
+      expect(record?.statusReason).toMatch(/Signature method HMAC-SHA1 is not supported/);
+      expect(record?.events.filter((e) => e.step === 'request_token')).toHaveLength(1);
+      expect(await storeStatus(created.body.id)).toBe('Inactive');
+    } finally {
+      await sha1.close();
+    }
+  });
+
+  it('marks a linked store for reauthorization when its token stops working', async () => {
+    const integration = await createInStore();
+    await activateInStore(integration.id);
+    const record = await settled(integration.consumer_key);
+    const client = clientForIntegration(record, {
+      activation: t.connector.activation,
+      integrations: t.connector.storage.integrations,
+    });
+    const configs = await client.get<{ base_url: string }[]>('V1/store/storeConfigs');
+    expect(configs[0]?.base_url).toBe(`${sim.url}/`);
+    expect((await adminJson(sim.url, 'DELETE', `/integrations/${integration.id}`)).status).toBe(204);
+    await expect(client.get('V1/store/storeConfigs')).rejects.toBeInstanceOf(MagentoAuthError);
+    const changed = await new Promise<IntegrationRecord>((resolve) => {
+      const check = async () => {
+        const r = await t.connector.storage.integrations.get(integration.consumer_key);
+        if (r?.status === 'needs_reauth') resolve(r);
+        else setTimeout(() => void check(), 20);
+      };
+      void check();
+    });
+    expect(changed.statusReason).toMatch(/consumer having the specified key does not exist/);
   });
 
   it('keeps no secret in clear in db.json, nor in the logs', async () => {

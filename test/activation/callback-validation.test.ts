@@ -163,30 +163,24 @@ describe('identity link and login refusals', () => {
     await agent.get(
       `/magento/identity?${new URLSearchParams({ oauth_consumer_key: key, success_call_back: back })}`,
     );
-    const noToken = await agent
-      .post('/magento/identity')
-      .type('form')
-      .send({
-        oauth_consumer_key: key,
-        success_call_back: back,
-        email: DEMO_EMAIL,
-        password: 'whatever-it-is',
-      });
+    const noToken = await agent.post('/magento/identity').type('form').send({
+      oauth_consumer_key: key,
+      success_call_back: back,
+      email: DEMO_EMAIL,
+      password: 'whatever-it-is',
+    });
     expect(noToken.status).toBe(403);
     const page = await agent.get(
       `/magento/identity?${new URLSearchParams({ oauth_consumer_key: key, success_call_back: back })}`,
     );
     const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)?.[1];
-    const wrong = await agent
-      .post('/magento/identity')
-      .type('form')
-      .send({
-        _csrf: csrf,
-        oauth_consumer_key: key,
-        success_call_back: back,
-        email: DEMO_EMAIL,
-        password: 'not the password',
-      });
+    const wrong = await agent.post('/magento/identity').type('form').send({
+      _csrf: csrf,
+      oauth_consumer_key: key,
+      success_call_back: back,
+      email: DEMO_EMAIL,
+      password: 'not the password',
+    });
     expect(wrong.status).toBe(401);
     expect(wrong.text).toContain('Email or password is wrong.');
     expect((await t.connector.storage.integrations.get(key))?.userId).toBeUndefined();
