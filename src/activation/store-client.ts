@@ -27,7 +27,8 @@ export function clientForIntegration(
       tokenSecret: record.accessTokenSecret,
     },
     signatureMethod: record.signatureMethod,
-    signing: record.signing ?? 'auto',
+    signing: 'auto',
+    learnedSigning: record.signing,
     onSigningLearned: (signing) => {
       void deps.integrations.update(record.consumerKey, (r) => ({ ...r, signing }));
     },

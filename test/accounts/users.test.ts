@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { AccountError, AccountService, normaliseEmail } from '../../src/accounts/users.js';
 import { createLowdbStorage } from '../../src/storage/lowdb-storage.js';

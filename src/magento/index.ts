@@ -1,0 +1,26 @@
+export { MagentoClient, type GetOptions, type MagentoClientOptions } from './client.js';
+export {
+  MagentoApiError,
+  MagentoAuthError,
+  MagentoError,
+  MagentoExpiredError,
+  MagentoNetworkError,
+  fillPlaceholders,
+  redactUrl,
+  type MagentoParameters,
+} from './errors.js';
+export { paginate, paginateItems, type SearchPage, type SearchResults } from './paginate.js';
+export {
+  SearchCriteria,
+  searchCriteria,
+  type ConditionType,
+  type Filter,
+  type FilterValue,
+  type SortDirection,
+} from './search-criteria.js';
+export {
+  exchangeTokens,
+  type AccessTokens,
+  type ExchangeStepEvent,
+  type ExchangeTokensInput,
+} from './token-exchange.js';

@@ -1,0 +1,134 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
+import { adminJson } from '../helpers/http.js';
+
+/** Test plumbing shared by the oauth1 and magento tests: the simulator as a real store, and tiny servers. */
+
+export interface StoreCredentials {
+  consumerKey: string;
+  consumerSecret: string;
+  token: string;
+  tokenSecret: string;
+}
+
+export async function startStore(
+  options: Parameters<typeof startSimulator>[0] = {},
+): Promise<RunningSimulator> {
+  return startSimulator({ port: 0, products: 60, customers: 5, orders: 5, ...options });
+}
+
+let counter = 0;
+
+/** A manual integration (no identity link): Activate shows all four credentials at once. */
+export async function manualIntegration(
+  base: string,
+  resources: string[] = ['Magento_Catalog::products', 'Magento_Backend::stores'],
+): Promise<{ id: number; credentials: StoreCredentials }> {
+  const created = await adminJson<{ id: number }>(base, 'POST', '/integrations', {
+    name: `Connector test ${++counter}`,
+    email: 'dev@example.com',
+    resources,
+  });
+  if (created.status !== 201) throw new Error(`create: ${created.status} ${JSON.stringify(created.body)}`);
+  const activated = await adminJson<{
+    credentials?: {
+      consumer_key: string;
+      consumer_secret: string;
+      access_token: string;
+      access_token_secret: string;
+    };
+  }>(base, 'POST', `/integrations/${created.body.id}/activate`, {});
+  const c = activated.body.credentials;
+  if (!c) throw new Error(`activate: ${activated.status} ${JSON.stringify(activated.body)}`);
+  return {
+    id: created.body.id,
+    credentials: {
+      consumerKey: c.consumer_key,
+      consumerSecret: c.consumer_secret,
+      token: c.access_token,
+      tokenSecret: c.access_token_secret,
+    },
+  };
+}
+
+export async function nonces(base: string): Promise<{ nonce: string; consumerId: number }[]> {
+  return (await adminJson<{ nonce: string; consumerId: number }[]>(base, 'GET', '/nonces')).body;
+}
+
+/** A seeded PRNG (mulberry32) so fault injection gives the same sequence every run. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface SeenRequest {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+export interface ScriptedAnswer {
+  status: number;
+  body?: string;
+  headers?: Record<string, string>;
+}
+
+/** A loopback server whose answers a test scripts; it records every request it gets. */
+export async function scriptedServer(answer: (req: SeenRequest, index: number) => ScriptedAnswer) {
+  const seen: SeenRequest[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const request = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      };
+      seen.push(request);
+      const out = answer(request, seen.length - 1);
+      res.writeHead(out.status, out.headers);
+      res.end(out.body ?? '');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A port nothing listens on: bound, then released. */
+export async function closedPort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** `OAuth k="v", …` → decoded fields. */
+export function parseOAuthHeader(header: string | undefined): Record<string, string> {
+  if (!header?.startsWith('OAuth ')) throw new Error(`not an OAuth header: ${header}`);
+  const fields: Record<string, string> = {};
+  for (const part of header.slice('OAuth '.length).split(', ')) {
+    const eq = part.indexOf('=');
+    fields[decodeURIComponent(part.slice(0, eq))] = decodeURIComponent(part.slice(eq + 2, -1));
+  }
+  return fields;
+}
