@@ -2,6 +2,10 @@ import { MagentoClient } from '../magento/client.js';
 import type { IntegrationRecord, IntegrationStore } from '../storage/types.js';
 import type { ActivationService } from './activation-service.js';
 
+/** Store answers that mean the token itself no longer exists or works (contract §3.5, §5.1, §5.4). */
+const TOKEN_GONE =
+  /Specified token does not exist|consumer having the specified key does not exist|Access token has been revoked|Token is not an access token|Token is not associated with the specified consumer/;
+
 /**
  * A signed client for one linked store. A 401 on its once-working token marks the integration
  * "needs reauthorization"; a signing rule learned from the store is kept for next time.
@@ -33,7 +37,10 @@ export function clientForIntegration(
       void deps.integrations.update(record.consumerKey, (r) => ({ ...r, signing }));
     },
     onAuthFailure: (error) => {
-      void deps.activation.markNeedsReauthorization(record.consumerKey, error.message);
+      // Only a dead token means "reauthorize"; the ACL 401 may just be a resource not granted.
+      if (TOKEN_GONE.test(error.rawMessage)) {
+        void deps.activation.markNeedsReauthorization(record.consumerKey, error.message);
+      }
     },
   });
 }
