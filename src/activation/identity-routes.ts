@@ -72,6 +72,7 @@ export function identityRoutes(deps: IdentityDeps): Router {
 
   router.get('/magento/identity', async (req, res) => {
     const { key, back, record } = await load(identityQuery(req), deps.callbackWaitMs);
+    allowFormRedirectTo(res, record.storeOrigin);
     render(req, res, 'identity-login', { key, back, store: record.storeOrigin, error: null });
   });
 
@@ -119,6 +120,17 @@ export function identityRoutes(deps: IdentityDeps): Router {
   });
 
   return router;
+}
+
+/**
+ * The login form's POST ends, through redirects, on the store's success_call_back; browsers apply
+ * the page's CSP form-action to that whole chain, so this page allows the store's origin too.
+ */
+function allowFormRedirectTo(res: Response, origin: string): void {
+  const csp = res.getHeader('Content-Security-Policy');
+  if (typeof csp === 'string') {
+    res.setHeader('Content-Security-Policy', csp.replace("form-action 'self'", `form-action 'self' ${origin}`));
+  }
 }
 
 function progressUrl(key: string, back: string): string {

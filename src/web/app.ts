@@ -56,6 +56,9 @@ export function createApp(deps: AppDeps): { app: Express; close: () => void } {
     }),
   );
   app.use('/static', express.static(path.join(VIEWS_DIR, 'static'), { index: false, maxAge: '1h' }));
+  app.get('/favicon.ico', (_req, res) => {
+    res.status(204).end();
+  });
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
