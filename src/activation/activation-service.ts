@@ -293,24 +293,31 @@ export class ActivationService {
           }),
       });
       const now = this.clock().toISOString();
-      await integrations.update(consumerKey, (r) => ({
-        ...withEvents(r, steps),
-        status: 'active',
-        statusReason: undefined,
-        accessToken: tokens.accessToken,
-        accessTokenSecret: tokens.accessTokenSecret,
-        activatedAt: now,
-        updatedAt: now,
-      }));
+      await integrations.update(consumerKey, (r) =>
+        // Superseded or reauthorized while the exchange ran: these tokens belong to a dead set.
+        r.status !== 'exchanging' || r.verifier !== record.verifier
+          ? withEvents(r, steps)
+          : {
+              ...withEvents(r, steps),
+              status: 'active',
+              statusReason: undefined,
+              accessToken: tokens.accessToken,
+              accessTokenSecret: tokens.accessTokenSecret,
+              activatedAt: now,
+              updatedAt: now,
+            },
+      );
       logger.info({ consumerKey, store: record.storeOrigin }, 'integration active');
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       const now = this.clock().toISOString();
       await integrations.update(consumerKey, (r) =>
-        withEvent(
-          { ...withEvents(r, steps), status: 'failed', statusReason: reason, updatedAt: now },
-          { at: now, step: 'exchange_failed', ok: false, detail: reason },
-        ),
+        r.status !== 'exchanging' || r.verifier !== record.verifier
+          ? withEvents(r, steps)
+          : withEvent(
+              { ...withEvents(r, steps), status: 'failed', statusReason: reason, updatedAt: now },
+              { at: now, step: 'exchange_failed', ok: false, detail: reason },
+            ),
       );
       logger.warn({ consumerKey, store: record.storeOrigin, reason }, 'token exchange failed');
     } finally {

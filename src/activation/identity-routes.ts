@@ -129,7 +129,10 @@ export function identityRoutes(deps: IdentityDeps): Router {
 function allowFormRedirectTo(res: Response, origin: string): void {
   const csp = res.getHeader('Content-Security-Policy');
   if (typeof csp === 'string') {
-    res.setHeader('Content-Security-Policy', csp.replace("form-action 'self'", `form-action 'self' ${origin}`));
+    res.setHeader(
+      'Content-Security-Policy',
+      csp.replace("form-action 'self'", `form-action 'self' ${origin}`),
+    );
   }
 }
 

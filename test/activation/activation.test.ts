@@ -188,6 +188,20 @@ describe('activation end to end against the store simulator', () => {
     expect(old?.accessToken).toBeUndefined();
   });
 
+  it('drops the tokens of an exchange that a Reset overtook', async () => {
+    await adminJson(sim.url, 'PUT', '/faults', { rules: [{ route: '/oauth/token/', latencyMs: 300 }] });
+    const first = await createInStore();
+    await activateInStore(first.id);
+    // A second key for the same store arrives while the first exchange still runs.
+    const second = await createInStore();
+    await activateInStore(second.id);
+    const old = await settled(first.consumer_key);
+    const current = await settled(second.consumer_key);
+    expect(old.status).toBe('superseded');
+    expect(old.accessToken).toBeUndefined();
+    expect(current.status).toBe('active');
+  });
+
   it('retries a 503 during the exchange with a fresh nonce, and succeeds', async () => {
     // The first token request gets a 503, every later one passes.
     const rolls = [0.1];
