@@ -1,4 +1,14 @@
 import { createHmac } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { parseConfig } from '../config/config.js';
+import { MagentoClient } from '../magento/client.js';
+import { authorizationHeader } from '../oauth1/sign.js';
+import { startConnector } from '../web/connector.js';
 import got from 'got';
 import OAuth from 'oauth-1.0a';
 import { generateCatalog } from '../simulator/catalog/generate.js';
@@ -97,9 +107,125 @@ async function signedRestFigures(requests: number) {
   }
 }
 
+/** sign() against a raw HMAC over the same base string: what the signing wrapper costs. */
+function signingFigures(iterations: number) {
+  const url =
+    'https://shop.example.com/rest/V1/products?searchCriteria%5BpageSize%5D=20&searchCriteria%5Bfilter_groups%5D%5B0%5D%5Bfilters%5D%5B0%5D%5Bvalue%5D=caf%C3%A9%20%2B%20x';
+  const credentials = {
+    consumerKey: 'k'.repeat(32),
+    consumerSecret: 's'.repeat(32),
+    token: 't'.repeat(32),
+    tokenSecret: 'u'.repeat(32),
+  };
+  const base = `GET&${encodeURIComponent(url)}&${'x'.repeat(400)}`;
+  const sign = timeIt(() => {
+    for (let i = 0; i < iterations; i++) authorizationHeader({ method: 'GET', url }, credentials);
+  });
+  const hmac = timeIt(() => {
+    for (let i = 0; i < iterations; i++) createHmac('sha256', 's&u').update(base).digest('base64');
+  });
+  return {
+    iterations,
+    sign_us_per_call: Math.round(((sign.ms * 1000) / iterations) * 100) / 100,
+    raw_hmac_us_per_call: Math.round(((hmac.ms * 1000) / iterations) * 100) / 100,
+  };
+}
+
+/** Requests per second with and without signing, against the same local endpoint. */
+async function signedVsUnsigned(requests: number) {
+  const server = http.createServer((_req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end('{"ok":true}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const client = new MagentoClient({
+    storeBaseUrl: base,
+    credentials: {
+      consumerKey: 'k'.repeat(32),
+      consumerSecret: 's'.repeat(32),
+      token: 't'.repeat(32),
+      tokenSecret: 'u'.repeat(32),
+    },
+  });
+  const params: [string, string][] = [['searchCriteria[pageSize]', '20']];
+  const rate = async (fn: () => Promise<unknown>) => {
+    const started = performance.now();
+    for (let i = 0; i < requests; i++) await fn();
+    return Math.round(requests / ((performance.now() - started) / 1000));
+  };
+  try {
+    const unsigned = await rate(() => got(`${base}rest/V1/products?searchCriteria%5BpageSize%5D=20`).json());
+    const signed = await rate(() => client.get('V1/products', { searchParams: params }));
+    return { requests, unsigned_rps: unsigned, signed_rps: signed };
+  } finally {
+    server.close();
+  }
+}
+
+/** 100 stores activate at once: callback answer time (as the store measured it) and end-to-end time. */
+async function concurrentActivations(count: number) {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'bench-connector-'));
+  const logger = pino({ level: 'silent' });
+  const config = parseConfig({ NODE_ENV: 'test', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
+  const connector = await startConnector(config, logger);
+  // One store each: the connector treats a new key from a known store as a Reset.
+  const stores = await Promise.all(
+    Array.from({ length: count }, () => startSimulator({ port: 0, products: 1, customers: 0, orders: 0 })),
+  );
+  try {
+    const created = await Promise.all(
+      stores.map((sim, i) =>
+        got
+          .post(`${sim.url}/admin/api/integrations`, {
+            json: {
+              name: `bench ${i}`,
+              endpoint_url: `${connector.url}/magento/callback`,
+              identity_link_url: `${connector.url}/magento/identity`,
+              all_resources: true,
+            },
+          })
+          .json<{ id: number; consumer_key: string }>(),
+      ),
+    );
+    const callbackMs: number[] = [];
+    const endToEndMs: number[] = [];
+    let active = 0;
+    await Promise.all(
+      stores.map(async (sim, i) => {
+        const integration = created[i]!;
+        const started = performance.now();
+        const result = await got
+          .post(`${sim.url}/admin/api/integrations/${integration.id}/activate`, { json: {} })
+          .json<{ steps: { step: string; detail: string }[] }>();
+        const detail = result.steps.find((s) => s.step === 'callback_post')?.detail ?? '';
+        callbackMs.push(Number(/in (\d+) ms/.exec(detail)?.[1] ?? NaN));
+        const record = await connector.activation.settled(integration.consumer_key);
+        endToEndMs.push(performance.now() - started);
+        if (record?.status === 'active') active++;
+      }),
+    );
+    callbackMs.sort((a, b) => a - b);
+    endToEndMs.sort((a, b) => a - b);
+    return {
+      concurrent: count,
+      active,
+      callback_response_ms: { p50: percentile(callbackMs, 0.5), p99: percentile(callbackMs, 0.99) },
+      activation_end_to_end_ms: { p50: percentile(endToEndMs, 0.5), p99: percentile(endToEndMs, 0.99) },
+    };
+  } finally {
+    await Promise.all(stores.map((s) => s.close()));
+    await connector.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
 const result = {
   node: process.version,
   simulator_catalog: [catalogFigures(10_000), catalogFigures(100_000)],
   simulator_signed_rest_sequential: await signedRestFigures(2000),
+  connector_signing: signingFigures(20_000),
+  connector_signed_vs_unsigned_sequential: await signedVsUnsigned(2000),
+  connector_concurrent_activations: await concurrentActivations(100),
 };
 console.log(JSON.stringify(result, null, 2));
