@@ -157,7 +157,9 @@ describe('identity link and login refusals', () => {
     expect(res.status).toBe(200);
     expect(res.text).toContain('Connect your store');
     // The login POST ends on the store's success_call_back, so the form may redirect there, and only there.
-    expect(res.headers['content-security-policy']).toContain(`form-action 'self' ${new URL(sim.url).origin};`);
+    expect(res.headers['content-security-policy']).toContain(
+      `form-action 'self' ${new URL(sim.url).origin};`,
+    );
   });
 
   it('refuses a login without its CSRF token (403) and a wrong password (401), linking nothing', async () => {
