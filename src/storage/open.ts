@@ -1,3 +1,4 @@
+import { chmod, mkdir } from 'node:fs/promises';
 import { loadOrCreateKey, type WarnLogger } from './crypto.js';
 import { createLowdbStorage } from './lowdb-storage.js';
 import type { Storage } from './types.js';
@@ -9,6 +10,9 @@ export async function openStorage(options: {
   production: boolean;
   logger?: WarnLogger;
 }): Promise<{ storage: Storage; key: Buffer }> {
+  await mkdir(options.dataDir, { recursive: true });
+  // db.json is rewritten through a temp file, so its mode comes from the umask: close the folder instead.
+  await chmod(options.dataDir, 0o700).catch(() => undefined);
   const key = await loadOrCreateKey(options);
   const storage = await createLowdbStorage({ dataDir: options.dataDir, key });
   return { storage, key };
