@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ActivationService } from '../activation/activation-service.js';
 import { clientForIntegration } from '../activation/store-client.js';
-import { loadConfig } from '../config/config.js';
+import { configOrExit } from './lifecycle.js';
 import { createLogger } from '../config/logger.js';
 import { exchangeTokens } from '../magento/token-exchange.js';
 import { MagentoError } from '../magento/errors.js';
@@ -68,7 +68,7 @@ function pick(records: IntegrationRecord[], wanted: string | undefined): Integra
   );
 }
 
-const config = loadConfig();
+const config = configOrExit();
 const logger = createLogger({ level: 'warn', name: 'call' });
 const { storage } = await openStorage({
   dataDir: config.DATA_DIR,

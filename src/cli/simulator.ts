@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadConfig, MAGENTO_VERSIONS, type MagentoVersion } from '../config/config.js';
+import { MAGENTO_VERSIONS, type MagentoVersion } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
+import { closeOnSignals, configOrExit } from './lifecycle.js';
 import type { FaultRule } from '../simulator/faults.js';
 import { startSimulator } from '../simulator/server.js';
 
@@ -18,14 +19,7 @@ const share = (name: string) => (value: string) => {
   return n;
 };
 
-const config = (() => {
-  try {
-    return loadConfig();
-  } catch (error) {
-    console.error((error as Error).message);
-    process.exit(2);
-  }
-})();
+const config = configOrExit();
 
 const program = new Command()
   .name('npm run simulator --')
@@ -153,15 +147,7 @@ try {
     store_base_url sent to integrators: ${sim.baseUrl()}
   Press Ctrl-C to stop.
 `);
-  const stop = (signal: string) => {
-    logger.info({ signal }, 'stopping');
-    sim.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  closeOnSignals(sim.close, logger);
 } catch (error) {
   const e = error as NodeJS.ErrnoException;
   if (e instanceof RangeError) {

@@ -1,15 +1,8 @@
-import { loadConfig } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
+import { closeOnSignals, configOrExit } from './lifecycle.js';
 import { startConnector } from '../web/connector.js';
 
-const config = (() => {
-  try {
-    return loadConfig();
-  } catch (error) {
-    console.error((error as Error).message);
-    process.exit(2);
-  }
-})();
+const config = configOrExit();
 const logger = createLogger({ level: config.LOG_LEVEL, name: 'connector' });
 
 try {
@@ -22,15 +15,7 @@ try {
     Data:               ${config.DATA_DIR}/
   Press Ctrl-C to stop.
 `);
-  const stop = (signal: string) => {
-    logger.info({ signal }, 'stopping');
-    connector.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  closeOnSignals(connector.close, logger);
 } catch (error) {
   const e = error as NodeJS.ErrnoException;
   console.error(

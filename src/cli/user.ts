@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { Command } from 'commander';
 import { AccountError, AccountService, normaliseEmail } from '../accounts/users.js';
 import { validatePassword } from '../accounts/password.js';
-import { loadConfig } from '../config/config.js';
+import { configOrExit } from './lifecycle.js';
 import { openStorage } from '../storage/open.js';
 import type { Storage } from '../storage/types.js';
 
@@ -11,7 +11,7 @@ import type { Storage } from '../storage/types.js';
 class CliError extends Error {}
 
 async function withStorage<T>(work: (storage: Storage) => Promise<T>): Promise<T> {
-  const config = loadConfig();
+  const config = configOrExit();
   const { storage } = await openStorage({
     dataDir: config.DATA_DIR,
     envKey: config.TOKEN_ENCRYPTION_KEY,

@@ -27,9 +27,8 @@ interface StoreAnswer {
   problem?: string;
 }
 
-/** The store refused the credentials or signature (HTTP 401); the integration may need reauthorizing. */
-export class MagentoAuthError extends MagentoError {
-  override name = 'MagentoAuthError';
+/** What the store answered, kept whole so callers can tell causes apart. */
+abstract class MagentoAnswerError extends MagentoError {
   readonly status: number;
   readonly url: string;
   readonly rawMessage: string;
@@ -39,10 +38,10 @@ export class MagentoAuthError extends MagentoError {
   readonly storeMessage: string;
   readonly hint?: string;
 
-  constructor(answer: StoreAnswer, options?: { cause?: unknown }) {
+  constructor(answer: StoreAnswer, code: string, options?: { cause?: unknown }) {
     const storeMessage = fillPlaceholders(answer.rawMessage, answer.parameters);
     const hint = hintFor(answer.rawMessage, answer.parameters);
-    super(withHint(storeMessage, hint), 'MAGENTO_AUTH', options);
+    super(withHint(storeMessage, hint), code, options);
     this.status = answer.status;
     this.url = answer.url;
     this.rawMessage = answer.rawMessage;
@@ -50,6 +49,15 @@ export class MagentoAuthError extends MagentoError {
     this.parameters = answer.parameters;
     this.storeMessage = storeMessage;
     this.hint = hint;
+  }
+}
+
+/** The store refused the credentials or signature (HTTP 401); the integration may need reauthorizing. */
+export class MagentoAuthError extends MagentoAnswerError {
+  override name = 'MagentoAuthError';
+
+  constructor(answer: StoreAnswer, options?: { cause?: unknown }) {
+    super(answer, 'MAGENTO_AUTH', options);
   }
 
   /** Magento's answer to a bad signature; the client may retry with another signing profile. */
@@ -59,33 +67,17 @@ export class MagentoAuthError extends MagentoError {
 }
 
 /** Any other error status (4xx/5xx), or an answer the connector cannot use. */
-export class MagentoApiError extends MagentoError {
+export class MagentoApiError extends MagentoAnswerError {
   override name = 'MagentoApiError';
-  readonly status: number;
-  readonly url: string;
-  readonly rawMessage: string;
-  readonly problem?: string;
-  readonly parameters?: MagentoParameters;
   /** Magento's `errors` list for input errors: each `{message, parameters}` as sent. */
   readonly errors?: { message: string; parameters?: MagentoParameters }[];
-  readonly storeMessage: string;
-  readonly hint?: string;
 
   constructor(
     answer: StoreAnswer & { errors?: { message: string; parameters?: MagentoParameters }[] },
     options?: { cause?: unknown },
   ) {
-    const storeMessage = fillPlaceholders(answer.rawMessage, answer.parameters);
-    const hint = hintFor(answer.rawMessage, answer.parameters);
-    super(withHint(storeMessage, hint), 'MAGENTO_API', options);
-    this.status = answer.status;
-    this.url = answer.url;
-    this.rawMessage = answer.rawMessage;
-    this.problem = answer.problem;
-    this.parameters = answer.parameters;
+    super(answer, 'MAGENTO_API', options);
     this.errors = answer.errors;
-    this.storeMessage = storeMessage;
-    this.hint = hint;
   }
 }
 
