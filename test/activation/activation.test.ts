@@ -10,6 +10,7 @@ import { startSimulator, type RunningSimulator } from '../../src/simulator/serve
 import type { IntegrationRecord } from '../../src/storage/types.js';
 import { DEMO_EMAIL, DEMO_PASSWORD, startTestConnector } from '../helpers/connector.js';
 import { adminJson } from '../helpers/http.js';
+import { expectNoNonceReused } from '../helpers/simulator.js';
 
 type TestConnector = Awaited<ReturnType<typeof startTestConnector>>;
 let sim: RunningSimulator;
@@ -222,9 +223,7 @@ describe('activation end to end against the store simulator', () => {
     expect(faulty.faults.counters.errors503).toBe(1);
     const attempts = record.events.filter((e) => e.step === 'request_token');
     expect(attempts.map((e) => e.ok)).toEqual([false, true]);
-    const nonces = await adminJson<{ nonce: string; consumerId: number }[]>(faulty.url, 'GET', '/nonces');
-    const keys = nonces.body.map((n) => `${n.consumerId}:${n.nonce}`);
-    expect(new Set(keys).size).toBe(keys.length);
+    await expectNoNonceReused(faulty.url);
   });
 
   it('records a refused exchange with the store’s reason, without retrying a 4xx', async () => {

@@ -14,10 +14,10 @@ import {
 import { RFC_PROFILE, type SigningProfile } from '../../src/oauth1/index.js';
 import type { RunningSimulator } from '../../src/simulator/server.js';
 import { adminJson } from '../helpers/http.js';
+import { expectNoNonceReused } from '../helpers/simulator.js';
 import {
   closedPort,
   manualIntegration,
-  nonces,
   parseOAuthHeader,
   scriptedServer,
   type ScriptedAnswer,
@@ -164,8 +164,7 @@ describe('MagentoClient against the store simulator', () => {
     } finally {
       await adminJson(sim.url, 'PUT', '/faults', { rules: [] });
     }
-    const seen = (await nonces(sim.url)).map((n) => `${n.consumerId}:${n.nonce}`);
-    expect(new Set(seen).size).toBe(seen.length);
+    await expectNoNonceReused(sim.url);
   });
 
   describe('on a 2.4.6 store', () => {

@@ -52,10 +52,6 @@ export async function manualIntegration(
   };
 }
 
-export async function nonces(base: string): Promise<{ nonce: string; consumerId: number }[]> {
-  return (await adminJson<{ nonce: string; consumerId: number }[]>(base, 'GET', '/nonces')).body;
-}
-
 /** A seeded PRNG (mulberry32) so fault injection gives the same sequence every run. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;

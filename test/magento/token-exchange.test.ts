@@ -13,7 +13,8 @@ import type { RunningSimulator } from '../../src/simulator/server.js';
 import { activate, createIntegration } from '../helpers/activation.js';
 import { startCallbackServer, type CallbackServer } from '../helpers/callback-server.js';
 import { adminJson } from '../helpers/http.js';
-import { closedPort, nonces, parseOAuthHeader, scriptedServer, seededRandom, startStore } from './store.js';
+import { expectNoNonceReused } from '../helpers/simulator.js';
+import { closedPort, parseOAuthHeader, scriptedServer, seededRandom, startStore } from './store.js';
 
 let sim: RunningSimulator;
 let callback: CallbackServer;
@@ -139,8 +140,7 @@ describe('exchangeTokens against the store simulator', () => {
     } finally {
       await adminJson(sim.url, 'PUT', '/faults', { rules: [] });
     }
-    const seen = (await nonces(sim.url)).map((n) => `${n.consumerId}:${n.nonce}`);
-    expect(new Set(seen).size).toBe(seen.length);
+    await expectNoNonceReused(sim.url);
   });
 });
 
