@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { MAGENTO_VERSIONS, type MagentoVersion } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
 import { closeOnSignals, configOrExit } from './lifecycle.js';
-import type { FaultRule } from '../simulator/faults.js';
+import type { FaultRuleInput } from '../simulator/faults.js';
 import { startSimulator } from '../simulator/server.js';
 
 const int = (name: string, min: number, max: number) => (value: string) => {
@@ -104,7 +104,7 @@ const opts = program.opts<{
 
 const logger = createLogger({ level: config.LOG_LEVEL, name: 'simulator' });
 const faulty = opts.latency > 0 || opts.errorRate > 0 || opts.rateLimitRate > 0 || opts.dropRate > 0;
-const faults: FaultRule[] = faulty
+const faults: FaultRuleInput[] = faulty
   ? [
       {
         route: opts.faultRoute,

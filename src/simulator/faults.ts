@@ -13,11 +13,14 @@ export const faultRule = z
     retryAfterSeconds: z.number().int().min(0).max(3600).default(1),
     /** Share of connections closed without an answer. */
     dropRate: z.number().min(0).max(1).default(0),
+    /** Share of requests refused with a 401 carrying `oauthProblem`, as the store refuses a token request. */
+    refuseRate: z.number().min(0).max(1).default(0),
+    oauthProblem: z.string().min(1).max(200).default('Consumer key has expired'),
   })
   .strict()
   .refine(
-    (r) => r.errorRate + r.rateLimitRate + r.dropRate <= 1,
-    'errorRate + rateLimitRate + dropRate must not exceed 1',
+    (r) => r.errorRate + r.rateLimitRate + r.dropRate + r.refuseRate <= 1,
+    'errorRate + rateLimitRate + dropRate + refuseRate must not exceed 1',
   );
 
 export const faultConfig = z.object({ rules: z.array(faultRule).max(50) }).strict();
@@ -30,6 +33,7 @@ export interface FaultCounters {
   errors503: number;
   errors429: number;
   dropped: number;
+  refused: number;
 }
 
 /**
@@ -38,7 +42,14 @@ export interface FaultCounters {
  */
 export class Faults {
   private rules: FaultRule[] = [];
-  readonly counters: FaultCounters = { requests: 0, delayed: 0, errors503: 0, errors429: 0, dropped: 0 };
+  readonly counters: FaultCounters = {
+    requests: 0,
+    delayed: 0,
+    errors503: 0,
+    errors429: 0,
+    dropped: 0,
+    refused: 0,
+  };
 
   constructor(private readonly random: () => number = Math.random) {}
 
@@ -68,6 +79,9 @@ export class Faults {
           this.counters.errors429++;
           res.set('Retry-After', String(rule.retryAfterSeconds));
           res.status(429).json({ message: 'Too Many Requests (injected fault)' });
+        } else if (roll < rule.dropRate + rule.errorRate + rule.rateLimitRate + rule.refuseRate) {
+          this.counters.refused++;
+          refuse(req, res, rule.oauthProblem);
         } else next();
       };
       if (rule.latencyMs > 0) {
@@ -75,5 +89,17 @@ export class Faults {
         setTimeout(act, rule.latencyMs);
       } else act();
     };
+  }
+}
+
+/** A refusal shaped like the store's own: `oauth_problem=…` on token endpoints, JSON on REST. */
+function refuse(req: Request, res: Response, problem: string): void {
+  if (req.path.startsWith('/oauth/')) {
+    res
+      .status(401)
+      .type('text/html; charset=UTF-8')
+      .send(`oauth_problem=${encodeURIComponent(problem).replace(/%20/g, '+')}`);
+  } else {
+    res.status(401).json({ message: problem });
   }
 }

@@ -69,6 +69,19 @@ describe('fault injection', () => {
     expect(faults.body.counters.delayed).toBeGreaterThanOrEqual(1);
   });
 
+  it('refuses token requests with the configured oauth_problem, as the store does', async () => {
+    await adminJson(sim.url, 'PUT', '/faults', {
+      rules: [{ route: '/oauth/token/request', refuseRate: 1, oauthProblem: 'Consumer key has expired' }],
+    });
+    const res = await rawRequest(sim.url, { method: 'POST', path: '/oauth/token/request' });
+    expect(res.status).toBe(401);
+    expect(res.body).toBe('oauth_problem=Consumer+key+has+expired');
+    // Other routes are not affected by a rule for this one.
+    expect((await rawRequest(sim.url, { method: 'GET', path: '/rest/V1/store/websites' })).status).toBe(401);
+    const faults = await adminJson<{ counters: { refused: number } }>(sim.url, 'GET', '/faults');
+    expect(faults.body.counters.refused).toBe(1);
+  });
+
   it('clears faults, and refuses an impossible configuration with 400', async () => {
     const bad = await adminJson<{ error: string }>(sim.url, 'PUT', '/faults', {
       rules: [{ route: '/rest/', errorRate: 0.8, dropRate: 0.5 }],
