@@ -109,6 +109,8 @@ export class ActivationService {
             statusReason: undefined,
             receivedAt: now,
             activatedAt: undefined,
+            // A check of the old credentials says nothing about the new ones.
+            lastCheck: undefined,
             callbackCount: r.callbackCount + 1,
             updatedAt: now,
             history: [

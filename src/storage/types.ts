@@ -47,6 +47,17 @@ export interface SigningPreference {
   path: 'as-sent' | 'laminas';
 }
 
+/** The result of the dashboard's "test connection": one signed call plus a probe of common resources. */
+export interface ConnectionCheck {
+  at: string;
+  ok: boolean;
+  durationMs: number;
+  /** The store's answer (pretty JSON, cut short) or the error message. */
+  answer: string;
+  /** Whether each probed ACL resource answered (true), was refused (false) or could not be told (null). */
+  resources: { resource: string; label: string; granted: boolean | null }[];
+}
+
 export interface IntegrationRecord {
   /** The store's consumer key: the record's key. */
   consumerKey: string;
@@ -74,6 +85,7 @@ export interface IntegrationRecord {
   /** For a superseded record: the consumer key that replaced it. */
   supersededBy?: string;
   callbackCount: number;
+  lastCheck?: ConnectionCheck;
   createdAt: string;
   updatedAt: string;
   events: ActivationEvent[];

@@ -106,7 +106,14 @@ export function createApp(deps: AppDeps): { app: Express; close: () => void } {
       loginLimiter,
     }),
   );
-  app.use(dashboardRoutes({ storage: deps.storage, accounts: deps.accounts, loginLimiter }));
+  app.use(
+    dashboardRoutes({
+      storage: deps.storage,
+      accounts: deps.accounts,
+      activation: deps.activation,
+      loginLimiter,
+    }),
+  );
   app.use((_req, res) => {
     res.status(404).render('error', {
       title: 'Not found',

@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
+import { DEMO_EMAIL, DEMO_PASSWORD, startTestConnector } from '../helpers/connector.js';
+import { adminJson } from '../helpers/http.js';
+
+let sim: RunningSimulator;
+let t: Awaited<ReturnType<typeof startTestConnector>>;
+let key: string;
+
+const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+
+async function loggedIn() {
+  const agent = request.agent(t.connector.url);
+  const page = await agent.get('/login');
+  const res = await agent
+    .post('/login')
+    .type('form')
+    .send({ _csrf: csrfOf(page.text), email: DEMO_EMAIL, password: DEMO_PASSWORD });
+  expect(res.status).toBe(303);
+  return agent;
+}
+
+beforeAll(async () => {
+  sim = await startSimulator({ port: 0, products: 5, customers: 2, orders: 2 });
+  t = await startTestConnector();
+  const created = await adminJson<{ id: number; consumer_key: string }>(sim.url, 'POST', '/integrations', {
+    name: 'Dashboard',
+    endpoint_url: `${t.connector.url}/magento/callback`,
+    identity_link_url: `${t.connector.url}/magento/identity`,
+    resources: ['Magento_Backend::stores', 'Magento_Catalog::products'],
+  });
+  key = created.body.consumer_key;
+  await adminJson(sim.url, 'POST', `/integrations/${created.body.id}/activate`);
+  await t.connector.activation.settled(key);
+});
+afterAll(async () => {
+  await t.close();
+  await sim.close();
+});
+
+describe('dashboard', () => {
+  it('needs a login: the page redirects, the API answers 401', async () => {
+    const page = await request(t.connector.url).get('/');
+    expect(page.status).toBe(303);
+    expect(page.headers.location).toBe('/login?next=%2F');
+    const api = await request(t.connector.url).get('/api/integrations');
+    expect(api.status).toBe(401);
+  });
+
+  it('lists linked stores as JSON without any secret', async () => {
+    const agent = await loggedIn();
+    const res = await agent.get('/api/integrations');
+    expect(res.status).toBe(200);
+    const [store] = res.body.integrations;
+    expect(store).toMatchObject({
+      consumerKey: key,
+      status: 'active',
+      store: new URL(sim.url).origin,
+      canCheck: true,
+    });
+    const record = await t.connector.storage.integrations.get(key);
+    const text = JSON.stringify(res.body);
+    for (const secret of [
+      record!.consumerSecret,
+      record!.accessToken!,
+      record!.accessTokenSecret!,
+      record!.verifier,
+    ]) {
+      expect(text).not.toContain(secret);
+    }
+  });
+
+  it('tests the connection: a signed call, its timing, and which resources answer', async () => {
+    const agent = await loggedIn();
+    const page = await agent.get('/');
+    const noToken = await agent.post(`/integrations/${key}/check`).type('form').send({});
+    expect(noToken.status).toBe(403);
+    const res = await agent
+      .post(`/integrations/${key}/check`)
+      .type('form')
+      .send({ _csrf: csrfOf(page.text) });
+    expect(res.status).toBe(303);
+    const record = await t.connector.storage.integrations.get(key);
+    expect(record?.lastCheck).toMatchObject({ ok: true });
+    expect(record?.lastCheck?.answer).toContain(`"base_url": "${sim.url}/"`);
+    expect(record?.lastCheck?.resources).toEqual([
+      { resource: 'Magento_Backend::stores', label: 'Stores', granted: true },
+      { resource: 'Magento_Catalog::products', label: 'Products', granted: true },
+      { resource: 'Magento_Sales::actions_view', label: 'Orders', granted: false },
+      { resource: 'Magento_Customer::customer', label: 'Customers', granted: false },
+    ]);
+    const shown = await agent.get('/');
+    expect(shown.text).toContain('Orders: not granted');
+    const unknown = await agent
+      .post(`/integrations/${'z'.repeat(32)}/check`)
+      .type('form')
+      .send({ _csrf: csrfOf(page.text) });
+    expect(unknown.status).toBe(404);
+  });
+});
