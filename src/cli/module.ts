@@ -1,15 +1,7 @@
 import { Command } from 'commander';
-import { generateModule, ModuleInputError, validateModule } from '../module/generate.js';
+import { DEFAULT_RESOURCES, generateModule, ModuleInputError, validateModule } from '../module/generate.js';
 import { writeModule } from '../module/write.js';
 import { configOrExit } from './lifecycle.js';
-
-/** What the connector itself calls on a store; the default grant. */
-export const DEFAULT_RESOURCES = [
-  'Magento_Backend::stores',
-  'Magento_Catalog::products',
-  'Magento_Sales::actions_view',
-  'Magento_Customer::customer',
-];
 
 const config = configOrExit();
 const publicUrl = (config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`).replace(/\/+$/, '');

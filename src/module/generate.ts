@@ -36,6 +36,14 @@ export class ModuleInputError extends Error {
   override name = 'ModuleInputError';
 }
 
+/** What the connector itself calls on a store: the default grant. */
+export const DEFAULT_RESOURCES = [
+  'Magento_Backend::stores',
+  'Magento_Catalog::products',
+  'Magento_Sales::actions_view',
+  'Magento_Customer::customer',
+];
+
 const NAME_PART = /^[A-Z][A-Za-z0-9]*$/;
 const EMAIL = /^[^@]+@[^.]+\..+$/;
 

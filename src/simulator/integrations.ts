@@ -1,6 +1,7 @@
 import got, { RequestError } from 'got';
 import { z } from 'zod';
 import { isKnownResource } from './acl.js';
+import type { DeclaredIntegration } from './import-xml.js';
 import { STATUS, type Consumer, type Integration, type SimulatorState } from './state.js';
 
 export const integrationInput = z
@@ -243,6 +244,59 @@ export class IntegrationService {
     this.state.integrations.delete(id);
     const { id: _id, consumerId: _c, createdAt: _a, updatedAt: _u, ...fields } = old;
     return this.store({ ...fields, status: STATUS.recreated });
+  }
+
+  /**
+   * `setup:upgrade` with a module's declaration. Consolidated (processConfigBasedIntegrations):
+   * create, or delete and re-create with new credentials and status "Reset" when anything changed.
+   * Legacy (processIntegrationConfig): create or update in place, never re-create (contract §7.2).
+   */
+  importDeclared(
+    declared: DeclaredIntegration[],
+    mode: 'consolidated' | 'legacy',
+  ): {
+    id: number;
+    name: string;
+    action: 'created' | 'unchanged' | 'updated' | 'recreated';
+    dropped: string[];
+  }[] {
+    return declared.map((d) => {
+      const fields = {
+        email: d.email,
+        endpointUrl: d.endpointUrl,
+        identityLinkUrl: d.identityLinkUrl,
+        resources: d.resources,
+        allResources: false,
+        setupType: 'config' as const,
+      };
+      const existing = this.list().find((i) => i.name === d.name);
+      if (!existing) {
+        const { integration } = this.create({
+          name: d.name,
+          email: d.email,
+          endpoint_url: d.endpointUrl,
+          identity_link_url: d.identityLinkUrl,
+          resources: d.resources,
+          setup_type: 'config',
+        });
+        return { id: integration.id, name: d.name, action: 'created', dropped: d.dropped };
+      }
+      const changed =
+        existing.email !== fields.email ||
+        existing.endpointUrl !== fields.endpointUrl ||
+        existing.identityLinkUrl !== fields.identityLinkUrl ||
+        existing.setupType !== 'config' ||
+        existing.allResources ||
+        [...existing.resources].sort().join() !== [...fields.resources].sort().join();
+      if (!changed) return { id: existing.id, name: d.name, action: 'unchanged', dropped: d.dropped };
+      if (mode === 'legacy') {
+        Object.assign(existing, fields, { updatedAt: this.state.clock() });
+        return { id: existing.id, name: d.name, action: 'updated', dropped: d.dropped };
+      }
+      this.state.integrations.delete(existing.id);
+      const { integration } = this.store({ ...fields, name: d.name, status: STATUS.recreated });
+      return { id: integration.id, name: d.name, action: 'recreated', dropped: d.dropped };
+    });
   }
 
   delete(id: number): void {

@@ -13,6 +13,7 @@ import type { Storage } from '../storage/types.js';
 import { csrfProtection } from './csrf.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { errorHandler } from './http-error.js';
+import { moduleRoutes } from './module-routes.js';
 import { sessionMiddleware } from './session.js';
 
 export const VIEWS_DIR = path.resolve(import.meta.dirname, '../../views');
@@ -28,6 +29,9 @@ export interface AppDeps {
   trustProxy?: boolean;
   callbackWaitMs: number;
   loginRateLimit: number;
+  /** Where stores reach the connector (known once the server listens). */
+  publicUrl: () => string;
+  defaultEmail: string;
 }
 
 /** Builds the connector's express app from explicit dependencies; nothing global. */
@@ -113,6 +117,9 @@ export function createApp(deps: AppDeps): { app: Express; close: () => void } {
       activation: deps.activation,
       loginLimiter,
     }),
+  );
+  app.use(
+    moduleRoutes({ publicUrl: deps.publicUrl, production: deps.production, defaultEmail: deps.defaultEmail }),
   );
   app.use((_req, res) => {
     res.status(404).render('error', {

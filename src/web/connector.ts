@@ -66,7 +66,10 @@ export async function startConnector(
     signatureMethod: config.MAGENTO_SIGNATURE_METHOD,
     logger,
   });
+  let publicUrl = '';
   const { app, close: closeApp } = createApp({
+    publicUrl: () => publicUrl,
+    defaultEmail: config.DEMO_USER_EMAIL,
     storage,
     accounts,
     activation,
@@ -84,9 +87,10 @@ export async function startConnector(
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
+  publicUrl = (config.PUBLIC_URL ?? url).replace(/\/+$/, '');
   return {
     url,
-    publicUrl: (config.PUBLIC_URL ?? url).replace(/\/+$/, ''),
+    publicUrl,
     server,
     storage,
     activation,

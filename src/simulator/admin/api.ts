@@ -7,6 +7,7 @@ import type { Faults } from '../faults.js';
 import { AdminError, type IntegrationService } from '../integrations.js';
 import type { SimulatorSettings } from '../settings.js';
 import type { SimulatorState } from '../state.js';
+import { parseIntegrationXml, parseLegacyXml } from '../import-xml.js';
 import { integrationJson } from './views.js';
 
 export interface AdminApiDeps {
@@ -43,6 +44,27 @@ export function adminApi(deps: AdminApiDeps): Router {
   router.post('/integrations', (req, res) => {
     const { integration } = integrations.create(req.body);
     res.status(201).json(show(integration.id));
+  });
+  // A module's integration XML, as `bin/magento setup:upgrade` would apply it.
+  router.post('/integrations/import', (req, res) => {
+    const body = z
+      .object({
+        integration_xml: z.string().max(200_000).optional(),
+        config_xml: z.string().max(200_000).optional(),
+        api_xml: z.string().max(200_000).optional(),
+      })
+      .strict()
+      .refine((b) => (b.integration_xml ? !b.config_xml && !b.api_xml : b.config_xml && b.api_xml), {
+        message: 'send integration_xml, or config_xml together with api_xml',
+      })
+      .parse(req.body);
+    const results = body.integration_xml
+      ? integrations.importDeclared(parseIntegrationXml(body.integration_xml), 'consolidated')
+      : integrations.importDeclared(
+          parseLegacyXml(body.config_xml as string, body.api_xml as string),
+          'legacy',
+        );
+    res.json(results.map((r) => ({ ...r, integration: show(r.id) })));
   });
   router.get('/integrations/:id', (req, res) => {
     res.json(show(id(req)));
