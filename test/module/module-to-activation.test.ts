@@ -201,16 +201,13 @@ describe('the module page on the dashboard', () => {
     expect(page.status).toBe(200);
     expect(page.text).toContain('value="Magento_Sales::actions_view"');
     const token = /name="_csrf" value="([^"]+)"/.exec(page.text)?.[1];
-    const bad = await agent
-      .post('/module')
-      .type('form')
-      .send({
-        _csrf: token,
-        vendor: 'acme',
-        module: 'X',
-        email: 'a@b.example',
-        resources: 'Magento_Backend::stores',
-      });
+    const bad = await agent.post('/module').type('form').send({
+      _csrf: token,
+      vendor: 'acme',
+      module: 'X',
+      email: 'a@b.example',
+      resources: 'Magento_Backend::stores',
+    });
     expect(bad.status).toBe(400);
     expect(bad.text).toContain('Vendor name &#34;acme&#34; is not valid');
     const res = await agent
