@@ -1,26 +1,15 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
 import { openStorage } from '../../src/storage/open.js';
 import { startTestConnector } from '../helpers/connector.js';
+import { runCli } from '../helpers/cli.js';
 import { adminJson } from '../helpers/http.js';
 
 let sim: RunningSimulator;
 let t: Awaited<ReturnType<typeof startTestConnector>>;
 
-/** Runs `npm run call` as a user would (through tsx), with the test connector's data folder. */
-function call(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/call.ts', ...args], {
-      env: { ...process.env, DATA_DIR: t.dataDir, NODE_ENV: 'test', NODE_OPTIONS: '' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+/** `npm run call` with the test connector's data folder. */
+const call = (args: string[]) => runCli('call', args, { DATA_DIR: t.dataDir, NODE_ENV: 'test' });
 
 beforeAll(async () => {
   sim = await startSimulator({ port: 0, products: 12, customers: 2, orders: 2 });

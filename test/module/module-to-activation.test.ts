@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,6 +6,7 @@ import { unzipSync, strFromU8 } from 'fflate';
 import request from 'supertest';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
 import { DEMO_EMAIL, DEMO_PASSWORD, startTestConnector } from '../helpers/connector.js';
+import { runCli } from '../helpers/cli.js';
 import { adminJson } from '../helpers/http.js';
 
 let sim: RunningSimulator;
@@ -14,18 +14,7 @@ let t: Awaited<ReturnType<typeof startTestConnector>>;
 let out: string;
 
 /** `npm run module` as a user runs it, with the test connector's URL as PUBLIC_URL. */
-function moduleCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/module.ts', ...args], {
-      env: { ...process.env, NODE_OPTIONS: '', PUBLIC_URL: t.connector.url },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const moduleCli = (args: string[]) => runCli('module', args, { PUBLIC_URL: t.connector.url });
 
 interface Imported {
   id: number;
