@@ -99,6 +99,10 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   app.set('views', VIEWS_DIR);
   app.use(faults.middleware());
   app.use('/oauth/token', tokenRoutes({ state, provider, integrations, profile: () => settings.profile }));
+  app.use('/rest', (req, res, next) => {
+    if (!settings.restRedirectTo) return next();
+    res.redirect(301, `${settings.restRedirectTo.replace(/\/+$/, '')}/rest${req.url}`);
+  });
   app.use(
     '/rest',
     restRoutes({

@@ -19,6 +19,16 @@ const update = z
     signature: profileOverrides,
     bearer: z.boolean(),
     consumer_expiry_seconds: z.number().int().positive().max(86_400),
+    /** Misbehaviour for contract tests: a store that skips checks or redirects its REST API. */
+    misbehave: z
+      .object({
+        skip_signature: z.boolean(),
+        skip_nonce: z.boolean(),
+        skip_timestamp: z.boolean(),
+        rest_redirect_to: z.union([z.url({ protocol: /^https?$/ }), z.literal('')]),
+      })
+      .partial()
+      .strict(),
   })
   .partial()
   .strict();
@@ -37,6 +47,9 @@ export class SimulatorSettings {
   profile: SignatureProfile;
   bearer: boolean;
   consumerExpirySeconds: number;
+  misbehave = { skipSignature: false, skipNonce: false, skipTimestamp: false };
+  /** When set, every REST call answers 301 to this URL prefix (a base-URL mistake in the store). */
+  restRedirectTo = '';
 
   constructor(init: SettingsInit) {
     this.magentoVersion = init.magentoVersion;
@@ -57,6 +70,15 @@ export class SimulatorSettings {
     this.profile = profileFor(this.magentoVersion, this.overrides);
     if (body.bearer !== undefined) this.bearer = body.bearer;
     if (body.consumer_expiry_seconds !== undefined) this.consumerExpirySeconds = body.consumer_expiry_seconds;
+    if (body.misbehave) {
+      const m = body.misbehave;
+      this.misbehave = {
+        skipSignature: m.skip_signature ?? this.misbehave.skipSignature,
+        skipNonce: m.skip_nonce ?? this.misbehave.skipNonce,
+        skipTimestamp: m.skip_timestamp ?? this.misbehave.skipTimestamp,
+      };
+      if (m.rest_redirect_to !== undefined) this.restRedirectTo = m.rest_redirect_to;
+    }
     return this.view();
   }
 
@@ -66,6 +88,12 @@ export class SimulatorSettings {
       signature: this.profile,
       bearer: this.bearer,
       consumer_expiry_seconds: this.consumerExpirySeconds,
+      misbehave: {
+        skip_signature: this.misbehave.skipSignature,
+        skip_nonce: this.misbehave.skipNonce,
+        skip_timestamp: this.misbehave.skipTimestamp,
+        rest_redirect_to: this.restRedirectTo,
+      },
     };
   }
 }

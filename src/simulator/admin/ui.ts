@@ -107,8 +107,9 @@ export function adminUi(deps: AdminUiDeps): Router {
 
   router.use('/admin/static', express.static(STATIC_DIR, { index: false, fallthrough: false, maxAge: 0 }));
 
+  // The storefront home page: stores answer their base URL with 200, not a redirect.
   router.get('/', (_req, res) => {
-    res.redirect(GRID);
+    page(res, 'storefront', { title: 'Store' });
   });
 
   router.get(GRID, (req, res) => {

@@ -293,6 +293,15 @@ export class Catalog {
     return product;
   }
 
+  /** `DELETE /V1/products/{sku}`: Magento answers `true`. */
+  deleteProduct(sku: string): true {
+    const product = this.getProduct(sku);
+    this.#bySku.delete(skuKey(product.sku));
+    const at = this.#products.indexOf(product);
+    if (at >= 0) this.#products.splice(at, 1);
+    return true;
+  }
+
   /**
    * Merges the known fields of a `product` body into an existing product and bumps updated_at. A sku in
    * the body is ignored: the path names the product.

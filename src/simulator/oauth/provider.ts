@@ -20,6 +20,8 @@ export interface ProviderOptions {
   profile: SignatureProfile;
   /** Seconds after the callback POST during which a request token may be asked for (default 300). */
   consumerExpirySeconds: number;
+  /** A broken store, for contract tests: checks that can be switched off. */
+  misbehave: { skipSignature: boolean; skipNonce: boolean; skipTimestamp: boolean };
 }
 
 const TIME_DEVIATION = 600;
@@ -122,10 +124,14 @@ export class OauthProvider {
   private validateNonce(params: Record<string, string>, consumer: Consumer): void {
     const timestamp = phpInt(params.oauth_timestamp as string);
     const now = Math.floor(this.state.clock().getTime() / 1000);
-    if (timestamp <= 0 || timestamp > now + TIME_DEVIATION) throw inputError(MESSAGES.timestamp);
+    const { misbehave } = this.options;
+    if (!misbehave.skipTimestamp && (timestamp <= 0 || timestamp > now + TIME_DEVIATION)) {
+      throw inputError(MESSAGES.timestamp);
+    }
     const nonce = params.oauth_nonce as string;
     const key = `${consumer.id}:${nonce}`;
-    if (this.state.nonces.has(key)) throw oauthError(MESSAGES.nonceUsed, String(consumer.id));
+    if (!misbehave.skipNonce && this.state.nonces.has(key))
+      throw oauthError(MESSAGES.nonceUsed, String(consumer.id));
     this.state.nonces.set(key, {
       nonce,
       consumerId: consumer.id,
@@ -146,6 +152,7 @@ export class OauthProvider {
     tokenSecret: string,
   ): void {
     const expected = this.expectedSignature(req, params, consumerSecret, tokenSecret);
+    if (this.options.misbehave.skipSignature) return;
     if (!signatureMatches(expected, params.oauth_signature as string)) throw oauthError(MESSAGES.signature);
   }
 

@@ -16,7 +16,7 @@ interface RestCall {
 }
 
 interface Route {
-  method: 'GET' | 'PUT' | 'POST';
+  method: 'GET' | 'PUT' | 'POST' | 'DELETE';
   /** Segments after `V1/`; `:param` matches one raw segment. */
   pattern: string[];
   /** The ACL resource the route's webapi.xml declares. */
@@ -53,6 +53,9 @@ export function restRoutes(deps: RestAuthDeps & { catalog: Catalog; storeBaseUrl
         ? catalog.updateProduct(existing.sku, product, c.now)
         : catalog.createProduct(product, c.now);
     }),
+    route('DELETE', 'products/:sku', 'Magento_Catalog::products', (c) =>
+      catalog.deleteProduct(c.params[0] as string),
+    ),
     route('GET', 'orders', 'Magento_Sales::actions_view', (c) =>
       catalog.searchOrders(parseSearchCriteria(c.query)),
     ),
