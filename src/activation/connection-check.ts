@@ -1,20 +1,10 @@
 import { MagentoAuthError, MagentoError } from '../magento/errors.js';
+import { ACL_REFUSED, RESOURCE_PROBES } from '../magento/resource-probes.js';
 import type { ConnectionCheck, IntegrationRecord, IntegrationStore } from '../storage/types.js';
 import type { ActivationService } from './activation-service.js';
 import { clientForIntegration } from './store-client.js';
 
 const ANSWER_LIMIT = 2000;
-const ACL_REFUSED = "The consumer isn't authorized to access %resources.";
-
-/**
- * Magento has no API that lists an integration's own ACL grants, so the dashboard asks one cheap
- * question per common resource and shows which were answered.
- */
-const PROBES = [
-  { resource: 'Magento_Catalog::products', label: 'Products', path: 'V1/products' },
-  { resource: 'Magento_Sales::actions_view', label: 'Orders', path: 'V1/orders' },
-  { resource: 'Magento_Customer::customer', label: 'Customers', path: 'V1/customers/search' },
-] as const;
 
 /** "Test connection": a signed `GET /V1/store/storeConfigs`, timed, plus the resource probe. */
 export async function checkConnection(
@@ -28,10 +18,11 @@ export async function checkConnection(
     const client = clientForIntegration(record, deps);
     const configs = await client.get<unknown>('V1/store/storeConfigs');
     const durationMs = Math.round(performance.now() - started);
+    // storeConfigs just answered, so Stores is granted; the others are asked one by one.
     const resources = [
       { resource: 'Magento_Backend::stores', label: 'Stores', granted: true as boolean | null },
     ];
-    for (const probe of PROBES) {
+    for (const probe of RESOURCE_PROBES.filter((p) => p.paged)) {
       resources.push({
         resource: probe.resource,
         label: probe.label,

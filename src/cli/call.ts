@@ -2,11 +2,11 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ActivationService } from '../activation/activation-service.js';
 import { clientForIntegration } from '../activation/store-client.js';
 import { configOrExit } from './lifecycle.js';
+import { pickIntegration } from './pick-integration.js';
 import { createLogger } from '../config/logger.js';
 import { exchangeTokens } from '../magento/token-exchange.js';
 import { MagentoError } from '../magento/errors.js';
 import { openStorage } from '../storage/open.js';
-import type { IntegrationRecord } from '../storage/types.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE'] as const;
 type Method = (typeof METHODS)[number];
@@ -48,26 +48,6 @@ program.parse();
 const [method, rawPath] = program.processedArgs as [Method, string];
 const opts = program.opts<{ data?: unknown; store?: string }>();
 
-function pick(records: IntegrationRecord[], wanted: string | undefined): IntegrationRecord {
-  const usable = records.filter((r) => r.status === 'active' || r.status === 'needs_reauth');
-  const matches = wanted
-    ? usable.filter(
-        (r) =>
-          r.consumerKey === wanted ||
-          r.storeOrigin === wanted.replace(/\/+$/, '') ||
-          r.storeBaseUrl === wanted,
-      )
-    : usable;
-  if (matches.length === 1) return matches[0] as IntegrationRecord;
-  const list =
-    usable.map((r) => `  ${r.consumerKey}  ${r.storeOrigin}  (${r.status})`).join('\n') || '  (none)';
-  throw new Error(
-    matches.length === 0
-      ? `No active integration${wanted ? ` matches ${wanted}` : ''}. Linked stores:\n${list}`
-      : `Several stores are linked; choose one with --store:\n${list}`,
-  );
-}
-
 const config = configOrExit();
 const logger = createLogger({ level: 'warn', name: 'call' });
 const { storage } = await openStorage({
@@ -77,7 +57,7 @@ const { storage } = await openStorage({
 });
 let exitCode = 0;
 try {
-  const record = pick(await storage.integrations.list(), opts.store);
+  const record = pickIntegration(await storage.integrations.list(), opts.store);
   const activation = new ActivationService({
     integrations: storage.integrations,
     exchange: exchangeTokens,

@@ -160,7 +160,7 @@ const HINT_PATTERNS = Object.entries(HINTS).map(([template, hint]) => {
   return { pattern: new RegExp(`^${source}$`), hint };
 });
 
-function hintFor(message: string, parameters?: MagentoParameters): string | undefined {
+export function hintFor(message: string, parameters?: MagentoParameters): string | undefined {
   return HINT_PATTERNS.find(({ pattern }) => pattern.test(message))?.hint(parameters);
 }
 

@@ -1,0 +1,197 @@
+import { writeFile } from 'node:fs/promises';
+import { Command, InvalidArgumentError } from 'commander';
+import { toJunit } from '../contract/junit.js';
+import type { CheckResult } from '../contract/report.js';
+import { buildReport, runContract } from '../contract/run.js';
+import { watchActivation } from '../contract/activation-watch.js';
+import { createLogger } from '../config/logger.js';
+import { startConnector } from '../web/connector.js';
+import { formatResult, formatSummary } from '../contract/table.js';
+import type { OAuthCredentials } from '../oauth1/index.js';
+import { openStorage } from '../storage/open.js';
+import { configOrExit } from './lifecycle.js';
+import { pickIntegration } from './pick-integration.js';
+
+const program = new Command()
+  .name('npm run contract --')
+  .description(
+    'Check, one by one, whether a Magento store behaves as an integrator needs (OAuth, REST, ACL), and why not.',
+  )
+  .requiredOption(
+    '--store <keyOrUrl>',
+    'consumer key or store URL of an activated integration (or the store URL with the four values below)',
+  )
+  .option('--consumer-key <value>', 'consumer key, as the store admin shows it for a manual integration')
+  .option('--consumer-secret <value>', 'consumer secret')
+  .option('--access-token <value>', 'access token')
+  .option('--access-token-secret <value>', 'access token secret')
+  .option(
+    '--activation',
+    'first run the connector and wait for an admin to click Activate/Reauthorize in the store',
+    false,
+  )
+  .option('--activation-timeout <s>', 'how long to wait for that click', (v: string) => Number(v), 300)
+  .option('--allow-writes', 'create, update and delete a disabled test product (always cleaned up)', false)
+  .option('--json', 'print the report as JSON (schema: docs/contract-report.schema.json)', false)
+  .option('--junit <file>', 'also write a JUnit XML report for CI systems')
+  .option(
+    '--timeout <ms>',
+    'per-request timeout',
+    (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 100)
+        throw new InvalidArgumentError('must be a number of milliseconds, at least 100.');
+      return n;
+    },
+    15_000,
+  )
+  .addHelpText(
+    'after',
+    `
+Examples:
+  npm run contract -- --store http://127.0.0.1:3100
+  npm run contract -- --store https://shop.example.com --consumer-key … --consumer-secret … --access-token … --access-token-secret …
+  npm run contract -- --store https://shop.example.com --allow-writes --junit contract.xml
+
+Exit code 0 only when no check failed.`,
+  )
+  .showHelpAfterError();
+program.parse();
+const opts = program.opts<{
+  store: string;
+  consumerKey?: string;
+  consumerSecret?: string;
+  accessToken?: string;
+  accessTokenSecret?: string;
+  allowWrites: boolean;
+  json: boolean;
+  junit?: string;
+  timeout: number;
+  activation: boolean;
+  activationTimeout: number;
+}>();
+
+async function target(): Promise<{ storeBaseUrl: string; credentials: Required<OAuthCredentials> }> {
+  const explicit = [opts.consumerKey, opts.consumerSecret, opts.accessToken, opts.accessTokenSecret];
+  if (explicit.some(Boolean)) {
+    if (!explicit.every(Boolean)) {
+      throw new Error(
+        'Give all four of --consumer-key, --consumer-secret, --access-token and --access-token-secret, or none.',
+      );
+    }
+    if (!/^https?:\/\//.test(opts.store))
+      throw new Error('With explicit credentials, --store must be the store URL.');
+    return {
+      storeBaseUrl: opts.store,
+      credentials: {
+        consumerKey: opts.consumerKey as string,
+        consumerSecret: opts.consumerSecret as string,
+        token: opts.accessToken as string,
+        tokenSecret: opts.accessTokenSecret as string,
+      },
+    };
+  }
+  const config = configOrExit();
+  const { storage } = await openStorage({
+    dataDir: config.DATA_DIR,
+    envKey: config.TOKEN_ENCRYPTION_KEY,
+    production: config.NODE_ENV === 'production',
+  });
+  try {
+    const record = pickIntegration(await storage.integrations.list(), opts.store);
+    if (!record.accessToken || !record.accessTokenSecret)
+      throw new Error(`Integration ${record.consumerKey} has no access token.`);
+    return {
+      storeBaseUrl: record.storeBaseUrl,
+      credentials: {
+        consumerKey: record.consumerKey,
+        consumerSecret: record.consumerSecret,
+        token: record.accessToken,
+        tokenSecret: record.accessTokenSecret,
+      },
+    };
+  } finally {
+    await storage.close();
+  }
+}
+
+/**
+ * --activation: this process serves the integration's endpoint URL and identity link (PUBLIC_URL),
+ * waits for the admin's click, reports the handshake, then checks the store with the new tokens.
+ */
+async function activationFirst(log: (line: string) => void) {
+  const config = configOrExit();
+  const connector = await startConnector(config, createLogger({ level: 'warn', name: 'contract' }));
+  try {
+    log(
+      `Waiting up to ${opts.activationTimeout} s for Activate or Reauthorize in ${opts.store}.\n` +
+        `  Endpoint URL:      ${connector.publicUrl}/magento/callback\n` +
+        `  Identity link URL: ${connector.publicUrl}/magento/identity (log in there when the popup opens)\n`,
+    );
+    const { results, record } = await watchActivation({
+      activation: connector.activation,
+      integrations: connector.storage.integrations,
+      storeOrigin: new URL(opts.store).origin,
+      timeoutMs: opts.activationTimeout * 1000,
+      identityTimeoutMs: 120_000,
+    });
+    const credentials =
+      record?.accessToken && record.accessTokenSecret
+        ? {
+            consumerKey: record.consumerKey,
+            consumerSecret: record.consumerSecret,
+            token: record.accessToken,
+            tokenSecret: record.accessTokenSecret,
+          }
+        : undefined;
+    return { results, credentials, storeBaseUrl: record?.storeBaseUrl ?? opts.store };
+  } finally {
+    await connector.close();
+  }
+}
+
+try {
+  const startedAt = new Date();
+  const tty = process.stderr.isTTY && !opts.json;
+  const print = (r: CheckResult) => {
+    if (!opts.json) console.log(formatResult(r));
+  };
+  let earlier: CheckResult[] = [];
+  let resolved: { storeBaseUrl: string; credentials?: Required<OAuthCredentials> };
+  if (opts.activation) {
+    const watched = await activationFirst((line) =>
+      opts.json ? process.stderr.write(line) : console.log(line),
+    );
+    earlier = watched.results;
+    earlier.forEach(print);
+    resolved = watched;
+  } else {
+    resolved = await target();
+  }
+  if (!opts.json) console.log(`Contract checks against ${resolved.storeBaseUrl}\n`);
+  const report = resolved.credentials
+    ? await runContract({
+        storeBaseUrl: resolved.storeBaseUrl,
+        credentials: resolved.credentials,
+        allowWrites: opts.allowWrites,
+        timeoutMs: opts.timeout,
+        earlierResults: earlier,
+        onProgress: ({ index, total, check, result }) => {
+          if (!result) {
+            if (tty)
+              process.stderr.write(`\r[${index + 1}/${total}] ${check.name}…`.padEnd(100).slice(0, 100));
+            return;
+          }
+          if (tty) process.stderr.write('\r'.padEnd(101) + '\r');
+          print(result);
+        },
+      })
+    : buildReport(resolved.storeBaseUrl, startedAt, earlier);
+  if (opts.junit) await writeFile(opts.junit, toJunit(report));
+  if (opts.json) console.log(JSON.stringify(report, null, 2));
+  else console.log(formatSummary(report) + (opts.junit ? `\nJUnit report: ${opts.junit}` : ''));
+  process.exit(report.summary.fail > 0 ? 1 : 0);
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
+}

@@ -1,0 +1,22 @@
+import type { CheckResult, Report } from './report.js';
+
+const MARK: Record<CheckResult['status'], string> = {
+  pass: 'PASS',
+  fail: 'FAIL',
+  warn: 'WARN',
+  skip: 'SKIP',
+};
+
+/** One line per check as it finishes, then the explanation lines of anything not passing. */
+export function formatResult(r: CheckResult): string {
+  const lines = [`${MARK[r.status]}  ${r.id.padEnd(30)} ${String(r.durationMs).padStart(6)} ms  ${r.detail}`];
+  if (r.storeSaid && r.status !== 'pass') lines.push(`      store said:   ${r.storeSaid}`);
+  if (r.cause) lines.push(`      likely cause: ${r.cause}`);
+  if (r.fix) lines.push(`      fix:          ${r.fix}`);
+  return lines.join('\n');
+}
+
+export function formatSummary(report: Report): string {
+  const s = report.summary;
+  return `\n${report.checks.length} checks against ${report.store} in ${report.durationMs} ms: ${s.pass} passed, ${s.fail} failed, ${s.warn} warnings, ${s.skip} skipped.`;
+}
