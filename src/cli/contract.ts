@@ -121,7 +121,10 @@ async function target(): Promise<{ storeBaseUrl: string; credentials: Required<O
  */
 async function activationFirst(log: (line: string) => void) {
   const config = configOrExit();
-  const connector = await startConnector(config, createLogger({ level: 'warn', name: 'contract' }));
+  const connector = await startConnector(
+    config,
+    createLogger({ level: 'warn', name: 'contract', toStderr: true }),
+  );
   try {
     log(
       `Waiting up to ${opts.activationTimeout} s for Activate or Reauthorize in ${opts.store}.\n` +

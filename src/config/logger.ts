@@ -29,12 +29,16 @@ export const REDACT_PATHS = [
   'headers.cookie',
 ];
 
-export function createLogger(options: { level?: string; name?: string } = {}): Logger {
-  return pino({
-    name: options.name,
-    level: options.level ?? 'info',
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-  });
+/** `toStderr` keeps stdout for a command's own output (e.g. a JSON report). */
+export function createLogger(options: { level?: string; name?: string; toStderr?: boolean } = {}): Logger {
+  return pino(
+    {
+      name: options.name,
+      level: options.level ?? 'info',
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    },
+    pino.destination(options.toStderr ? 2 : 1),
+  );
 }
 
 export type { Logger };

@@ -463,12 +463,14 @@ export const CHECKS: Check[] = [
           `${probe.label} (${probe.resource}): ${granted === true ? 'granted' : granted === false ? 'not granted' : `HTTP ${answer.status}`}`,
         );
       }
-      const none = [...ctx.granted.values()].every((g) => g !== true);
-      return none
+      // Granted or not is the integration's business; an answer that is neither is the store's.
+      const unclear = [...ctx.granted.values()].some((g) => g === null);
+      return unclear
         ? {
             status: 'warn',
             detail: lines.join('; ') + '.',
-            fix: 'Grant the resources the integration needs in its API tab (or module), then Reauthorize.',
+            cause:
+              'Some resources answered neither data nor the ACL refusal: a missing route, a module disabled, or an error.',
           }
         : { status: 'pass', detail: lines.join('; ') + '.' };
     },
