@@ -1,10 +1,26 @@
 import { MagentoClient } from '../magento/client.js';
+import type { OAuthCredentials } from '../oauth1/index.js';
 import type { IntegrationRecord, IntegrationStore } from '../storage/types.js';
 import type { ActivationService } from './activation-service.js';
 
 /** Store answers that mean the token itself no longer exists or works (contract §3.5, §5.1, §5.4). */
 const TOKEN_GONE =
   /Specified token does not exist|consumer having the specified key does not exist|Access token has been revoked|Token is not an access token|Token is not associated with the specified consumer/;
+
+/** The four values a signed call needs, or an error saying why the record has none. */
+export function accessCredentials(record: IntegrationRecord): Required<OAuthCredentials> {
+  if (!record.accessToken || !record.accessTokenSecret) {
+    throw new Error(
+      `Integration ${record.consumerKey} for ${record.storeOrigin} has no access token; activate it in the store admin.`,
+    );
+  }
+  return {
+    consumerKey: record.consumerKey,
+    consumerSecret: record.consumerSecret,
+    token: record.accessToken,
+    tokenSecret: record.accessTokenSecret,
+  };
+}
 
 /**
  * A signed client for one linked store. A 401 on its once-working token marks the integration
@@ -19,17 +35,9 @@ export function clientForIntegration(
       `Integration ${record.consumerKey} for ${record.storeOrigin} is ${record.status}, not active.`,
     );
   }
-  if (!record.accessToken || !record.accessTokenSecret) {
-    throw new Error(`Integration ${record.consumerKey} has no access token; activate it in the store admin.`);
-  }
   return new MagentoClient({
     storeBaseUrl: record.storeBaseUrl,
-    credentials: {
-      consumerKey: record.consumerKey,
-      consumerSecret: record.consumerSecret,
-      token: record.accessToken,
-      tokenSecret: record.accessTokenSecret,
-    },
+    credentials: accessCredentials(record),
     signatureMethod: record.signatureMethod,
     signing: 'auto',
     learnedSigning: record.signing,

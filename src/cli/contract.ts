@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { toJunit } from '../contract/junit.js';
 import type { CheckResult } from '../contract/report.js';
+import { accessCredentials } from '../activation/store-client.js';
 import { buildReport, runContract } from '../contract/run.js';
 import { watchActivation } from '../contract/activation-watch.js';
 import { createLogger } from '../config/logger.js';
@@ -99,17 +100,7 @@ async function target(): Promise<{ storeBaseUrl: string; credentials: Required<O
   });
   try {
     const record = pickIntegration(await storage.integrations.list(), opts.store);
-    if (!record.accessToken || !record.accessTokenSecret)
-      throw new Error(`Integration ${record.consumerKey} has no access token.`);
-    return {
-      storeBaseUrl: record.storeBaseUrl,
-      credentials: {
-        consumerKey: record.consumerKey,
-        consumerSecret: record.consumerSecret,
-        token: record.accessToken,
-        tokenSecret: record.accessTokenSecret,
-      },
-    };
+    return { storeBaseUrl: record.storeBaseUrl, credentials: accessCredentials(record) };
   } finally {
     await storage.close();
   }
@@ -138,15 +129,7 @@ async function activationFirst(log: (line: string) => void) {
       timeoutMs: opts.activationTimeout * 1000,
       identityTimeoutMs: 120_000,
     });
-    const credentials =
-      record?.accessToken && record.accessTokenSecret
-        ? {
-            consumerKey: record.consumerKey,
-            consumerSecret: record.consumerSecret,
-            token: record.accessToken,
-            tokenSecret: record.accessTokenSecret,
-          }
-        : undefined;
+    const credentials = record?.accessToken ? accessCredentials(record) : undefined;
     return { results, credentials, storeBaseUrl: record?.storeBaseUrl ?? opts.store };
   } finally {
     await connector.close();

@@ -12,6 +12,7 @@ import { startSimulator, type RunningSimulator } from '../../src/simulator/serve
 import { runCli } from '../helpers/cli.js';
 import { DEMO_EMAIL } from '../helpers/connector.js';
 import { adminJson } from '../helpers/http.js';
+import { manualIntegration } from '../helpers/simulator.js';
 
 let sim: RunningSimulator;
 let dir: string;
@@ -20,25 +21,16 @@ let creds: string[];
 beforeAll(async () => {
   sim = await startSimulator({ port: 0, products: 10, customers: 2, orders: 2 });
   dir = await mkdtemp(path.join(tmpdir(), 'contract-cli-'));
-  const created = await adminJson<{ id: number }>(sim.url, 'POST', '/integrations', {
-    name: 'CLI',
-    all_resources: true,
-  });
-  const act = await adminJson<{ credentials: Record<string, string> }>(
-    sim.url,
-    'POST',
-    `/integrations/${created.body.id}/activate`,
-  );
-  const c = act.body.credentials;
+  const c = (await manualIntegration(sim.url, 'all')).credentials;
   creds = [
     '--consumer-key',
-    c.consumer_key!,
+    c.consumerKey,
     '--consumer-secret',
-    c.consumer_secret!,
+    c.consumerSecret,
     '--access-token',
-    c.access_token!,
+    c.token,
     '--access-token-secret',
-    c.access_token_secret!,
+    c.tokenSecret,
   ];
 });
 afterAll(async () => {

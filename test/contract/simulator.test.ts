@@ -5,28 +5,13 @@ import { runContract } from '../../src/contract/run.js';
 import type { OAuthCredentials } from '../../src/oauth1/index.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
 import { adminJson } from '../helpers/http.js';
+import { manualIntegration } from '../helpers/simulator.js';
 
 let sim: RunningSimulator;
 
 /** A manual integration: the four credentials Magento shows, no handshake needed. */
-async function manualIntegration(resources: string[] | 'all'): Promise<Required<OAuthCredentials>> {
-  const created = await adminJson<{ id: number }>(sim.url, 'POST', '/integrations', {
-    name: `contract ${Math.random()}`,
-    ...(resources === 'all' ? { all_resources: true } : { resources }),
-  });
-  const act = await adminJson<{ credentials: Record<string, string> }>(
-    sim.url,
-    'POST',
-    `/integrations/${created.body.id}/activate`,
-  );
-  const c = act.body.credentials;
-  return {
-    consumerKey: c.consumer_key!,
-    consumerSecret: c.consumer_secret!,
-    token: c.access_token!,
-    tokenSecret: c.access_token_secret!,
-  };
-}
+const manual = async (resources: string[] | 'all') =>
+  (await manualIntegration(sim.url, resources)).credentials;
 
 let full: Required<OAuthCredentials>;
 const run = (credentials = full, allowWrites = false) =>
@@ -40,7 +25,7 @@ const settings = (body: unknown) => adminJson(sim.url, 'PUT', '/settings', body)
 
 beforeAll(async () => {
   sim = await startSimulator({ port: 0, products: 30, customers: 3, orders: 3 });
-  full = await manualIntegration('all');
+  full = await manual('all');
 });
 afterAll(() => sim.close());
 
@@ -176,7 +161,7 @@ describe('each check fails or warns on the matching misbehaviour', () => {
   });
 
   it('ACL gaps are reported as "not granted", not as store failures', async () => {
-    const report = await run(await manualIntegration(['Magento_Backend::stores']), true);
+    const report = await run(await manual(['Magento_Backend::stores']), true);
     expect(check(report, 'acl')).toMatchObject({
       status: 'pass',
       detail: expect.stringMatching(/Products \(Magento_Catalog::products\): not granted/),
@@ -190,7 +175,7 @@ describe('each check fails or warns on the matching misbehaviour', () => {
   });
 
   it('an integration without Magento_Backend::stores fails the signed call, explaining the ACL refusal', async () => {
-    const report = await run(await manualIntegration(['Magento_Backend::dashboard']));
+    const report = await run(await manual(['Magento_Backend::dashboard']));
     expect(check(report, 'sign.sha256')).toMatchObject({
       status: 'fail',
       storeSaid: "The consumer isn't authorized to access Magento_Backend::stores.",

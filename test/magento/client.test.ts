@@ -14,10 +14,9 @@ import {
 import { RFC_PROFILE, type SigningProfile } from '../../src/oauth1/index.js';
 import type { RunningSimulator } from '../../src/simulator/server.js';
 import { adminJson } from '../helpers/http.js';
-import { expectNoNonceReused } from '../helpers/simulator.js';
+import { expectNoNonceReused, manualIntegration } from '../helpers/simulator.js';
 import {
   closedPort,
-  manualIntegration,
   parseOAuthHeader,
   scriptedServer,
   type ScriptedAnswer,

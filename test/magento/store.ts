@@ -1,7 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
-import { adminJson } from '../helpers/http.js';
 
 /** Test plumbing shared by the oauth1 and magento tests: the simulator as a real store, and tiny servers. */
 
@@ -16,40 +15,6 @@ export async function startStore(
   options: Parameters<typeof startSimulator>[0] = {},
 ): Promise<RunningSimulator> {
   return startSimulator({ port: 0, products: 60, customers: 5, orders: 5, ...options });
-}
-
-let counter = 0;
-
-/** A manual integration (no identity link): Activate shows all four credentials at once. */
-export async function manualIntegration(
-  base: string,
-  resources: string[] = ['Magento_Catalog::products', 'Magento_Backend::stores'],
-): Promise<{ id: number; credentials: StoreCredentials }> {
-  const created = await adminJson<{ id: number }>(base, 'POST', '/integrations', {
-    name: `Connector test ${++counter}`,
-    email: 'dev@example.com',
-    resources,
-  });
-  if (created.status !== 201) throw new Error(`create: ${created.status} ${JSON.stringify(created.body)}`);
-  const activated = await adminJson<{
-    credentials?: {
-      consumer_key: string;
-      consumer_secret: string;
-      access_token: string;
-      access_token_secret: string;
-    };
-  }>(base, 'POST', `/integrations/${created.body.id}/activate`, {});
-  const c = activated.body.credentials;
-  if (!c) throw new Error(`activate: ${activated.status} ${JSON.stringify(activated.body)}`);
-  return {
-    id: created.body.id,
-    credentials: {
-      consumerKey: c.consumer_key,
-      consumerSecret: c.consumer_secret,
-      token: c.access_token,
-      tokenSecret: c.access_token_secret,
-    },
-  };
 }
 
 /** A seeded PRNG (mulberry32) so fault injection gives the same sequence every run. */

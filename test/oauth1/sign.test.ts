@@ -13,7 +13,8 @@ import {
 } from '../../src/oauth1/index.js';
 import type { RunningSimulator } from '../../src/simulator/server.js';
 import { adminJson } from '../helpers/http.js';
-import { manualIntegration, parseOAuthHeader, startStore, type StoreCredentials } from '../magento/store.js';
+import { manualIntegration } from '../helpers/simulator.js';
+import { parseOAuthHeader, startStore, type StoreCredentials } from '../magento/store.js';
 
 /**
  * Recomputes the signature with the independent `oauth-sign` package from what a server decodes

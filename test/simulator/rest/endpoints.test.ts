@@ -1,29 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startSimulator, type RunningSimulator } from '../../../src/simulator/server.js';
-import { adminJson } from '../../helpers/http.js';
 import { signedRequest, type Credentials } from '../../helpers/oauth-client.js';
+import { manualIntegration } from '../../helpers/simulator.js';
 
 let sim: RunningSimulator;
 let creds: Credentials;
 
 beforeAll(async () => {
   sim = await startSimulator({ port: 0, products: 25, customers: 10, orders: 40 });
-  const created = await adminJson<{ id: number }>(sim.url, 'POST', '/integrations', {
-    name: 'REST',
-    all_resources: true,
-  });
-  const act = await adminJson<{ credentials: Record<string, string> }>(
-    sim.url,
-    'POST',
-    `/integrations/${created.body.id}/activate`,
-  );
-  const c = act.body.credentials;
-  creds = {
-    consumerKey: c.consumer_key!,
-    consumerSecret: c.consumer_secret!,
-    token: c.access_token!,
-    tokenSecret: c.access_token_secret!,
-  };
+  creds = (await manualIntegration(sim.url, 'all')).credentials;
 });
 afterAll(() => sim.close());
 
