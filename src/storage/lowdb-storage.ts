@@ -4,6 +4,8 @@ import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import { decryptSecret, DecryptionError, encryptSecret, keyFingerprint } from './crypto.js';
 import {
+  type DocumentCollection,
+  type DocumentStore,
   DuplicateError,
   NotFoundError,
   type IntegrationRecord,
@@ -27,6 +29,8 @@ interface DbFile {
   integrations: StoredIntegration[];
   users: UserRecord[];
   sessions: Record<string, SessionEntry>;
+  /** Sync jobs, run log, cursors and alerts: no secrets. */
+  documents?: Record<string, { id: string }[]>;
 }
 
 const SECRET_FIELDS = ['consumerSecret', 'verifier', 'accessToken', 'accessTokenSecret'] as const;
@@ -129,6 +133,12 @@ export async function createLowdbStorage(options: { dataDir: string; key: Buffer
   }
   const users: UserRecord[] = loaded.users;
   const sessions = new Map<string, SessionEntry>(Object.entries(loaded.sessions));
+  const documents = new Map<string, Map<string, { id: string }>>(
+    Object.entries((db.data as DbFile).documents ?? {}).map(([name, docs]) => [
+      name,
+      new Map(docs.map((d) => [d.id, d])),
+    ]),
+  );
 
   const queue = new SerialQueue();
   let closed = false;
@@ -140,6 +150,7 @@ export async function createLowdbStorage(options: { dataDir: string; key: Buffer
       integrations: [...encrypted.values()],
       users,
       sessions: Object.fromEntries(sessions),
+      documents: Object.fromEntries([...documents].map(([name, docs]) => [name, [...docs.values()]])),
     };
     await db.write();
   }
@@ -279,6 +290,48 @@ export async function createLowdbStorage(options: { dataDir: string; key: Buffer
 
   return {
     integrations: integrationStore,
+    documents<T extends { id: string }>(name: DocumentCollection): DocumentStore<T> {
+      let docs = documents.get(name) as Map<string, T> | undefined;
+      if (!docs) {
+        docs = new Map<string, T>();
+        documents.set(name, docs);
+      }
+      const map = docs;
+      const set = (doc: T) => {
+        const before = map.get(doc.id);
+        map.set(doc.id, doc);
+        return () => (before ? map.set(doc.id, before) : map.delete(doc.id));
+      };
+      return {
+        async get(id) {
+          const doc = map.get(id);
+          return doc && structuredClone(doc);
+        },
+        async list() {
+          return [...map.values()].map((d) => structuredClone(d));
+        },
+        put(doc) {
+          const stored = structuredClone(doc);
+          return mutate(() => ({ result: undefined, undo: set(stored) }));
+        },
+        update(id, change) {
+          return mutate(() => {
+            const current = map.get(id);
+            const next = structuredClone(change(current && structuredClone(current)));
+            if (next.id !== id) throw new Error('An update cannot change the document id.');
+            return { result: structuredClone(next), undo: set(next) };
+          });
+        },
+        delete(id) {
+          return mutate(() => {
+            const before = map.get(id);
+            if (!before) return { result: undefined, unchanged: true };
+            map.delete(id);
+            return { result: undefined, undo: () => map.set(id, before) };
+          });
+        },
+      };
+    },
     users: userStore,
     sessions: sessionStore,
     async close() {

@@ -139,10 +139,23 @@ export interface SessionStoreBackend {
   prune(now: Date): Promise<number>;
 }
 
+/** A small collection of JSON documents by id (sync jobs, run log, cursors, alerts). */
+export interface DocumentStore<T extends { id: string }> {
+  get(id: string): Promise<T | undefined>;
+  list(): Promise<T[]>;
+  put(doc: T): Promise<void>;
+  /** Atomic read-modify-write; `change` gets undefined when the document does not exist. */
+  update(id: string, change: (current: T | undefined) => T): Promise<T>;
+  delete(id: string): Promise<void>;
+}
+
+export type DocumentCollection = 'sync_jobs' | 'sync_runs' | 'sync_cursors' | 'alerts';
+
 export interface Storage {
   integrations: IntegrationStore;
   users: UserStore;
   sessions: SessionStoreBackend;
+  documents<T extends { id: string }>(collection: DocumentCollection): DocumentStore<T>;
   close(): Promise<void>;
 }
 

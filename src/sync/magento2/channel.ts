@@ -1,0 +1,27 @@
+import type { MagentoClient } from '../../magento/client.js';
+import type { ChannelType, Transport } from '../types.js';
+import { customersConnector, ordersConnector, productsConnector } from './connectors.js';
+
+/** The Magento transport: the signed client of one linked store. */
+export function magentoTransport(storeKey: string, client: MagentoClient): Transport {
+  return {
+    storeKey,
+    async test() {
+      const started = performance.now();
+      await client.get('V1/store/storeConfigs');
+      return {
+        ok: true,
+        detail: `GET V1/store/storeConfigs in ${Math.round(performance.now() - started)} ms`,
+      };
+    },
+    get: (path, query) => client.get(path, { searchParams: query }),
+    put: (path, body) => client.put(path, body),
+  };
+}
+
+export const magento2Channel: ChannelType<{ storeKey: string; client: MagentoClient }> = {
+  type: 'magento2',
+  label: 'Magento 2 / Adobe Commerce',
+  createTransport: ({ storeKey, client }) => magentoTransport(storeKey, client),
+  connectors: [productsConnector, customersConnector, ordersConnector],
+};

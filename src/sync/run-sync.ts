@@ -1,0 +1,112 @@
+import { hashRecordData } from '../storage/file-record-store.js';
+import type { LocalRecord, RecordStore } from '../storage/records.js';
+import type { Connector, Transport } from './types.js';
+
+export interface SyncCounts {
+  read: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  failed: number;
+}
+
+/**
+ * Where a run stands, saved after every page: a run that was killed resumes from here without
+ * reading a row twice, and the next incremental run starts from `newest`.
+ */
+export interface SyncCheckpoint {
+  mode: 'initial' | 'incremental';
+  /** Initial load: the last page done (pages by id). */
+  page: number;
+  /** Incremental run: the boundary `updated_at` and the ids already done at exactly that time. */
+  since: string | null;
+  seenAtSince: string[];
+  /** The newest `updated_at` processed in this run. */
+  newest: string | null;
+  counts: SyncCounts;
+  requests: number;
+}
+
+export interface SyncRunOptions {
+  transport: Transport;
+  connector: Connector;
+  records: RecordStore;
+  /** null: initial load of everything; otherwise rows changed at or after this `updated_at`. */
+  since: string | null;
+  pageSize?: number;
+  resume?: SyncCheckpoint;
+  checkpoint?: (state: SyncCheckpoint) => Promise<void>;
+  onPage?: (state: SyncCheckpoint, totalCount: number) => void;
+  signal?: AbortSignal;
+}
+
+export function freshCheckpoint(since: string | null): SyncCheckpoint {
+  return {
+    mode: since === null ? 'initial' : 'incremental',
+    page: 0,
+    since,
+    seenAtSince: [],
+    newest: since,
+    counts: { read: 0, created: 0, updated: 0, unchanged: 0, failed: 0 },
+    requests: 0,
+  };
+}
+
+/**
+ * One entity, one run. An initial load pages by id; an incremental run pages by `updated_at`
+ * as a moving keyset (a row changed during the run moves to the end instead of shifting the
+ * others out of a page). Every page is upserted and checkpointed before the next is asked for.
+ */
+export async function runSync(options: SyncRunOptions): Promise<SyncCheckpoint> {
+  const pageSize = options.pageSize ?? 200;
+  const state: SyncCheckpoint = options.resume
+    ? structuredClone(options.resume)
+    : freshCheckpoint(options.since);
+  const { connector, transport } = options;
+  let extraPage = 1;
+  for (let guard = 0; ; guard++) {
+    options.signal?.throwIfAborted();
+    const initial = state.mode === 'initial';
+    const page = initial ? state.page + 1 : extraPage;
+    const { items, totalCount } = await connector.fetchPage(transport, {
+      since: initial ? null : state.since,
+      page,
+      pageSize,
+      order: initial ? 'id' : 'updated_at',
+    });
+    state.requests++;
+    if (guard > totalCount / pageSize + 10 + state.requests / 2)
+      throw new Error(`${connector.label}: paging did not converge.`);
+    // Past the last page Magento repeats it; total_count says where the data ends.
+    const pastEnd = (page - 1) * pageSize >= totalCount;
+    const seen = new Set(state.seenAtSince);
+    const rows = (pastEnd ? [] : items)
+      .map((raw) => connector.toRecord(raw))
+      .filter((r) => initial || !(r.updatedAt === state.since && seen.has(r.id)));
+    const local: LocalRecord[] = rows.map((r) => ({ ...r, hash: hashRecordData(r.data) }));
+    const outcomes = local.length
+      ? await options.records.upsert(transport.storeKey, connector.entity, local)
+      : [];
+    state.counts.read += local.length;
+    for (const outcome of outcomes) state.counts[outcome]++;
+    for (const r of local)
+      if (state.newest === null || r.updatedAt > state.newest) state.newest = r.updatedAt;
+
+    let done = pastEnd || items.length < pageSize;
+    if (initial) {
+      state.page = page;
+    } else if (local.length > 0 && state.newest !== state.since) {
+      state.since = state.newest;
+      state.seenAtSince = local.filter((r) => r.updatedAt === state.since).map((r) => r.id);
+      extraPage = 1;
+    } else {
+      state.seenAtSince = [...seen, ...local.map((r) => r.id)];
+      // A full page of rows sharing one timestamp, all done: look further.
+      if (local.length === 0 && !done) extraPage++;
+      else done = done || local.length === 0;
+    }
+    await options.checkpoint?.(state);
+    options.onPage?.(state, totalCount);
+    if (done) return state;
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The sync layer's parts, named after OroCommerce's integration framework: a channel type names
+ * a transport (how to reach the system) and its connectors (one per entity: what to fetch and
+ * how to map it). A new channel or entity is one new file.
+ */
+
+/** Connectivity to one linked store (Oro: Transport). */
+export interface Transport {
+  /** The store this transport reaches (consumer key): records are kept under it. */
+  readonly storeKey: string;
+  /** A cheap signed call proving the credentials work. */
+  test(): Promise<{ ok: boolean; detail: string }>;
+  get<T>(path: string, query: [string, string][]): Promise<T>;
+  put<T>(path: string, body: unknown): Promise<T>;
+}
+
+export interface SyncPage<Raw> {
+  items: Raw[];
+  totalCount: number;
+}
+
+/** Sync logic for one entity (Oro: Connector). */
+export interface Connector<Raw = unknown> {
+  readonly entity: string;
+  readonly label: string;
+  /**
+   * One page of rows changed at or after `since` (all rows when null). Ordered by id for an
+   * initial load (ids never change, so page numbers are stable) or by `updated_at`, then id, for
+   * an incremental run.
+   */
+  fetchPage(
+    transport: Transport,
+    request: { since: string | null; page: number; pageSize: number; order: 'id' | 'updated_at' },
+  ): Promise<SyncPage<Raw>>;
+  /** The local record: id, the store's updated_at and the data kept. */
+  toRecord(raw: Raw): { id: string; updatedAt: string; data: Record<string, unknown> };
+}
+
+/** The kind of integration (Oro: channel type): its transport and connectors. */
+export interface ChannelType<Deps = unknown> {
+  readonly type: string;
+  readonly label: string;
+  createTransport(deps: Deps): Transport;
+  readonly connectors: readonly Connector[];
+}
