@@ -18,7 +18,7 @@ const PRODUCTS = 450;
 let sim: RunningSimulator;
 let dir: string;
 let transport: Transport;
-let stores: RecordStore[] = [];
+const stores: RecordStore[] = [];
 
 async function recordStore(): Promise<RecordStore> {
   const store = createFileRecordStore(await mkdtemp(path.join(dir, 'records-')));
