@@ -41,6 +41,27 @@ const schema = z.object({
   /** How long the identity-link page waits for the store's callback before explaining. */
   CALLBACK_WAIT_SECONDS: z.coerce.number().min(0).max(60).default(10),
   LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(10),
+  /** Seconds between incremental runs per entity, e.g. "products=900,customers=3600,orders=300"; 0 turns one off. */
+  SYNC_INTERVALS: z
+    .string()
+    .default('products=900,customers=3600,orders=300')
+    .transform((v, ctx) => {
+      const out: Record<string, number> = {};
+      for (const part of v
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)) {
+        const [entity, seconds] = part.split('=');
+        const n = Number(seconds);
+        if (!entity || !Number.isInteger(n) || n < 0) {
+          ctx.addIssue({ code: 'custom', message: `"${part}" is not entity=seconds` });
+          return z.NEVER;
+        }
+        out[entity.trim()] = n;
+      }
+      return out;
+    }),
+  SYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(200),
 
   SIMULATOR_HOST: z.string().min(1).default('127.0.0.1'),
   SIMULATOR_PORT: port.default(3100),

@@ -70,8 +70,8 @@ export interface SyncServiceOptions {
   overlapSeconds?: number;
   /** Jobs running at once for one store. */
   perStoreConcurrency?: number;
-  /** Incremental runs for every active store this often; 0 = never. */
-  intervalSeconds?: number;
+  /** Seconds between runs per entity, for every active store; 0 or absent = not scheduled. */
+  intervals?: Record<string, number>;
   /** Called when a store's token stopped working. */
   onTokenRefused?: (storeKey: string, error: MagentoAuthError) => void;
 }
@@ -109,9 +109,8 @@ export class SyncService {
     this.stopped = false;
     this.timer = setInterval(() => void this.pump(), 200);
     this.timer.unref();
-    const interval = this.options.intervalSeconds ?? 0;
-    if (interval > 0) {
-      this.scheduler = setInterval(() => void this.scheduleAll(), interval * 1000);
+    if (Object.values(this.options.intervals ?? {}).some((s) => s > 0)) {
+      this.scheduler = setInterval(() => void this.scheduleDue(), 15_000);
       this.scheduler.unref();
     }
     void this.pump();
@@ -156,10 +155,20 @@ export class SyncService {
     return jobs;
   }
 
-  async scheduleAll(): Promise<void> {
+  /** The scheduler's tick: queues every entity of every active store whose interval has passed. */
+  async scheduleDue(now = Date.now()): Promise<SyncJob[]> {
+    const queued: SyncJob[] = [];
     for (const r of await this.options.storage.integrations.list()) {
-      if (r.status === 'active') await this.enqueueStore(r.consumerKey);
+      if (r.status !== 'active') continue;
+      for (const entity of this.options.entities) {
+        const every = this.options.intervals?.[entity] ?? 0;
+        if (every <= 0) continue;
+        const cursor = await this.cursors.get(cursorId(r.consumerKey, entity));
+        if (!cursor || now - Date.parse(cursor.lastSuccessAt) >= every * 1000)
+          queued.push(await this.enqueue(r.consumerKey, entity));
+      }
     }
+    return queued;
   }
 
   /** Resolves when nothing is queued or running. */

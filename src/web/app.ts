@@ -10,6 +10,7 @@ import { callbackRoute } from '../activation/callback-route.js';
 import { identityRoutes } from '../activation/identity-routes.js';
 import type { StoreUrlPolicyOptions } from '../activation/store-url-policy.js';
 import type { Storage } from '../storage/types.js';
+import type { SyncService } from '../sync/sync-service.js';
 import { csrfProtection } from './csrf.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { errorHandler } from './http-error.js';
@@ -20,6 +21,7 @@ export const VIEWS_DIR = path.resolve(import.meta.dirname, '../../views');
 
 export interface AppDeps {
   storage: Storage;
+  sync: SyncService;
   accounts: AccountService;
   activation: ActivationService;
   logger: Logger;
@@ -115,6 +117,7 @@ export function createApp(deps: AppDeps): { app: Express; close: () => void } {
       storage: deps.storage,
       accounts: deps.accounts,
       activation: deps.activation,
+      sync: deps.sync,
       loginLimiter,
     }),
   );

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { AccountService } from '../accounts/users.js';
@@ -6,6 +7,11 @@ import { ActivationService, type ExchangeFn } from '../activation/activation-ser
 import type { Config } from '../config/config.js';
 import { exchangeTokens } from '../magento/token-exchange.js';
 import { openStorage } from '../storage/open.js';
+import { createFileRecordStore } from '../storage/file-record-store.js';
+import type { RecordStore } from '../storage/records.js';
+import { magentoTransport } from '../sync/magento2/channel.js';
+import { SyncService } from '../sync/sync-service.js';
+import { clientForIntegration } from '../activation/store-client.js';
 import type { Storage } from '../storage/types.js';
 import { createApp } from './app.js';
 import { sessionSecret } from './session.js';
@@ -26,6 +32,8 @@ export type ConnectorConfig = Pick<
   | 'MAGENTO_SIGNATURE_METHOD'
   | 'CALLBACK_WAIT_SECONDS'
   | 'LOGIN_RATE_LIMIT'
+  | 'SYNC_INTERVALS'
+  | 'SYNC_PAGE_SIZE'
 >;
 
 export interface RunningConnector {
@@ -35,6 +43,8 @@ export interface RunningConnector {
   storage: Storage;
   activation: ActivationService;
   accounts: AccountService;
+  sync: SyncService;
+  records: RecordStore;
   close: () => Promise<void>;
 }
 
@@ -67,7 +77,25 @@ export async function startConnector(
     logger,
   });
   let publicUrl = '';
+  const records = createFileRecordStore(path.join(config.DATA_DIR, 'records'));
+  const sync = new SyncService({
+    storage,
+    records,
+    entities: ['products', 'customers', 'orders'],
+    intervals: config.SYNC_INTERVALS,
+    pageSize: config.SYNC_PAGE_SIZE,
+    logger,
+    transportFor: async (storeKey) => {
+      const record = await storage.integrations.get(storeKey);
+      if (!record) throw new Error(`No linked store with consumer key ${storeKey}.`);
+      return magentoTransport(
+        storeKey,
+        clientForIntegration(record, { activation, integrations: storage.integrations }),
+      );
+    },
+  });
   const { app, close: closeApp } = createApp({
+    sync,
     publicUrl: () => publicUrl,
     defaultEmail: config.DEMO_USER_EMAIL,
     storage,
@@ -81,6 +109,7 @@ export async function startConnector(
     callbackWaitMs: config.CALLBACK_WAIT_SECONDS * 1000,
     loginRateLimit: config.LOGIN_RATE_LIMIT,
   });
+  await sync.start();
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.PORT, config.HOST, () => resolve(s));
     s.once('error', reject);
@@ -95,10 +124,14 @@ export async function startConnector(
     storage,
     activation,
     accounts,
+    sync,
+    records,
     close: async () => {
+      await sync.stop();
       closeApp();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await records.close();
       await storage.close();
     },
   };

@@ -3,6 +3,7 @@ import type { AccountService } from '../accounts/users.js';
 import type { ActivationService } from '../activation/activation-service.js';
 import { checkConnection } from '../activation/connection-check.js';
 import type { IntegrationRecord, Storage } from '../storage/types.js';
+import type { Alert, SyncJob, SyncRun, SyncService } from '../sync/sync-service.js';
 import { HttpError } from './http-error.js';
 import { logIn, logOut } from './login.js';
 
@@ -25,6 +26,7 @@ export function requireLogin(req: Request, res: Response, next: NextFunction): v
 export function dashboardRoutes(deps: {
   storage: Storage;
   activation: ActivationService;
+  sync: SyncService;
   accounts: AccountService;
   loginLimiter: express.RequestHandler;
 }): Router {
@@ -62,11 +64,20 @@ export function dashboardRoutes(deps: {
   });
 
   const views = async () => {
-    const [records, users] = await Promise.all([deps.storage.integrations.list(), deps.storage.users.list()]);
+    const [records, users, runs, jobs, alerts] = await Promise.all([
+      deps.storage.integrations.list(),
+      deps.storage.users.list(),
+      deps.sync.listRuns(),
+      deps.sync.listJobs(),
+      deps.sync.alerts(),
+    ]);
     const emails = new Map(users.map((u) => [u.id, u.email]));
     return records
       .sort((x, y) => y.createdAt.localeCompare(x.createdAt))
-      .map((r) => integrationView(r, r.userId ? emails.get(r.userId) : undefined));
+      .map((r) => ({
+        ...integrationView(r, r.userId ? emails.get(r.userId) : undefined),
+        sync: syncView(r.consumerKey, runs, jobs, alerts),
+      }));
   };
 
   router.get('/', requireLogin, async (req, res) => {
@@ -80,6 +91,21 @@ export function dashboardRoutes(deps: {
   // Polled by the dashboard's script for live status; the page itself works without it.
   router.get('/api/integrations', requireApiLogin, async (_req, res) => {
     res.set('Cache-Control', 'no-store').json({ integrations: await views() });
+  });
+
+  router.get('/api/alerts', requireApiLogin, async (_req, res) => {
+    res.set('Cache-Control', 'no-store').json({ alerts: await deps.sync.alerts() });
+  });
+
+  router.post('/integrations/:key/sync', requireLogin, async (req, res) => {
+    const key = String(req.params.key);
+    const record = /^[0-9a-z]{32}$/.test(key) ? await deps.storage.integrations.get(key) : undefined;
+    if (!record) throw new HttpError(404, 'There is no linked store with that consumer key.', 'Not found');
+    if (record.status !== 'active')
+      throw new HttpError(409, `The store is ${record.status}, not active: activate it first.`, 'Not active');
+    const jobs = await deps.sync.enqueueStore(key);
+    if (req.accepts(['html', 'json']) === 'json') res.status(202).json({ jobs });
+    else res.redirect(303, `/#store-${key}`);
   });
 
   router.post('/integrations/:key/check', requireLogin, async (req, res) => {
@@ -123,4 +149,33 @@ export function integrationView(r: IntegrationRecord, linkedBy: string | undefin
     events: r.events.slice(-20),
     history: r.history,
   };
+}
+
+/** Per entity: the last run, a queued or running job, and an open alert. */
+function syncView(storeKey: string, runs: SyncRun[], jobs: SyncJob[], alerts: Alert[]) {
+  const entities = ['products', 'customers', 'orders'];
+  return entities.map((entity) => {
+    const last = runs.find((r) => r.storeKey === storeKey && r.entity === entity);
+    const job = jobs.find(
+      (j) =>
+        j.storeKey === storeKey && j.entity === entity && (j.status === 'queued' || j.status === 'running'),
+    );
+    const alert = alerts.find((a) => a.storeKey === storeKey && a.entity === entity);
+    return {
+      entity,
+      lastRun: last
+        ? {
+            finishedAt: last.finishedAt,
+            ok: last.ok,
+            mode: last.mode,
+            counts: last.counts,
+            error: last.error ?? null,
+          }
+        : null,
+      job: job ? { status: job.status, mode: job.mode, read: job.checkpoint?.counts.read ?? 0 } : null,
+      alert: alert
+        ? { message: alert.message, count: alert.count, firstSeen: alert.firstSeen, lastSeen: alert.lastSeen }
+        : null,
+    };
+  });
 }

@@ -98,4 +98,29 @@ describe('dashboard', () => {
       .send({ _csrf: csrfOf(page.text) });
     expect(unknown.status).toBe(404);
   });
+
+  it('syncs on demand and shows each entity’s last run; /api/alerts lists open alerts', async () => {
+    const agent = await loggedIn();
+    const page = await agent.get('/');
+    const res = await agent
+      .post(`/integrations/${key}/sync`)
+      .type('form')
+      .send({ _csrf: csrfOf(page.text) });
+    expect(res.status).toBe(303);
+    await t.connector.sync.idle();
+    const api = await agent.get('/api/integrations');
+    const sync = api.body.integrations[0].sync as {
+      entity: string;
+      lastRun: { ok: boolean; counts: { created: number } } | null;
+    }[];
+    const products = sync.find((s) => s.entity === 'products');
+    expect(products?.lastRun).toMatchObject({ ok: true, counts: { created: 5 } });
+    // Orders and customers are not granted to this integration: those runs fail and raise alerts.
+    expect(sync.find((s) => s.entity === 'orders')?.lastRun?.ok).toBe(false);
+    const alerts = await agent.get('/api/alerts');
+    const open = alerts.body.alerts as { entity: string; count: number; message: string }[];
+    expect(open.map((a) => a.entity).sort()).toEqual(['customers', 'orders']);
+    expect(open.every((a) => a.count === 1 && /isn't authorized/.test(a.message))).toBe(true);
+    expect((await agent.get('/')).text).toContain('Alert ×1');
+  });
 });
