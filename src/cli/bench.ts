@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
@@ -9,6 +10,10 @@ import { parseConfig } from '../config/config.js';
 import { MagentoClient } from '../magento/client.js';
 import { authorizationHeader } from '../oauth1/sign.js';
 import { startConnector } from '../web/connector.js';
+import { createFileRecordStore } from '../storage/file-record-store.js';
+import { magentoTransport } from '../sync/magento2/channel.js';
+import { productsConnector } from '../sync/magento2/connectors.js';
+import { runSync } from '../sync/run-sync.js';
 import got from 'got';
 import OAuth from 'oauth-1.0a';
 import { generateCatalog } from '../simulator/catalog/generate.js';
@@ -220,12 +225,114 @@ async function concurrentActivations(count: number) {
   }
 }
 
+/** A simulator in its own process, so its catalog does not count against the sync's memory. */
+async function simulatorProcess(products: number): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/simulator.ts', '--port', '0', '--products', String(products)],
+    {
+      env: { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /Admin:\s+(http:\/\/\S+)\/admin\/integrations/.exec(out);
+      if (m?.[1]) resolve(m[1]);
+    });
+    child.once('exit', () => reject(new Error(`simulator exited: ${out}`)));
+  });
+  return { url, stop: () => child.kill('SIGTERM') };
+}
+
+/** Initial load of every product into the file record store: rate and this process's peak memory. */
+async function syncFigures(products: number) {
+  const sim = await simulatorProcess(products);
+  const dir = await mkdtemp(path.join(tmpdir(), 'bench-sync-'));
+  const records = createFileRecordStore(dir);
+  try {
+    const created = await got
+      .post(`${sim.url}/admin/api/integrations`, { json: { name: 'bench sync', all_resources: true } })
+      .json<{ id: number }>();
+    const act = await got
+      .post(`${sim.url}/admin/api/integrations/${created.id}/activate`, { json: {} })
+      .json<{
+        credentials: {
+          consumer_key: string;
+          consumer_secret: string;
+          access_token: string;
+          access_token_secret: string;
+        };
+      }>();
+    const c = act.credentials;
+    const client = new MagentoClient({
+      storeBaseUrl: `${sim.url}/`,
+      credentials: {
+        consumerKey: c.consumer_key,
+        consumerSecret: c.consumer_secret,
+        token: c.access_token,
+        tokenSecret: c.access_token_secret,
+      },
+    });
+    global.gc?.();
+    const base = process.memoryUsage();
+    let peakRss = base.rss;
+    let peakHeap = base.heapUsed;
+    const sampler = setInterval(() => {
+      const m = process.memoryUsage();
+      peakRss = Math.max(peakRss, m.rss);
+      peakHeap = Math.max(peakHeap, m.heapUsed);
+    }, 20);
+    const started = performance.now();
+    // Live heap after a collection every 20 pages: what the run really holds, garbage aside.
+    let retainedPeak = 0;
+    const run = await runSync({
+      transport: magentoTransport(c.consumer_key, client),
+      connector: productsConnector,
+      records,
+      since: null,
+      pageSize: 500,
+      onPage: (state) => {
+        if (state.page % 20 === 0 && global.gc) {
+          global.gc();
+          retainedPeak = Math.max(retainedPeak, process.memoryUsage().heapUsed);
+        }
+      },
+    });
+    const seconds = (performance.now() - started) / 1000;
+    clearInterval(sampler);
+    return {
+      products,
+      created: run.counts.created,
+      seconds: Math.round(seconds * 10) / 10,
+      products_per_second: Math.round(products / seconds),
+      peak_rss_mb: Math.round(peakRss / 1e5) / 10,
+      peak_heap_mb: Math.round(peakHeap / 1e5) / 10,
+      heap_growth_mb: Math.round((peakHeap - base.heapUsed) / 1e5) / 10,
+      retained_heap_growth_mb: Math.round((Math.max(retainedPeak, base.heapUsed) - base.heapUsed) / 1e5) / 10,
+    };
+  } finally {
+    sim.stop();
+    await records.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const only = process.argv.slice(2);
+const want = (name: string) => only.length === 0 || only.includes(name);
 const result = {
   node: process.version,
-  simulator_catalog: [catalogFigures(10_000), catalogFigures(100_000)],
-  simulator_signed_rest_sequential: await signedRestFigures(2000),
-  connector_signing: signingFigures(20_000),
-  connector_signed_vs_unsigned_sequential: await signedVsUnsigned(2000),
-  connector_concurrent_activations: await concurrentActivations(100),
+  ...(want('simulator') && {
+    simulator_catalog: [catalogFigures(10_000), catalogFigures(100_000)],
+    simulator_signed_rest_sequential: await signedRestFigures(2000),
+  }),
+  ...(want('connector') && {
+    connector_signing: signingFigures(20_000),
+    connector_signed_vs_unsigned_sequential: await signedVsUnsigned(2000),
+    connector_concurrent_activations: await concurrentActivations(100),
+  }),
+  ...(want('sync') && { sync_initial_load: [await syncFigures(10_000), await syncFigures(100_000)] }),
 };
 console.log(JSON.stringify(result, null, 2));

@@ -269,7 +269,7 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
   }
 
   return {
-    upsert(store, entity, records) {
+    async upsert(store, entity, records) {
       const folder = entityDir(store, entity);
       records.forEach(validateRecord);
       return serialised(folder, async () => {
@@ -315,7 +315,7 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
       }
     },
 
-    count(store, entity) {
+    async count(store, entity) {
       const folder = entityDir(store, entity);
       return serialised(folder, async () => {
         const shards = await listShards(folder);

@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import cliProgress from 'cli-progress';
+import { Command, InvalidArgumentError } from 'commander';
+import { configOrExit } from './lifecycle.js';
+import { pickIntegration } from './pick-integration.js';
+import { createFileRecordStore } from '../storage/file-record-store.js';
+import { openStorage } from '../storage/open.js';
+import {
+  EXPORT_ENTITIES,
+  exportRecords,
+  isExportEntity,
+  type ExportEntity,
+  type ExportFormat,
+} from '../sync/import-export/export.js';
+
+const program = new Command()
+  .name('npm run export --')
+  .description("Write the records synced from a linked store as CSV or JSON (the store's own fields).")
+  .requiredOption('--entity <name>', EXPORT_ENTITIES.join(', '), (v: string) => {
+    if (!isExportEntity(v)) throw new InvalidArgumentError(`must be one of ${EXPORT_ENTITIES.join(', ')}.`);
+    return v;
+  })
+  .option(
+    '--format <format>',
+    'csv or json (default: json for an --out ending in .json, else csv)',
+    (v: string) => {
+      if (v !== 'csv' && v !== 'json') throw new InvalidArgumentError('must be csv or json.');
+      return v;
+    },
+  )
+  .option('--out <file>', 'write to this file instead of stdout')
+  .option('--store <keyOrUrl>', 'consumer key or store URL (needed when several stores are linked)')
+  .addHelpText(
+    'after',
+    `
+Examples:
+  npm run export -- --entity products > products.csv
+  npm run export -- --store http://127.0.0.1:3100 --entity orders --format json --out orders.json`,
+  )
+  .showHelpAfterError();
+
+program.parse();
+const opts = program.opts<{ entity: ExportEntity; format?: ExportFormat; out?: string; store?: string }>();
+const format: ExportFormat = opts.format ?? (opts.out?.toLowerCase().endsWith('.json') ? 'json' : 'csv');
+
+const config = configOrExit();
+const { storage } = await openStorage({
+  dataDir: config.DATA_DIR,
+  envKey: config.TOKEN_ENCRYPTION_KEY,
+  production: config.NODE_ENV === 'production',
+});
+const records = createFileRecordStore(path.join(config.DATA_DIR, 'records'));
+let exitCode = 0;
+try {
+  const integration = pickIntegration(await storage.integrations.list(), opts.store);
+  const rows = opts.out
+    ? await exportToFile(opts.out, integration.consumerKey)
+    : (
+        await exportRecords({
+          records,
+          store: integration.consumerKey,
+          entity: opts.entity,
+          format,
+          out: process.stdout,
+        })
+      ).rows;
+  if (rows === 0) {
+    console.error(
+      `Nothing to export: no ${opts.entity} have been synced from ${integration.storeOrigin} yet.`,
+    );
+  } else if (opts.out) {
+    console.error(
+      `${rows} ${opts.entity} from ${integration.storeOrigin} written to ${opts.out} (${format}).`,
+    );
+  }
+} catch (error) {
+  console.error(error instanceof Error ? error.message : String(error));
+  exitCode = 1;
+} finally {
+  await storage.close();
+  await records.close();
+}
+// Let a piped stdout drain before exiting.
+process.stdout.write('', () => process.exit(exitCode));
+
+/** Writes beside the target and renames at the end, so a failed export never leaves half a file. */
+async function exportToFile(file: string, store: string): Promise<number> {
+  const temp = `${file}.${randomBytes(4).toString('hex')}.partial`;
+  const out = createWriteStream(temp, { flags: 'wx' });
+  const failed = new Promise<never>((_, reject) => out.once('error', reject));
+  failed.catch(() => undefined);
+  const bar = process.stderr.isTTY
+    ? new cliProgress.SingleBar(
+        { stream: process.stderr, format: `${opts.entity} [{bar}] {value}/{total}`, hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  try {
+    bar?.start(await records.count(store, opts.entity), 0);
+    const { rows } = await Promise.race([
+      exportRecords({
+        records,
+        store,
+        entity: opts.entity,
+        format,
+        out,
+        onProgress: (done, total) => {
+          bar?.setTotal(total);
+          bar?.update(done);
+        },
+      }),
+      failed,
+    ]);
+    await Promise.race([new Promise<void>((resolve) => out.end(resolve)), failed]);
+    await rename(temp, file);
+    return rows;
+  } catch (error) {
+    out.destroy();
+    await rm(temp, { force: true });
+    throw error;
+  } finally {
+    bar?.stop();
+  }
+}
