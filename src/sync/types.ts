@@ -8,6 +8,8 @@
 export interface Transport {
   /** The store this transport reaches (consumer key): records are kept under it. */
   readonly storeKey: string;
+  /** What it connects with, for display (never secrets). */
+  readonly settings: Readonly<Record<string, string>>;
   /** A cheap signed call proving the credentials work. */
   test(): Promise<{ ok: boolean; detail: string }>;
   get<T>(path: string, query: [string, string][]): Promise<T>;

@@ -6,6 +6,7 @@ import { customersConnector, ordersConnector, productsConnector } from './connec
 export function magentoTransport(storeKey: string, client: MagentoClient): Transport {
   return {
     storeKey,
+    settings: { channel: 'magento2', store: client.url('V1/', []), signing: JSON.stringify(client.signing) },
     async test() {
       const started = performance.now();
       await client.get('V1/store/storeConfigs');
