@@ -86,6 +86,8 @@ export interface IntegrationRecord {
   supersededBy?: string;
   callbackCount: number;
   lastCheck?: ConnectionCheck;
+  /** Seconds between scheduled syncs per entity for this store, over SYNC_INTERVALS (0 = off). */
+  syncIntervals?: Record<string, number>;
   createdAt: string;
   updatedAt: string;
   events: ActivationEvent[];

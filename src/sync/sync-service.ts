@@ -109,10 +109,9 @@ export class SyncService {
     this.stopped = false;
     this.timer = setInterval(() => void this.pump(), 200);
     this.timer.unref();
-    if (Object.values(this.options.intervals ?? {}).some((s) => s > 0)) {
-      this.scheduler = setInterval(() => void this.scheduleDue(), 15_000);
-      this.scheduler.unref();
-    }
+    // Per-store intervals may switch entities on, so the tick always runs; it is cheap.
+    this.scheduler = setInterval(() => void this.scheduleDue(), 15_000);
+    this.scheduler.unref();
     void this.pump();
   }
 
@@ -161,7 +160,7 @@ export class SyncService {
     for (const r of await this.options.storage.integrations.list()) {
       if (r.status !== 'active') continue;
       for (const entity of this.options.entities) {
-        const every = this.options.intervals?.[entity] ?? 0;
+        const every = r.syncIntervals?.[entity] ?? this.options.intervals?.[entity] ?? 0;
         if (every <= 0) continue;
         const cursor = await this.cursors.get(cursorId(r.consumerKey, entity));
         if (!cursor || now - Date.parse(cursor.lastSuccessAt) >= every * 1000)

@@ -108,6 +108,30 @@ export function dashboardRoutes(deps: {
     else res.redirect(303, `/#store-${key}`);
   });
 
+  // Per-store schedule: a number of seconds per entity; empty means the default, 0 means off.
+  router.post('/integrations/:key/sync-intervals', requireLogin, async (req, res) => {
+    const key = String(req.params.key);
+    const record = /^[0-9a-z]{32}$/.test(key) ? await deps.storage.integrations.get(key) : undefined;
+    if (!record) throw new HttpError(404, 'There is no linked store with that consumer key.', 'Not found');
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const intervals: Record<string, number> = {};
+    for (const entity of ['products', 'customers', 'orders']) {
+      const raw = String(body[entity] ?? '').trim();
+      if (raw === '') continue;
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < 0 || n > 7 * 86400) {
+        throw new HttpError(
+          400,
+          `The ${entity} interval must be a whole number of seconds from 0 to 604800 (0 turns it off).`,
+        );
+      }
+      intervals[entity] = n;
+    }
+    await deps.storage.integrations.update(key, (r) => ({ ...r, syncIntervals: intervals }));
+    if (req.accepts(['html', 'json']) === 'json') res.json({ syncIntervals: intervals });
+    else res.redirect(303, `/#store-${key}`);
+  });
+
   router.post('/integrations/:key/check', requireLogin, async (req, res) => {
     const key = String(req.params.key);
     const record = /^[0-9a-z]{32}$/.test(key) ? await deps.storage.integrations.get(key) : undefined;
@@ -145,6 +169,7 @@ export function integrationView(r: IntegrationRecord, linkedBy: string | undefin
     linkedAt: r.linkedAt ?? null,
     linkedBy: linkedBy ?? null,
     canCheck: r.status === 'active' || r.status === 'needs_reauth',
+    syncIntervals: r.syncIntervals ?? {},
     lastCheck: r.lastCheck ?? null,
     events: r.events.slice(-20),
     history: r.history,

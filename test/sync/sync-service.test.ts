@@ -139,4 +139,35 @@ describe('the sync job queue', () => {
     await sync.stop();
     await db.close();
   });
+
+  it('schedules per store and entity: a store can switch an entity off or on over the defaults', async () => {
+    const db = await open('d');
+    await db.storage.integrations.put({
+      consumerKey: storeKey,
+      storeBaseUrl: `${sim.url}/`,
+      storeOrigin: sim.url,
+      status: 'active',
+      consumerSecret: 'x',
+      verifier: 'x',
+      signatureMethod: 'HMAC-SHA256',
+      receivedAt: new Date().toISOString(),
+      callbackCount: 1,
+      createdAt: new Date().toISOString(),
+      updatedAt: new Date().toISOString(),
+      events: [],
+      history: [],
+      syncIntervals: { products: 0, customers: 60 },
+    });
+    const sync = new SyncService({
+      storage: db.storage,
+      records: db.records,
+      transportFor: async () => magentoTransport(storeKey, client),
+      entities: ['products', 'customers', 'orders'],
+      intervals: { products: 900, customers: 0, orders: 300 },
+      logger: pino({ level: 'silent' }),
+    });
+    const queued = await sync.scheduleDue();
+    expect(queued.map((j) => j.entity).sort()).toEqual(['customers', 'orders']);
+    await db.close();
+  });
 });

@@ -123,4 +123,26 @@ describe('dashboard', () => {
     expect(open.every((a) => a.count === 1 && /isn't authorized/.test(a.message))).toBe(true);
     expect((await agent.get('/')).text).toContain('Alert ×1');
   });
+
+  it('saves a per-store sync schedule, refusing a bad interval with 400', async () => {
+    const agent = await loggedIn();
+    const page = await agent.get('/');
+    const token = csrfOf(page.text);
+    const bad = await agent
+      .post(`/integrations/${key}/sync-intervals`)
+      .type('form')
+      .send({ _csrf: token, products: 'soon' });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('The products interval must be a whole number of seconds');
+    expect((await t.connector.storage.integrations.get(key))?.syncIntervals).toBeUndefined();
+    const ok = await agent
+      .post(`/integrations/${key}/sync-intervals`)
+      .type('form')
+      .send({ _csrf: token, products: '120', orders: '0', customers: '' });
+    expect(ok.status).toBe(303);
+    expect((await t.connector.storage.integrations.get(key))?.syncIntervals).toEqual({
+      products: 120,
+      orders: 0,
+    });
+  });
 });
