@@ -37,6 +37,8 @@ export interface ActivationServiceOptions {
   clock?: () => Date;
   /** Magento's oauth/consumer/expiration_period (contract §3.4). */
   consumerExpirySeconds?: number;
+  /** Called once a store's access token is stored (the sync layer starts its first load). */
+  onActivated?: (consumerKey: string) => void;
 }
 
 const EVENT_LIMIT = 200;
@@ -310,6 +312,8 @@ export class ActivationService {
             },
       );
       logger.info({ consumerKey, store: record.storeOrigin }, 'integration active');
+      const stored = await integrations.get(consumerKey);
+      if (stored?.status === 'active') this.options.onActivated?.(consumerKey);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       const now = this.clock().toISOString();

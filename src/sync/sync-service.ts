@@ -172,7 +172,7 @@ export class SyncService {
 
   /** Resolves when nothing is queued or running. */
   async idle(): Promise<void> {
-    if (await this.isIdle()) return;
+    if ((this.stopped && this.running.size === 0) || (await this.isIdle())) return;
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -199,7 +199,11 @@ export class SyncService {
   private pumping = false;
 
   private async pump(): Promise<void> {
-    if (this.stopped || this.pumping) return;
+    if (this.pumping) return;
+    if (this.stopped) {
+      if (this.running.size === 0) this.idleWaiters.splice(0).forEach((w) => w());
+      return;
+    }
     this.pumping = true;
     try {
       const limit = this.options.perStoreConcurrency ?? 1;
@@ -220,10 +224,18 @@ export class SyncService {
 
   private launch(job: SyncJob): void {
     const abort = new AbortController();
-    const done = this.execute(job, abort.signal).finally(() => {
-      this.running.delete(job.id);
-      void this.pump();
-    });
+    const done = this.execute(job, abort.signal)
+      .catch((error: unknown) => {
+        // Storage itself failed (closed, disk full): stop rather than relaunch the job in a loop.
+        this.options.logger.error({ err: error, job: job.id }, 'sync queue stopped: storage failed');
+        this.stopped = true;
+        clearInterval(this.timer);
+        clearInterval(this.scheduler);
+      })
+      .finally(() => {
+        this.running.delete(job.id);
+        void this.pump();
+      });
     this.running.set(job.id, { job, abort, done });
   }
 

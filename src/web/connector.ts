@@ -75,6 +75,11 @@ export async function startConnector(
     exchange: overrides.exchange ?? exchangeTokens,
     signatureMethod: config.MAGENTO_SIGNATURE_METHOD,
     logger,
+    // The first load starts as soon as the store is linked; the scheduler keeps it current.
+    onActivated: (key) =>
+      void sync
+        .enqueueStore(key)
+        .catch((error: unknown) => logger.warn({ err: error }, 'could not queue the first sync')),
   });
   let publicUrl = '';
   const records = createFileRecordStore(path.join(config.DATA_DIR, 'records'));

@@ -22,7 +22,9 @@ beforeAll(async () => {
   });
   await adminJson(sim.url, 'POST', `/integrations/${created.body.id}/activate`);
   await t.connector.activation.settled(created.body.consumer_key);
-  // The CLI opens the same db.json; let the server finish writing first.
+  // The CLI opens the same db.json; let the server's first sync finish and stop writing first.
+  await t.connector.sync.idle();
+  await t.connector.sync.stop();
   await t.connector.storage.close();
 });
 afterAll(async () => {

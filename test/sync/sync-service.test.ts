@@ -170,4 +170,16 @@ describe('the sync job queue', () => {
     expect(queued.map((j) => j.entity).sort()).toEqual(['customers', 'orders']);
     await db.close();
   });
+
+  it('stops, instead of relaunching a job in a loop, when its storage fails', async () => {
+    const db = await open('e');
+    const sync = service(db.storage, db.records);
+    await sync.enqueue(storeKey, 'products');
+    await db.storage.close();
+    await sync.start();
+    await sync.idle();
+    const jobs = await sync.listJobs();
+    expect(jobs.map((j) => j.status)).toEqual(['queued']);
+    await db.records.close();
+  });
 });

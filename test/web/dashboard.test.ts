@@ -99,8 +99,18 @@ describe('dashboard', () => {
     expect(unknown.status).toBe(404);
   });
 
-  it('syncs on demand and shows each entity’s last run; /api/alerts lists open alerts', async () => {
+  it('loads a linked store at once, syncs on demand, and lists open alerts in /api/alerts', async () => {
+    // Activation queued the first load by itself.
+    await t.connector.sync.idle();
     const agent = await loggedIn();
+    const first = await agent.get('/api/integrations');
+    type Sync = {
+      entity: string;
+      lastRun: { ok: boolean; mode: string; counts: { created: number } } | null;
+    }[];
+    const initial = (first.body.integrations[0].sync as Sync).find((s) => s.entity === 'products');
+    expect(initial?.lastRun).toMatchObject({ ok: true, mode: 'initial', counts: { created: 5 } });
+
     const page = await agent.get('/');
     const res = await agent
       .post(`/integrations/${key}/sync`)
@@ -109,19 +119,19 @@ describe('dashboard', () => {
     expect(res.status).toBe(303);
     await t.connector.sync.idle();
     const api = await agent.get('/api/integrations');
-    const sync = api.body.integrations[0].sync as {
-      entity: string;
-      lastRun: { ok: boolean; counts: { created: number } } | null;
-    }[];
-    const products = sync.find((s) => s.entity === 'products');
-    expect(products?.lastRun).toMatchObject({ ok: true, counts: { created: 5 } });
+    const sync = api.body.integrations[0].sync as Sync;
+    expect(sync.find((s) => s.entity === 'products')?.lastRun).toMatchObject({
+      ok: true,
+      mode: 'incremental',
+      counts: { created: 0 },
+    });
     // Orders and customers are not granted to this integration: those runs fail and raise alerts.
     expect(sync.find((s) => s.entity === 'orders')?.lastRun?.ok).toBe(false);
     const alerts = await agent.get('/api/alerts');
     const open = alerts.body.alerts as { entity: string; count: number; message: string }[];
     expect(open.map((a) => a.entity).sort()).toEqual(['customers', 'orders']);
-    expect(open.every((a) => a.count === 1 && /isn't authorized/.test(a.message))).toBe(true);
-    expect((await agent.get('/')).text).toContain('Alert ×1');
+    expect(open.every((a) => a.count === 2 && /isn't authorized/.test(a.message))).toBe(true);
+    expect((await agent.get('/')).text).toContain('Alert ×2');
   });
 
   it('saves a per-store sync schedule, refusing a bad interval with 400', async () => {
