@@ -260,7 +260,12 @@ export class ActivationService {
 
   private startExchange(consumerKey: string): void {
     const previous = this.inFlight.get(consumerKey) ?? Promise.resolve();
-    const run = previous.then(() => this.exchange(consumerKey));
+    const run = previous
+      .then(() => this.exchange(consumerKey))
+      // Storage failing under the exchange (e.g. at shutdown) must not crash the process.
+      .catch((error: unknown) =>
+        this.options.logger.error({ err: error, consumerKey }, 'token exchange could not be recorded'),
+      );
     this.inFlight.set(consumerKey, run);
     void run.finally(() => {
       if (this.inFlight.get(consumerKey) === run) this.inFlight.delete(consumerKey);

@@ -112,9 +112,13 @@ async function target(): Promise<{ storeBaseUrl: string; credentials: Required<O
  */
 async function activationFirst(log: (line: string) => void) {
   const config = configOrExit();
+  // Only watches the handshake: no background sync competing with the checks.
   const connector = await startConnector(
     config,
     createLogger({ level: 'warn', name: 'contract', toStderr: true }),
+    {
+      sync: false,
+    },
   );
   try {
     log(

@@ -55,7 +55,11 @@ export const DEV_DEMO_PASSWORD = 'demo-password';
 export async function startConnector(
   config: ConnectorConfig,
   logger: Logger,
-  overrides: { exchange?: ExchangeFn } = {},
+  overrides: {
+    exchange?: ExchangeFn;
+    /** false: no background sync (a connector that only watches an activation). */
+    sync?: boolean;
+  } = {},
 ): Promise<RunningConnector> {
   const production = config.NODE_ENV === 'production';
   const { storage, key } = await openStorage({
@@ -77,9 +81,11 @@ export async function startConnector(
     logger,
     // The first load starts as soon as the store is linked; the scheduler keeps it current.
     onActivated: (key) =>
-      void sync
-        .enqueueStore(key)
-        .catch((error: unknown) => logger.warn({ err: error }, 'could not queue the first sync')),
+      overrides.sync === false
+        ? undefined
+        : void sync
+            .enqueueStore(key)
+            .catch((error: unknown) => logger.warn({ err: error }, 'could not queue the first sync')),
   });
   let publicUrl = '';
   const records = createFileRecordStore(path.join(config.DATA_DIR, 'records'));
@@ -114,7 +120,7 @@ export async function startConnector(
     callbackWaitMs: config.CALLBACK_WAIT_SECONDS * 1000,
     loginRateLimit: config.LOGIN_RATE_LIMIT,
   });
-  await sync.start();
+  if (overrides.sync !== false) await sync.start();
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.PORT, config.HOST, () => resolve(s));
     s.once('error', reject);

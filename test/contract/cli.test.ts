@@ -173,8 +173,9 @@ describe('npm run contract -- --activation', () => {
     }
     expect(location).toBe(act.body.popup.success_call_back);
 
-    expect(await exited).toBe(0);
+    const code = await exited;
     const report = reportSchema.parse(JSON.parse(stdout));
+    expect({ code, failed: report.checks.filter((c) => c.status === 'fail') }).toEqual({ code: 0, failed: [] });
     const steps = report.checks.filter((c) => c.category === 'activation');
     expect(steps.map((s) => `${s.id}:${s.status}`)).toEqual([
       'activation.callback:pass',
