@@ -175,7 +175,10 @@ describe('npm run contract -- --activation', () => {
 
     const code = await exited;
     const report = reportSchema.parse(JSON.parse(stdout));
-    expect({ code, failed: report.checks.filter((c) => c.status === 'fail') }).toEqual({ code: 0, failed: [] });
+    expect({ code, failed: report.checks.filter((c) => c.status === 'fail') }).toEqual({
+      code: 0,
+      failed: [],
+    });
     const steps = report.checks.filter((c) => c.category === 'activation');
     expect(steps.map((s) => `${s.id}:${s.status}`)).toEqual([
       'activation.callback:pass',
