@@ -62,23 +62,26 @@ function catalogFigures(products: number) {
   };
 }
 
+/** A manual integration in the simulator: the four credentials its admin shows. */
+async function manualCredentials(simUrl: string) {
+  const created = await got
+    .post(`${simUrl}/admin/api/integrations`, { json: { name: `bench ${Date.now()}`, all_resources: true } })
+    .json<{ id: number }>();
+  const act = await got.post(`${simUrl}/admin/api/integrations/${created.id}/activate`, { json: {} }).json<{
+    credentials: {
+      consumer_key: string;
+      consumer_secret: string;
+      access_token: string;
+      access_token_secret: string;
+    };
+  }>();
+  return act.credentials;
+}
+
 async function signedRestFigures(requests: number) {
   const sim = await startSimulator({ port: 0, products: 1000, customers: 0, orders: 0 });
   try {
-    const created = await got
-      .post(`${sim.url}/admin/api/integrations`, { json: { name: 'bench', all_resources: true } })
-      .json<{ id: number }>();
-    const act = await got
-      .post(`${sim.url}/admin/api/integrations/${created.id}/activate`, { json: {} })
-      .json<{
-        credentials: {
-          consumer_key: string;
-          consumer_secret: string;
-          access_token: string;
-          access_token_secret: string;
-        };
-      }>();
-    const c = act.credentials;
+    const c = await manualCredentials(sim.url);
     const oauth = new OAuth({
       consumer: { key: c.consumer_key, secret: c.consumer_secret },
       signature_method: 'HMAC-SHA256',
@@ -253,20 +256,7 @@ async function syncFigures(products: number) {
   const dir = await mkdtemp(path.join(tmpdir(), 'bench-sync-'));
   const records = createFileRecordStore(dir);
   try {
-    const created = await got
-      .post(`${sim.url}/admin/api/integrations`, { json: { name: 'bench sync', all_resources: true } })
-      .json<{ id: number }>();
-    const act = await got
-      .post(`${sim.url}/admin/api/integrations/${created.id}/activate`, { json: {} })
-      .json<{
-        credentials: {
-          consumer_key: string;
-          consumer_secret: string;
-          access_token: string;
-          access_token_secret: string;
-        };
-      }>();
-    const c = act.credentials;
+    const c = await manualCredentials(sim.url);
     const client = new MagentoClient({
       storeBaseUrl: `${sim.url}/`,
       credentials: {
