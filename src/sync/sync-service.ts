@@ -159,11 +159,13 @@ export class SyncService {
     const queued: SyncJob[] = [];
     for (const r of await this.options.storage.integrations.list()) {
       if (r.status !== 'active') continue;
+      const runs = await this.listRuns(r.consumerKey);
       for (const entity of this.options.entities) {
         const every = r.syncIntervals?.[entity] ?? this.options.intervals?.[entity] ?? 0;
         if (every <= 0) continue;
-        const cursor = await this.cursors.get(cursorId(r.consumerKey, entity));
-        if (!cursor || now - Date.parse(cursor.lastSuccessAt) >= every * 1000)
+        // Counted from the last attempt, failed or not: a refused entity is not retried every tick.
+        const last = runs.find((run) => run.entity === entity)?.finishedAt;
+        if (!last || now - Date.parse(last) >= every * 1000)
           queued.push(await this.enqueue(r.consumerKey, entity));
       }
     }

@@ -168,6 +168,15 @@ describe('the sync job queue', () => {
     });
     const queued = await sync.scheduleDue();
     expect(queued.map((j) => j.entity).sort()).toEqual(['customers', 'orders']);
+    await sync.start();
+    await sync.idle();
+    // Right after those runs (ok or failed) nothing is due; an interval later they are again.
+    expect(await sync.scheduleDue()).toEqual([]);
+    expect((await sync.scheduleDue(Date.now() + 301_000)).map((j) => j.entity).sort()).toEqual([
+      'customers',
+      'orders',
+    ]);
+    await sync.stop();
     await db.close();
   });
 
