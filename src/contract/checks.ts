@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hintFor } from '../magento/errors.js';
 import { ACL_REFUSED, RESOURCE_PROBES } from '../magento/resource-probes.js';
-import { createNonce, RFC_PROFILE, type SigningProfile } from '../oauth1/index.js';
+import { createNonce, type SigningProfile } from '../oauth1/index.js';
 import type { CheckResult } from './report.js';
 import { storeSaid, type ProbeAnswer, type StoreProbe } from './probe.js';
 
@@ -536,5 +536,3 @@ export const CHECKS: Check[] = [
     },
   },
 ];
-
-export const DEFAULT_PROFILE = RFC_PROFILE;

@@ -64,7 +64,7 @@ export async function runSync(options: SyncRunOptions): Promise<SyncCheckpoint> 
     : freshCheckpoint(options.since);
   const { connector, transport } = options;
   let extraPage = 1;
-  for (let guard = 0; ; guard++) {
+  for (let fetches = 1; ; fetches++) {
     options.signal?.throwIfAborted();
     const initial = state.mode === 'initial';
     const page = initial ? state.page + 1 : extraPage;
@@ -75,7 +75,8 @@ export async function runSync(options: SyncRunOptions): Promise<SyncCheckpoint> 
       order: initial ? 'id' : 'updated_at',
     });
     state.requests++;
-    if (guard > totalCount / pageSize + 10 + state.requests / 2)
+    // A page is asked for at most twice (a boundary re-read), so more means a store that never ends.
+    if (fetches > 2 * Math.ceil(totalCount / pageSize) + 20)
       throw new Error(`${connector.label}: paging did not converge.`);
     // Past the last page Magento repeats it; total_count says where the data ends.
     const pastEnd = (page - 1) * pageSize >= totalCount;

@@ -10,3 +10,13 @@ export function caught(fn: () => unknown): CatalogError {
   }
   throw new Error('expected a CatalogError');
 }
+
+/** What a promise rejected with; fails the test when it resolves instead. */
+export async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}

@@ -13,6 +13,7 @@ import {
 } from '../../src/magento/index.js';
 import { RFC_PROFILE, type SigningProfile } from '../../src/oauth1/index.js';
 import type { RunningSimulator } from '../../src/simulator/server.js';
+import { rejection } from '../helpers/errors.js';
 import { adminJson } from '../helpers/http.js';
 import { expectNoNonceReused, manualIntegration } from '../helpers/simulator.js';
 import {
@@ -52,15 +53,6 @@ function client(extra: Partial<MagentoClientOptions> = {}) {
     ...extra,
   });
   return { client: c, failures, learned };
-}
-
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 async function rejectedCount(): Promise<number> {
@@ -112,7 +104,7 @@ describe('MagentoClient against the store simulator', () => {
 
   it('turns the ACL 401 into MagentoAuthError with the resource filled in, and reports it', async () => {
     const { client: c, failures } = client();
-    const error = (await caught(
+    const error = (await rejection(
       c.get('V1/orders', { searchCriteria: searchCriteria() }),
     )) as MagentoAuthError;
     expect(error).toBeInstanceOf(MagentoAuthError);
@@ -128,7 +120,7 @@ describe('MagentoClient against the store simulator', () => {
 
   it('turns a missing product into a 404 MagentoApiError', async () => {
     const { client: c, failures } = client();
-    const error = (await caught(c.get('V1/products/NO-SUCH-SKU'))) as MagentoApiError;
+    const error = (await rejection(c.get('V1/products/NO-SUCH-SKU'))) as MagentoApiError;
     expect(error).toBeInstanceOf(MagentoApiError);
     expect(error.code).toBe('MAGENTO_API');
     expect(error.status).toBe(404);
@@ -143,7 +135,7 @@ describe('MagentoClient against the store simulator', () => {
       credentials: creds,
       retry: { limit: 0 },
     });
-    const error = (await caught(c.get('V1/store/storeConfigs'))) as MagentoNetworkError;
+    const error = (await rejection(c.get('V1/store/storeConfigs'))) as MagentoNetworkError;
     expect(error).toBeInstanceOf(MagentoNetworkError);
     expect(error.code).toBe('ECONNREFUSED');
   });
@@ -207,7 +199,7 @@ describe('MagentoClient against the store simulator', () => {
 
     it('with a fixed RFC profile, reports the bad signature with the likely cause', async () => {
       const { client: c, failures, learned } = client({ signing: RFC_PROFILE });
-      const error = (await caught(
+      const error = (await rejection(
         c.get('V1/products', { searchCriteria: twelveGroups }),
       )) as MagentoAuthError;
       expect(error).toBeInstanceOf(MagentoAuthError);
@@ -219,7 +211,7 @@ describe('MagentoClient against the store simulator', () => {
 
     it('gets a 400 for HMAC-SHA1', async () => {
       const { client: c } = client({ signatureMethod: 'HMAC-SHA1' });
-      const error = (await caught(c.get('V1/store/websites'))) as MagentoApiError;
+      const error = (await rejection(c.get('V1/store/websites'))) as MagentoApiError;
       expect(error).toBeInstanceOf(MagentoApiError);
       expect(error.status).toBe(400);
       expect(error.message).toMatch(/^Signature method HMAC-SHA1 is not supported\. .*HMAC-SHA256 only/);
@@ -231,7 +223,7 @@ describe('MagentoClient against the store simulator', () => {
     const { client: c, failures } = client({ credentials });
     expect(await c.get<unknown[]>('V1/store/websites')).toHaveLength(2);
     expect((await adminJson(sim.url, 'DELETE', `/integrations/${id}`)).status).toBe(204);
-    const error = await caught(c.get('V1/store/websites'));
+    const error = await rejection(c.get('V1/store/websites'));
     expect(error).toBeInstanceOf(MagentoAuthError);
     expect(failures).toEqual([error]);
     expect((error as MagentoAuthError).message).toContain('deleted or reset');
@@ -326,7 +318,7 @@ describe('MagentoClient signing on the wire (scripted store)', () => {
     }));
     try {
       const c = new MagentoClient({ storeBaseUrl: `${store.url}/`, credentials: creds });
-      const error = (await caught(c.get('V1/a'))) as MagentoApiError;
+      const error = (await rejection(c.get('V1/a'))) as MagentoApiError;
       expect(error).toBeInstanceOf(MagentoApiError);
       expect(error.message).toContain(`use ${other.url} in the store base URL`);
       expect(other.seen).toHaveLength(0);
@@ -348,17 +340,17 @@ describe('MagentoClient signing on the wire (scripted store)', () => {
         credentials: creds,
         retry: { limit: 2, baseDelayMs: 1 },
       });
-      const getError = (await caught(c.get('V1/a'))) as MagentoApiError;
+      const getError = (await rejection(c.get('V1/a'))) as MagentoApiError;
       expect(getError.status).toBe(500);
       expect(getError.message).toBe('Internal Error. Report ID: x');
       expect(store.seen).toHaveLength(3);
-      await caught(c.post('V1/a', { a: 1 }));
+      await rejection(c.post('V1/a', { a: 1 }));
       expect(store.seen).toHaveLength(4);
       status = 503;
-      await caught(c.post('V1/a', { a: 1 }));
+      await rejection(c.post('V1/a', { a: 1 }));
       expect(store.seen).toHaveLength(7);
       status = 400;
-      await caught(c.put('V1/a', { a: 1 }));
+      await rejection(c.put('V1/a', { a: 1 }));
       expect(store.seen).toHaveLength(8);
       // JSON bodies are never signed: the body field is not in the base string.
       const last = store.seen.at(-1);

@@ -12,6 +12,7 @@ import {
 import type { RunningSimulator } from '../../src/simulator/server.js';
 import { activate, createIntegration } from '../helpers/activation.js';
 import { startCallbackServer, type CallbackServer } from '../helpers/callback-server.js';
+import { rejection } from '../helpers/errors.js';
 import { adminJson } from '../helpers/http.js';
 import { expectNoNonceReused } from '../helpers/simulator.js';
 import { closedPort, parseOAuthHeader, scriptedServer, seededRandom, startStore } from './store.js';
@@ -52,15 +53,6 @@ function input(fields: Record<string, string>, extra: Partial<Parameters<typeof 
   };
 }
 
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
-
 describe('exchangeTokens against the store simulator', () => {
   it('gets an access token that signs REST calls, and the integration turns Active', async () => {
     const { id, fields } = await activated();
@@ -90,7 +82,7 @@ describe('exchangeTokens against the store simulator', () => {
   it("surfaces the store's oauth_problem for a wrong verifier, without retrying the 401", async () => {
     const { fields } = await activated();
     const { input: args, steps } = input(fields, { verifier: 'z'.repeat(32) });
-    const error = await caught(exchangeTokens(args));
+    const error = await rejection(exchangeTokens(args));
     expect(error).toBeInstanceOf(MagentoAuthError);
     const auth = error as MagentoAuthError;
     expect(auth.code).toBe('MAGENTO_AUTH');
@@ -108,7 +100,7 @@ describe('exchangeTokens against the store simulator', () => {
     const { fields } = await activated();
     await adminJson(sim.url, 'POST', '/clock/advance', { seconds: 301 });
     const { input: args, steps } = input(fields);
-    const error = (await caught(exchangeTokens(args))) as MagentoAuthError;
+    const error = (await rejection(exchangeTokens(args))) as MagentoAuthError;
     expect(error).toBeInstanceOf(MagentoAuthError);
     expect(error.problem).toBe('Consumer key has expired');
     expect(error.message).toContain('within 300 s');
@@ -119,7 +111,7 @@ describe('exchangeTokens against the store simulator', () => {
   it('does not even try once its own deadline has passed', async () => {
     const { fields } = await activated();
     const { input: args, steps } = input(fields, { deadline: new Date(Date.now() - 1000) });
-    const error = await caught(exchangeTokens(args));
+    const error = await rejection(exchangeTokens(args));
     expect(error).toBeInstanceOf(MagentoExpiredError);
     expect((error as MagentoExpiredError).code).toBe('MAGENTO_EXPIRED');
     expect(steps).toEqual([]);
@@ -218,7 +210,7 @@ describe('exchangeTokens retries (scripted store)', () => {
         },
         { deadline: new Date(Date.now() + 300), retry: { limit: 50, baseDelayMs: 100 } },
       );
-      const error = (await caught(exchangeTokens(args))) as MagentoExpiredError;
+      const error = (await rejection(exchangeTokens(args))) as MagentoExpiredError;
       expect(error).toBeInstanceOf(MagentoExpiredError);
       expect(error.cause).toBeInstanceOf(MagentoApiError);
       expect((error.cause as MagentoApiError).status).toBe(503);
@@ -243,7 +235,7 @@ describe('exchangeTokens retries (scripted store)', () => {
         },
         { signatureMethod: 'HMAC-SHA1' },
       );
-      const error = (await caught(exchangeTokens(args))) as MagentoApiError;
+      const error = (await rejection(exchangeTokens(args))) as MagentoApiError;
       expect(error).toBeInstanceOf(MagentoApiError);
       expect(error.status).toBe(400);
       expect(error.problem).toBe('Signature method HMAC-SHA1 is not supported');
@@ -264,7 +256,7 @@ describe('exchangeTokens retries (scripted store)', () => {
         oauth_consumer_secret: 'cs',
         oauth_verifier: 'v',
       });
-      const error = (await caught(exchangeTokens(args))) as MagentoApiError;
+      const error = (await rejection(exchangeTokens(args))) as MagentoApiError;
       expect(error).toBeInstanceOf(MagentoApiError);
       expect(error.message).toContain('has no oauth_token_secret');
       expect(error.message).toContain('fields received: oauth_token, foo');
@@ -285,7 +277,7 @@ describe('exchangeTokens retries (scripted store)', () => {
       },
       { retry: { limit: 2, baseDelayMs: 5 } },
     );
-    const error = (await caught(exchangeTokens(args))) as MagentoNetworkError;
+    const error = (await rejection(exchangeTokens(args))) as MagentoNetworkError;
     expect(error).toBeInstanceOf(MagentoNetworkError);
     expect(error.code).toBe('ECONNREFUSED');
     expect(error.message).toContain(`http://127.0.0.1:${port}`);
