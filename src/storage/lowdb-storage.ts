@@ -1,7 +1,11 @@
+import { EventEmitter } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
+import { createDocumentJobQueue, type QueuedJobDocument } from './document-job-queue.js';
+import { createFileRecordStore } from './file-record-store.js';
+import { PersistentSessionStore } from './session-store.js';
 import { decryptSecret, DecryptionError, encryptSecret, keyFingerprint } from './crypto.js';
 import {
   type DocumentCollection,
@@ -86,7 +90,10 @@ function readShape(data: unknown, file: string): DbFile {
  * after every change. Changes are serialised within this instance; it is not safe for several processes
  * sharing one file.
  */
-export async function createLowdbStorage(options: { dataDir: string; key: Buffer }): Promise<Storage> {
+export async function createLowdbStorage(options: {
+  dataDir: string;
+  key: Buffer;
+}): Promise<Storage & { sessions: SessionStoreBackend }> {
   const { key } = options;
   // 0700 when we create it: db.json holds password hashes and session ids.
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
@@ -199,8 +206,12 @@ export async function createLowdbStorage(options: { dataDir: string; key: Buffer
       const record = integrations.get(consumerKey);
       return record && copy(record);
     },
-    async list() {
-      return [...integrations.values()].map(copy);
+    async list(filter = {}) {
+      return [...integrations.values()]
+        .filter((r) => !filter.statuses || filter.statuses.includes(r.status))
+        .filter((r) => filter.userId === undefined || r.userId === filter.userId)
+        .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt))
+        .map(copy);
     },
     async listByStore(storeBaseUrl) {
       return [...integrations.values()]
@@ -212,15 +223,42 @@ export async function createLowdbStorage(options: { dataDir: string; key: Buffer
       const stored = copy(record);
       return mutate(() => ({ result: undefined, undo: setIntegration(stored) }));
     },
+    create(record) {
+      const stored = copy(record);
+      return mutate(() => {
+        if (integrations.has(stored.consumerKey)) {
+          throw new DuplicateError(`An integration with consumer key ${stored.consumerKey} exists.`);
+        }
+        return { result: undefined, undo: setIntegration(stored) };
+      });
+    },
     update(consumerKey, change) {
       return mutate(() => {
         const current = integrations.get(consumerKey);
         if (!current) throw new NotFoundError(`No integration with consumer key ${consumerKey}.`);
-        const next = copy(change(copy(current)));
+        const changed = change(copy(current));
+        if (changed === undefined) return { result: copy(current), unchanged: true };
+        const next = copy(changed);
         if (next.consumerKey !== consumerKey) {
           throw new Error('An update cannot change the consumer key; put a new record instead.');
         }
         return { result: copy(next), undo: setIntegration(next) };
+      });
+    },
+    delete(consumerKey) {
+      return mutate(() => {
+        const before = integrations.get(consumerKey);
+        const beforeEncrypted = encrypted.get(consumerKey);
+        if (!before || !beforeEncrypted) return { result: false, unchanged: true };
+        integrations.delete(consumerKey);
+        encrypted.delete(consumerKey);
+        return {
+          result: true,
+          undo: () => {
+            integrations.set(consumerKey, before);
+            encrypted.set(consumerKey, beforeEncrypted);
+          },
+        };
       });
     },
   };
@@ -250,6 +288,25 @@ export async function createLowdbStorage(options: { dataDir: string; key: Buffer
         }
         users.push(stored);
         return { result: undefined, undo: () => void users.splice(users.indexOf(stored), 1) };
+      });
+    },
+    update(id, change) {
+      return mutate(() => {
+        const index = users.findIndex((u) => u.id === id);
+        const before = users[index];
+        if (!before) throw new NotFoundError(`No user with id ${id}.`);
+        const next = { ...copy(change(copy(before))), id: before.id, email: before.email };
+        users[index] = next;
+        return { result: copy(next), undo: () => void (users[index] = before) };
+      });
+    },
+    delete(id) {
+      return mutate(() => {
+        const index = users.findIndex((u) => u.id === id);
+        const before = users[index];
+        if (!before) return { result: false, unchanged: true };
+        users.splice(index, 1);
+        return { result: true, undo: () => void users.splice(index, 0, before) };
       });
     },
   };
@@ -288,55 +345,86 @@ export async function createLowdbStorage(options: { dataDir: string; key: Buffer
     },
   };
 
+  function documentStore<T extends { id: string }>(name: DocumentCollection): DocumentStore<T> {
+    let docs = documents.get(name) as Map<string, T> | undefined;
+    if (!docs) {
+      docs = new Map<string, T>();
+      documents.set(name, docs);
+    }
+    const map = docs;
+    const set = (doc: T) => {
+      const before = map.get(doc.id);
+      map.set(doc.id, doc);
+      return () => (before ? map.set(doc.id, before) : map.delete(doc.id));
+    };
+    return {
+      async get(id) {
+        const doc = map.get(id);
+        return doc && structuredClone(doc);
+      },
+      async list(filter) {
+        const wanted = Object.entries(filter ?? {});
+        return [...map.values()]
+          .filter((d) => wanted.every(([k, v]) => (d as Record<string, unknown>)[k] === v))
+          .map((d) => structuredClone(d));
+      },
+      put(doc) {
+        const stored = structuredClone(doc);
+        return mutate(() => ({ result: undefined, undo: set(stored) }));
+      },
+      update(id, change) {
+        return mutate(() => {
+          const current = map.get(id);
+          const next = structuredClone(change(current && structuredClone(current)));
+          if (next.id !== id) throw new Error('An update cannot change the document id.');
+          return { result: structuredClone(next), undo: set(next) };
+        });
+      },
+      delete(id) {
+        return mutate(() => {
+          const before = map.get(id);
+          if (!before) return { result: undefined, unchanged: true };
+          map.delete(id);
+          return { result: undefined, undo: () => map.set(id, before) };
+        });
+      },
+    };
+  }
+
+  const changes = new EventEmitter().setMaxListeners(0);
+  const records = createFileRecordStore(path.join(options.dataDir, 'records'));
+  const jobQueue = createDocumentJobQueue({ jobs: documentStore<QueuedJobDocument>('queue_jobs') });
+  let sessionsStore: PersistentSessionStore | undefined;
   return {
+    kind: 'embedded',
     integrations: integrationStore,
-    documents<T extends { id: string }>(name: DocumentCollection): DocumentStore<T> {
-      let docs = documents.get(name) as Map<string, T> | undefined;
-      if (!docs) {
-        docs = new Map<string, T>();
-        documents.set(name, docs);
-      }
-      const map = docs;
-      const set = (doc: T) => {
-        const before = map.get(doc.id);
-        map.set(doc.id, doc);
-        return () => (before ? map.set(doc.id, before) : map.delete(doc.id));
-      };
-      return {
-        async get(id) {
-          const doc = map.get(id);
-          return doc && structuredClone(doc);
-        },
-        async list() {
-          return [...map.values()].map((d) => structuredClone(d));
-        },
-        put(doc) {
-          const stored = structuredClone(doc);
-          return mutate(() => ({ result: undefined, undo: set(stored) }));
-        },
-        update(id, change) {
-          return mutate(() => {
-            const current = map.get(id);
-            const next = structuredClone(change(current && structuredClone(current)));
-            if (next.id !== id) throw new Error('An update cannot change the document id.');
-            return { result: structuredClone(next), undo: set(next) };
-          });
-        },
-        delete(id) {
-          return mutate(() => {
-            const before = map.get(id);
-            if (!before) return { result: undefined, unchanged: true };
-            map.delete(id);
-            return { result: undefined, undo: () => map.set(id, before) };
-          });
-        },
-      };
-    },
+    documents: documentStore,
     users: userStore,
     sessions: sessionStore,
+    sessionStore() {
+      sessionsStore ??= new PersistentSessionStore(sessionStore);
+      return sessionsStore;
+    },
+    records,
+    queue: jobQueue,
+    notices: {
+      async publish(topic) {
+        changes.emit(topic);
+      },
+      subscribe(topic, listener) {
+        changes.on(topic, listener);
+        return () => changes.off(topic, listener);
+      },
+    },
+    async ping() {
+      if (closed) throw new Error('Storage is closed.');
+    },
     async close() {
+      await jobQueue.stop(10_000);
+      sessionsStore?.close();
       closed = true;
       await queue.idle();
+      await records.close();
     },
   };
 }

@@ -1,3 +1,7 @@
+import type { Store as SessionStore } from 'express-session';
+import type { JobQueue } from './jobs.js';
+import type { RecordStore } from './records.js';
+
 /**
  * What the connector keeps, behind interfaces so the lowdb file can be swapped for a database.
  * Records hold secrets in clear in memory; adapters encrypt them at rest.
@@ -15,6 +19,9 @@ export type IntegrationStatus =
   | 'needs_reauth'
   /** The store re-created the integration ("Reset"): a newer consumer key replaced this one. */
   | 'superseded';
+
+/** Statuses whose token exchange is owed: recovery at start and the exchange job look for these. */
+export const UNFINISHED_STATUSES: readonly IntegrationStatus[] = ['pending', 'exchanging'];
 
 export interface ActivationEvent {
   at: string;
@@ -84,6 +91,13 @@ export interface IntegrationRecord {
   linkedAt?: string;
   /** For a superseded record: the consumer key that replaced it. */
   supersededBy?: string;
+  /**
+   * For a candidate from a store that already has a live integration (a Reset): the key it replaces once
+   * the store has issued tokens for it. Until then the old integration stays active.
+   */
+  replaces?: string;
+  /** Which process runs the token exchange, until when: another instance takes over after `until`. */
+  lease?: { owner: string; until: string };
   callbackCount: number;
   lastCheck?: ConnectionCheck;
   /** Seconds between scheduled syncs per entity for this store, over SYNC_INTERVALS (0 = off). */
@@ -94,29 +108,46 @@ export interface IntegrationRecord {
   history: CredentialHistoryEntry[];
 }
 
+export interface IntegrationFilter {
+  statuses?: readonly IntegrationStatus[];
+  /** Only the stores this user linked. */
+  userId?: string;
+}
+
 export interface IntegrationStore {
   get(consumerKey: string): Promise<IntegrationRecord | undefined>;
-  list(): Promise<IntegrationRecord[]>;
-  /** Records for one store (same storeBaseUrl), newest first. */
+  /** Matching records, newest first (by createdAt). */
+  list(filter?: IntegrationFilter): Promise<IntegrationRecord[]>;
+  /** Records for one store (same canonical storeBaseUrl), newest first. */
   listByStore(storeBaseUrl: string): Promise<IntegrationRecord[]>;
+  /** Inserts a new record; throws `DuplicateError` when the consumer key exists (two instances raced). */
+  create(record: IntegrationRecord): Promise<void>;
   /** Inserts or replaces a record. */
   put(record: IntegrationRecord): Promise<void>;
   /**
-   * Atomic read-modify-write: `change` sees the current record and returns the new one; no other
-   * write interleaves. Throws when the record does not exist.
+   * Atomic read-modify-write, across processes and instances: `change` sees the current record and
+   * returns the new one, or `undefined` to leave it as it is (a compare-and-set that lost). No other
+   * write interleaves; `change` may run more than once. Throws `NotFoundError` when the record does not exist.
    */
   update(
     consumerKey: string,
-    change: (current: IntegrationRecord) => IntegrationRecord,
+    change: (current: IntegrationRecord) => IntegrationRecord | undefined,
   ): Promise<IntegrationRecord>;
+  /** Removes a record (a pruned candidate, an unlinked store); false when there was none. */
+  delete(consumerKey: string): Promise<boolean>;
 }
+
+/** `admin` sees and operates every store; `user` only the stores they linked. Absent = `user`. */
+export type UserRole = 'admin' | 'user';
 
 export interface UserRecord {
   id: string;
   email: string;
   /** `scrypt$N$r$p$salt$hash`, base64 parts. */
   passwordHash: string;
+  role?: UserRole;
   createdAt: string;
+  lastLoginAt?: string;
 }
 
 export interface UserStore {
@@ -125,6 +156,9 @@ export interface UserStore {
   list(): Promise<UserRecord[]>;
   /** Throws `DuplicateError` when the email is taken (case-insensitive). */
   create(user: UserRecord): Promise<void>;
+  /** Atomic read-modify-write; the id and email stay as they are. Throws `NotFoundError`. */
+  update(id: string, change: (current: UserRecord) => UserRecord): Promise<UserRecord>;
+  delete(id: string): Promise<boolean>;
 }
 
 export interface SessionEntry {
@@ -141,23 +175,50 @@ export interface SessionStoreBackend {
   prune(now: Date): Promise<number>;
 }
 
-/** A small collection of JSON documents by id (sync jobs, run log, cursors, alerts). */
+/** Equality on top-level string fields of a document, e.g. `{ storeKey, entity }`. */
+export type DocumentFilter = Record<string, string>;
+
+/** A collection of JSON documents by id (sync jobs, run log, cursors, alerts). */
 export interface DocumentStore<T extends { id: string }> {
   get(id: string): Promise<T | undefined>;
-  list(): Promise<T[]>;
+  /** Every document, or those whose fields equal the filter's. */
+  list(filter?: DocumentFilter): Promise<T[]>;
   put(doc: T): Promise<void>;
   /** Atomic read-modify-write; `change` gets undefined when the document does not exist. */
   update(id: string, change: (current: T | undefined) => T): Promise<T>;
   delete(id: string): Promise<void>;
 }
 
-export type DocumentCollection = 'sync_jobs' | 'sync_runs' | 'sync_cursors' | 'alerts';
+export type DocumentCollection = 'sync_jobs' | 'sync_runs' | 'sync_cursors' | 'alerts' | 'queue_jobs';
+
+/**
+ * Change notices between instances (and processes sharing one data dir): the identity page waits on
+ * `integration:<key>`, the dashboard's live status on the same. A notice says "look again", never what changed.
+ */
+export interface ChangeNotices {
+  /** Reaches every subscriber, in this process and in the others. */
+  publish(topic: string): Promise<void>;
+  subscribe(topic: string, listener: () => void): () => void;
+}
 
 export interface Storage {
+  readonly kind: 'embedded' | 'postgres';
   integrations: IntegrationStore;
   users: UserStore;
-  sessions: SessionStoreBackend;
+  /**
+   * The express-session store on this storage (the web layer hashes session ids before they reach it).
+   * One per process: the embedded one prunes on a timer, the PostgreSQL one is connect-pg-simple.
+   */
+  sessionStore(): SessionStore;
   documents<T extends { id: string }>(collection: DocumentCollection): DocumentStore<T>;
+  /** Synced entities (products, customers, orders...). */
+  records: RecordStore;
+  notices: ChangeNotices;
+  /** Durable jobs: token exchanges and sync runs; any instance may run any job. */
+  queue: JobQueue;
+  /** Resolves when the store answers (the health endpoint). */
+  ping(): Promise<void>;
+  /** Stops the queue (bounded), then closes. Writes queued before close still complete. */
   close(): Promise<void>;
 }
 

@@ -72,9 +72,9 @@ export function createApp(deps: AppDeps): { app: Express; close: () => void } {
   // Server-to-server: no cookies, no session, no CSRF token.
   app.use(callbackRoute({ activation: deps.activation, policy: deps.policy }));
 
-  const { middleware: sessions, store } = sessionMiddleware({
+  const { middleware: sessions } = sessionMiddleware({
     secret: deps.sessionSecret,
-    backend: deps.storage.sessions,
+    store: deps.storage.sessionStore(),
     production: deps.production,
   });
   app.use(cookieParser());
@@ -133,5 +133,5 @@ export function createApp(deps: AppDeps): { app: Express; close: () => void } {
     });
   });
   app.use(errorHandler(deps.logger));
-  return { app, close: () => store.close() };
+  return { app, close: () => undefined };
 }

@@ -1,8 +1,6 @@
 import { hkdfSync } from 'node:crypto';
 import session from 'express-session';
 import type { RequestHandler } from 'express';
-import type { SessionStoreBackend } from '../storage/types.js';
-import { PersistentSessionStore } from '../storage/session-store.js';
 
 declare module 'express-session' {
   interface SessionData {
@@ -24,11 +22,11 @@ export function sessionSecret(configured: string | undefined, encryptionKey: Buf
 
 export function sessionMiddleware(options: {
   secret: string;
-  backend: SessionStoreBackend;
+  store: session.Store;
   production: boolean;
   maxAgeMs?: number;
-}): { middleware: RequestHandler; store: PersistentSessionStore } {
-  const store = new PersistentSessionStore(options.backend);
+}): { middleware: RequestHandler } {
+  const { store } = options;
   const middleware = session({
     name: SESSION_COOKIE,
     secret: options.secret,
@@ -43,5 +41,5 @@ export function sessionMiddleware(options: {
       maxAge: options.maxAgeMs ?? 8 * 60 * 60 * 1000,
     },
   });
-  return { middleware, store };
+  return { middleware };
 }

@@ -37,7 +37,7 @@ const touch = (store: session.Store, sid: string, value: SessionData) =>
 
 describe('PersistentSessionStore', () => {
   let dir: string;
-  let storage: Storage;
+  let storage: Storage & { sessions: SessionStoreBackend };
   let clock: number;
   const stores: PersistentSessionStore[] = [];
   const makeStore = (options: ConstructorParameters<typeof PersistentSessionStore>[1] = {}) => {
