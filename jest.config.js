@@ -7,4 +7,7 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 20000,
+  // A real PostgreSQL for the run (the PostgreSQL adapter, pg-boss and the multi-instance tests).
+  globalSetup: '<rootDir>/test/setup/postgres-global-setup.ts',
+  globalTeardown: '<rootDir>/test/setup/postgres-global-teardown.ts',
 };
