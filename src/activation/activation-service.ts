@@ -1,11 +1,19 @@
-import { EventEmitter } from 'node:events';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ActivationEvent, IntegrationRecord, IntegrationStore } from '../storage/types.js';
+import {
+  DuplicateError,
+  type ActivationEvent,
+  type ChangeNotices,
+  type CredentialHistoryEntry,
+  type IntegrationRecord,
+  type IntegrationStore,
+} from '../storage/types.js';
 
 export interface CallbackFields {
   oauth_consumer_key: string;
   oauth_consumer_secret: string;
   oauth_verifier: string;
+  /** In canonical form (see canonicalStoreUrl): origin checks compare strings. */
   store_base_url: string;
 }
 
@@ -16,6 +24,11 @@ export type ExchangeStep = {
   detail?: string;
 };
 
+export interface TokenPair {
+  token: string;
+  secret: string;
+}
+
 /** The token exchange (src/magento), injected so the flow can be driven against any store. */
 export type ExchangeFn = (input: {
   storeBaseUrl: string;
@@ -24,13 +37,30 @@ export type ExchangeFn = (input: {
   verifier: string;
   signatureMethod: 'HMAC-SHA256' | 'HMAC-SHA1';
   deadline: Date;
+  /** A request token obtained before a restart: the exchange resumes at the access step. */
+  requestToken?: TokenPair;
+  /** Stored before the access step: Magento issues a request token only once per verifier. */
+  onRequestToken?: (token: TokenPair) => Promise<void>;
   onStep?: (event: ExchangeStep) => void;
 }) => Promise<{ accessToken: string; accessTokenSecret: string }>;
 
 export type CallbackOutcome = 'new' | 'repeat' | 'retry' | 'reauthorize' | 'reset';
 
+/** A callback the connector will not act on; nothing was changed. The message says why. */
+export class ActivationRefusedError extends Error {
+  override name = 'ActivationRefusedError';
+  readonly code = 'activation_refused';
+}
+
+/** The connector is shutting down: the store should try again (the callback answers 503). */
+export class ActivationUnavailableError extends Error {
+  override name = 'ActivationUnavailableError';
+  readonly code = 'activation_unavailable';
+}
+
 export interface ActivationServiceOptions {
   integrations: IntegrationStore;
+  notices: ChangeNotices;
   exchange: ExchangeFn;
   signatureMethod: 'HMAC-SHA256' | 'HMAC-SHA1';
   logger: Logger;
@@ -39,230 +69,344 @@ export interface ActivationServiceOptions {
   consumerExpirySeconds?: number;
   /** Called once a store's access token is stored (the sync layer starts its first load). */
   onActivated?: (consumerKey: string) => void;
+  /**
+   * How long an exchange's claim lasts without renewal: after that another instance (or this one after
+   * a restart) takes it over. Renewed while the exchange runs.
+   */
+  leaseSeconds?: number;
+  /**
+   * True when this process is the only one running exchanges (the embedded storage): at start it takes
+   * over every unfinished exchange at once instead of waiting for the dead process's leases to lapse.
+   */
+  soleWorker?: boolean;
+  /** Failed callbacks no user linked are deleted after this long (anonymous junk). */
+  candidateRetentionSeconds?: number;
+  /** How often unfinished exchanges are looked for (another instance died) and junk is pruned. */
+  sweepSeconds?: number;
 }
 
-const EVENT_LIMIT = 200;
+const EVENT_LIMIT = 50;
+const HISTORY_LIMIT = 10;
+const UNFINISHED = ['pending', 'exchanging'] as const;
 
 /**
- * The activation state machine: callback → exchanging → active | failed, plus Reauthorize,
- * Reset and "needs reauthorization". One exchange per consumer key runs at a time.
+ * The activation state machine: callback → exchanging → active | failed, plus Reauthorize, Reset and
+ * "needs reauthorization".
+ *
+ * What an anonymous callback may change (the store proves itself only by issuing tokens):
+ * - an unknown consumer key creates a pending candidate, nothing else;
+ * - a known key is a Reauthorize only with the same secret from the same store (Magento keeps both and
+ *   sends a new verifier); anything else is refused and changes nothing;
+ * - a new key from a store that already has a live integration (a Reset) supersedes that integration
+ *   only after the store issued tokens for the new key; until then the old one keeps working.
+ *
+ * Durability: the record itself is the exchange's job. It is stored before the callback is answered;
+ * the exchange runs at once in this process under a lease, and any instance (or this one after a
+ * restart) takes over an unfinished exchange whose lease lapsed.
  */
 export class ActivationService {
   private readonly inFlight = new Map<string, Promise<void>>();
-  private readonly changes = new EventEmitter();
   private readonly clock: () => Date;
+  private readonly owner = randomUUID();
+  private sweeper?: NodeJS.Timeout;
+  private closing = false;
 
   constructor(private readonly options: ActivationServiceOptions) {
     this.clock = options.clock ?? (() => new Date());
-    this.changes.setMaxListeners(0);
   }
 
-  /** Records the store's callback POST and starts the exchange in the background. */
+  private get leaseMs(): number {
+    return (this.options.leaseSeconds ?? 30) * 1000;
+  }
+
+  private get windowMs(): number {
+    return (this.options.consumerExpirySeconds ?? 300) * 1000;
+  }
+
+  /** Resumes every exchange a previous process left unfinished, then keeps looking for lapsed ones. */
+  async start(): Promise<void> {
+    await this.sweep(this.options.soleWorker ?? false);
+    const every = (this.options.sweepSeconds ?? 5) * 1000;
+    this.sweeper = setInterval(
+      () =>
+        void this.sweep(false).catch((error: unknown) =>
+          this.options.logger.warn({ err: error }, 'activation sweep failed'),
+        ),
+      every,
+    );
+    this.sweeper.unref();
+  }
+
+  /**
+   * Stops taking callbacks and waits (bounded) for running exchanges. One still running after that
+   * keeps its record `exchanging`; the next start or another instance resumes it.
+   */
+  async close(timeoutMs = 10_000): Promise<void> {
+    this.closing = true;
+    clearInterval(this.sweeper);
+    const running = Promise.allSettled([...this.inFlight.values()]);
+    await Promise.race([running, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+  }
+
+  /** Records the store's callback POST (stored when this resolves) and starts the exchange. */
   async receiveCallback(
     fields: CallbackFields,
   ): Promise<{ record: IntegrationRecord; outcome: CallbackOutcome }> {
-    const { integrations } = this.options;
-    const now = this.clock().toISOString();
+    if (this.closing) {
+      throw new ActivationUnavailableError(
+        'The connector is shutting down; click Activate again in a moment.',
+      );
+    }
     const key = fields.oauth_consumer_key;
-    const existing = await integrations.get(key);
-    let outcome: CallbackOutcome;
-    let record: IntegrationRecord;
+    let result: { record: IntegrationRecord; outcome: CallbackOutcome };
+    try {
+      result = await this.record(fields);
+    } catch (error) {
+      // Two instances got the same new key at once: the other stored it; decide against that.
+      if (!(error instanceof DuplicateError)) throw error;
+      result = await this.record(fields);
+    }
+    this.options.logger.info(
+      { consumerKey: key, store: result.record.storeOrigin, outcome: result.outcome },
+      'store callback received',
+    );
+    await this.publish(key);
+    if (result.outcome !== 'repeat') this.startExchange(key);
+    return result;
+  }
 
-    if (
-      existing &&
-      existing.verifier === fields.oauth_verifier &&
-      existing.consumerSecret === fields.oauth_consumer_secret
-    ) {
-      // The same POST again (Activate clicked twice): Magento restarts its 300 s clock, so a
-      // failed exchange may be tried again; a running or finished one is left alone.
-      outcome = existing.status === 'failed' || existing.status === 'pending' ? 'retry' : 'repeat';
-      record = await integrations.update(key, (r) =>
-        withEvent(
+  private async record(
+    fields: CallbackFields,
+  ): Promise<{ record: IntegrationRecord; outcome: CallbackOutcome }> {
+    const key = fields.oauth_consumer_key;
+    const existing = await this.options.integrations.get(key);
+    if (!existing) return this.recordNew(fields);
+    this.assertSameIntegration(existing, fields);
+    const now = this.clock();
+    const at = now.toISOString();
+    let outcome: CallbackOutcome = 'repeat';
+    const record = await this.options.integrations.update(key, (r) => {
+      this.assertSameIntegration(r, fields);
+      if (r.verifier === fields.oauth_verifier) {
+        // The same POST again (Activate clicked twice): Magento restarts its 300 s clock. A failed or
+        // stuck exchange starts again; a running or finished one is left alone.
+        outcome = r.status === 'failed' || this.stuck(r, now.getTime()) ? 'retry' : 'repeat';
+        return withEvent(
           {
             ...r,
             callbackCount: r.callbackCount + 1,
             ...(outcome === 'retry'
-              ? { receivedAt: now, status: 'pending' as const, statusReason: undefined }
+              ? { receivedAt: at, status: 'pending' as const, statusReason: undefined, lease: undefined }
               : {}),
-            updatedAt: now,
+            updatedAt: at,
           },
           {
-            at: now,
+            at,
             step: 'callback_repeated',
             ok: true,
             detail: outcome === 'retry' ? 'exchange restarted' : undefined,
           },
-        ),
-      );
-    } else if (existing) {
-      // Reauthorize: same key, new verifier; the store has already deleted the old token.
-      outcome = 'reauthorize';
-      record = await integrations.update(key, (r) =>
-        withEvent(
-          {
-            ...r,
-            storeBaseUrl: fields.store_base_url,
-            storeOrigin: new URL(fields.store_base_url).origin,
-            consumerSecret: fields.oauth_consumer_secret,
-            verifier: fields.oauth_verifier,
-            accessToken: undefined,
-            accessTokenSecret: undefined,
-            status: 'pending',
-            statusReason: undefined,
-            receivedAt: now,
-            activatedAt: undefined,
-            // A check of the old credentials says nothing about the new ones.
-            lastCheck: undefined,
-            callbackCount: r.callbackCount + 1,
-            updatedAt: now,
-            history: [
-              ...r.history,
-              {
-                consumerKey: r.consumerKey,
-                reason: 'reauthorize',
-                receivedAt: r.receivedAt,
-                activatedAt: r.activatedAt,
-                replacedAt: now,
-              },
-            ],
-          },
-          { at: now, step: 'reauthorize', ok: true, detail: 'new verifier for a known consumer key' },
-        ),
-      );
-    } else {
-      const predecessors = (await integrations.listByStore(fields.store_base_url)).filter(
-        (r) => r.status !== 'superseded',
-      );
-      outcome = predecessors.length > 0 ? 'reset' : 'new';
-      record = {
-        consumerKey: key,
-        storeBaseUrl: fields.store_base_url,
-        storeOrigin: new URL(fields.store_base_url).origin,
-        status: 'pending',
-        consumerSecret: fields.oauth_consumer_secret,
-        verifier: fields.oauth_verifier,
-        signatureMethod: this.options.signatureMethod,
-        receivedAt: now,
-        callbackCount: 1,
-        createdAt: now,
-        updatedAt: now,
-        userId: predecessors[0]?.userId,
-        linkedAt: predecessors[0]?.linkedAt,
-        events: [{ at: now, step: 'callback_received', ok: true }],
-        history: predecessors.flatMap((p) => [
-          ...p.history,
-          {
-            consumerKey: p.consumerKey,
-            reason: 'reset' as const,
-            receivedAt: p.receivedAt,
-            activatedAt: p.activatedAt,
-            replacedAt: now,
-          },
-        ]),
-      };
-      if (outcome === 'reset')
-        record = withEvent(record, {
-          at: now,
-          step: 'reset',
-          ok: true,
-          detail: 'the store re-created the integration with a new consumer key',
-        });
-      await integrations.put(record);
-      for (const p of predecessors) {
-        // The old credentials are dead on the store's side; keep the record, drop its secrets.
-        await integrations.update(p.consumerKey, (r) =>
-          withEvent(
-            {
-              ...r,
-              status: 'superseded',
-              supersededBy: key,
-              accessToken: undefined,
-              accessTokenSecret: undefined,
-              updatedAt: now,
-            },
-            { at: now, step: 'reset', ok: true, detail: `replaced by consumer key ${key}` },
-          ),
         );
       }
-    }
-    this.options.logger.info(
-      { consumerKey: key, store: record.storeOrigin, outcome },
-      'store callback received',
-    );
-    this.emit(key);
-    if (outcome !== 'repeat') this.startExchange(key);
+      // Reauthorize: same key and secret, new verifier; the store has already deleted the old token.
+      outcome = 'reauthorize';
+      return withEvent(
+        {
+          ...r,
+          verifier: fields.oauth_verifier,
+          accessToken: undefined,
+          accessTokenSecret: undefined,
+          requestToken: undefined,
+          requestTokenSecret: undefined,
+          lease: undefined,
+          status: 'pending',
+          statusReason: undefined,
+          receivedAt: at,
+          activatedAt: undefined,
+          // A check of the old credentials says nothing about the new ones.
+          lastCheck: undefined,
+          callbackCount: r.callbackCount + 1,
+          updatedAt: at,
+          history: bounded([...r.history, historyEntry(r, 'reauthorize', at)]),
+        },
+        { at, step: 'reauthorize', ok: true, detail: 'new verifier for a known consumer key' },
+      );
+    });
     return { record, outcome };
   }
 
-  /** Resolves when no exchange is running for the key (tests and the identity page wait on it). */
-  async settled(consumerKey: string): Promise<IntegrationRecord | undefined> {
+  /** A known key only from its own store with its own secret; superseded keys are dead. */
+  private assertSameIntegration(r: IntegrationRecord, fields: CallbackFields): void {
+    if (
+      !sameSecret(r.consumerSecret, fields.oauth_consumer_secret) ||
+      r.storeBaseUrl !== fields.store_base_url
+    ) {
+      throw new ActivationRefusedError(
+        'This consumer key is registered with a different secret or store URL. Magento keeps both on ' +
+          'Reauthorize; if the integration was re-created in the store admin it has a new consumer key.',
+      );
+    }
+    if (r.status === 'superseded') {
+      throw new ActivationRefusedError(
+        'This consumer key was replaced by a newer integration of the same store; activate that one.',
+      );
+    }
+  }
+
+  private async recordNew(
+    fields: CallbackFields,
+  ): Promise<{ record: IntegrationRecord; outcome: CallbackOutcome }> {
+    const at = this.clock().toISOString();
+    const live = (await this.options.integrations.listByStore(fields.store_base_url)).filter(
+      (r) => r.status === 'active' || r.status === 'needs_reauth',
+    );
+    const previous = live[0];
+    let record: IntegrationRecord = {
+      consumerKey: fields.oauth_consumer_key,
+      storeBaseUrl: fields.store_base_url,
+      storeOrigin: new URL(fields.store_base_url).origin,
+      status: 'pending',
+      consumerSecret: fields.oauth_consumer_secret,
+      verifier: fields.oauth_verifier,
+      signatureMethod: this.options.signatureMethod,
+      receivedAt: at,
+      callbackCount: 1,
+      createdAt: at,
+      updatedAt: at,
+      ...(previous ? { replaces: previous.consumerKey } : {}),
+      events: [{ at, step: 'callback_received', ok: true }],
+      history: [],
+    };
+    if (previous) {
+      record = withEvent(record, {
+        at,
+        step: 'reset',
+        ok: true,
+        detail: `a new consumer key for a linked store; it replaces ${previous.consumerKey} once the store issues tokens for it`,
+      });
+    }
+    await this.options.integrations.create(record);
+    return { record, outcome: previous ? 'reset' : 'new' };
+  }
+
+  /** Resolves when no exchange runs for the key here, and the record has left pending/exchanging (bounded). */
+  async settled(consumerKey: string, timeoutMs = 30_000): Promise<IntegrationRecord | undefined> {
     await this.inFlight.get(consumerKey);
-    return this.options.integrations.get(consumerKey);
+    const done = (r: IntegrationRecord | undefined) =>
+      !r || !(UNFINISHED as readonly string[]).includes(r.status);
+    return this.waitFor(consumerKey, done, timeoutMs);
   }
 
   /** Waits until a record for the key exists (the identity page may open before the callback lands). */
-  async waitForRecord(consumerKey: string, timeoutMs: number): Promise<IntegrationRecord | undefined> {
+  waitForRecord(consumerKey: string, timeoutMs: number): Promise<IntegrationRecord | undefined> {
+    return this.waitFor(consumerKey, (r) => r !== undefined, timeoutMs);
+  }
+
+  /** The record once `ready` holds for it, or as it is when the time is up; woken by change notices. */
+  private async waitFor(
+    consumerKey: string,
+    ready: (record: IntegrationRecord | undefined) => boolean,
+    timeoutMs: number,
+  ): Promise<IntegrationRecord | undefined> {
     const found = await this.options.integrations.get(consumerKey);
-    if (found || timeoutMs <= 0) return found;
-    return new Promise((resolve) => {
-      const done = (record: IntegrationRecord | undefined) => {
+    if (ready(found) || timeoutMs <= 0) return found;
+    return new Promise((resolve, reject) => {
+      let finished = false;
+      const finish = (record: IntegrationRecord | undefined) => {
+        if (finished) return;
+        finished = true;
         clearTimeout(timer);
-        this.changes.off(consumerKey, onChange);
+        clearInterval(poll);
+        unsubscribe();
         resolve(record);
       };
-      const onChange = () => void this.options.integrations.get(consumerKey).then((r) => r && done(r));
-      const timer = setTimeout(() => void this.options.integrations.get(consumerKey).then(done), timeoutMs);
-      this.changes.on(consumerKey, onChange);
+      const look = () =>
+        void this.options.integrations.get(consumerKey).then((r) => ready(r) && finish(r), reject);
+      const unsubscribe = this.options.notices.subscribe(topic(consumerKey), look);
+      // A notice can be missed (a listener reconnecting): look now and then anyway.
+      const poll = setInterval(look, 1000);
+      const timer = setTimeout(
+        () => void this.options.integrations.get(consumerKey).then(finish, reject),
+        timeoutMs,
+      );
+      look();
     });
   }
 
   async linkUser(consumerKey: string, userId: string): Promise<IntegrationRecord> {
-    const now = this.clock().toISOString();
+    const at = this.clock().toISOString();
     const record = await this.options.integrations.update(consumerKey, (r) =>
-      withEvent(
-        { ...r, userId, linkedAt: now, updatedAt: now },
-        { at: now, step: 'identity_link', ok: true },
-      ),
+      withEvent({ ...r, userId, linkedAt: at, updatedAt: at }, { at, step: 'identity_link', ok: true }),
     );
-    this.emit(consumerKey);
+    await this.publish(consumerKey);
     return record;
   }
 
   async recordSuccessRedirect(consumerKey: string): Promise<void> {
-    const now = this.clock().toISOString();
+    const at = this.clock().toISOString();
     await this.options.integrations.update(consumerKey, (r) =>
-      withEvent({ ...r, updatedAt: now }, { at: now, step: 'success_callback', ok: true }),
+      withEvent({ ...r, updatedAt: at }, { at, step: 'success_callback', ok: true }),
     );
   }
 
   /** A once-working token was refused by the store (deleted integration, Reauthorize elsewhere...). */
   async markNeedsReauthorization(consumerKey: string, reason: string): Promise<void> {
-    const now = this.clock().toISOString();
+    const at = this.clock().toISOString();
     await this.options.integrations.update(consumerKey, (r) =>
       r.status !== 'active'
-        ? r
+        ? undefined
         : withEvent(
-            { ...r, status: 'needs_reauth', statusReason: reason, updatedAt: now },
-            { at: now, step: 'needs_reauth', ok: false, detail: reason },
+            { ...r, status: 'needs_reauth', statusReason: reason, updatedAt: at },
+            { at, step: 'needs_reauth', ok: false, detail: reason },
           ),
     );
-    this.emit(consumerKey);
+    await this.publish(consumerKey);
   }
 
+  /** Called on every change of the key's record, in any instance. */
   onChange(consumerKey: string, listener: () => void): () => void {
-    this.changes.on(consumerKey, listener);
-    return () => this.changes.off(consumerKey, listener);
+    return this.options.notices.subscribe(topic(consumerKey), listener);
   }
 
-  private emit(consumerKey: string): void {
-    this.changes.emit(consumerKey);
+  private async publish(consumerKey: string): Promise<void> {
+    await this.options.notices
+      .publish(topic(consumerKey))
+      .catch((error: unknown) => this.options.logger.warn({ err: error }, 'change notice not sent'));
   }
 
-  private startExchange(consumerKey: string): void {
+  /** An exchange whose claim lapsed: its process died or stalled. */
+  private stuck(r: IntegrationRecord, now: number): boolean {
+    if (r.status === 'pending') return !this.inFlight.has(r.consumerKey);
+    if (r.status !== 'exchanging') return false;
+    if (r.lease?.owner === this.owner) return !this.inFlight.has(r.consumerKey);
+    return !r.lease || Date.parse(r.lease.until) <= now;
+  }
+
+  /** Takes over lapsed exchanges and prunes failed anonymous candidates. */
+  private async sweep(takeAll: boolean): Promise<void> {
+    const now = this.clock().getTime();
+    const { integrations } = this.options;
+    for (const r of await integrations.list({ statuses: UNFINISHED })) {
+      if (this.inFlight.has(r.consumerKey)) continue;
+      if (takeAll || this.stuck(r, now)) this.startExchange(r.consumerKey, { takeOver: takeAll });
+    }
+    const retentionMs = (this.options.candidateRetentionSeconds ?? 3600) * 1000;
+    for (const r of await integrations.list({ statuses: ['failed'] })) {
+      if (r.userId || r.activatedAt || now - Date.parse(r.updatedAt) < retentionMs) continue;
+      await integrations.delete(r.consumerKey);
+      this.options.logger.info(
+        { consumerKey: r.consumerKey, store: r.storeOrigin },
+        'unlinked failed callback pruned',
+      );
+    }
+  }
+
+  private startExchange(consumerKey: string, options: { takeOver?: boolean } = {}): void {
     const previous = this.inFlight.get(consumerKey) ?? Promise.resolve();
     const run = previous
-      .then(() => this.exchange(consumerKey))
-      // Storage failing under the exchange (e.g. at shutdown) must not crash the process.
+      .then(() => this.exchange(consumerKey, options.takeOver ?? false))
+      // Storage failing under the exchange must not crash the process: the record stays unfinished
+      // and the sweep (here or in another instance) takes it over once its lease lapses.
       .catch((error: unknown) =>
         this.options.logger.error({ err: error, consumerKey }, 'token exchange could not be recorded'),
       );
@@ -272,27 +416,77 @@ export class ActivationService {
     });
   }
 
-  private async exchange(consumerKey: string): Promise<void> {
+  /** Claims the record for this process; undefined when another instance holds a live claim. */
+  private async claim(consumerKey: string, takeOver: boolean): Promise<IntegrationRecord | undefined> {
+    const now = this.clock().getTime();
+    const until = new Date(now + this.leaseMs).toISOString();
+    let won = false;
+    const record = await this.options.integrations.update(consumerKey, (r) => {
+      const free =
+        r.status === 'pending' ||
+        (r.status === 'exchanging' &&
+          (takeOver || !r.lease || r.lease.owner === this.owner || Date.parse(r.lease.until) <= now));
+      if (!free) return undefined;
+      won = true;
+      return {
+        ...r,
+        status: 'exchanging',
+        lease: { owner: this.owner, until },
+        updatedAt: new Date(now).toISOString(),
+      };
+    });
+    return won ? record : undefined;
+  }
+
+  private async exchange(consumerKey: string, takeOver: boolean): Promise<void> {
     const { integrations, logger } = this.options;
-    const record = await integrations.get(consumerKey);
-    if (!record || record.status !== 'pending') return;
-    await integrations.update(consumerKey, (r) => ({
-      ...r,
-      status: 'exchanging',
-      updatedAt: this.clock().toISOString(),
-    }));
-    this.emit(consumerKey);
+    const record = await this.claim(consumerKey, takeOver);
+    if (!record) return;
+    await this.publish(consumerKey);
+    const mine = (r: IntegrationRecord) =>
+      r.status === 'exchanging' && r.lease?.owner === this.owner && r.verifier === record.verifier;
+    const renew = setInterval(
+      () =>
+        void integrations
+          .update(consumerKey, (r) =>
+            mine(r)
+              ? {
+                  ...r,
+                  lease: {
+                    owner: this.owner,
+                    until: new Date(this.clock().getTime() + this.leaseMs).toISOString(),
+                  },
+                }
+              : undefined,
+          )
+          .catch(() => undefined),
+      this.leaseMs / 3,
+    );
+    renew.unref();
     const steps: ActivationEvent[] = [];
+    const deadline = new Date(Date.parse(record.receivedAt) + this.windowMs);
     try {
+      if (!record.requestToken && this.clock() > deadline) {
+        throw new Error(
+          `The store's ${this.windowMs / 1000} s window for these credentials passed before the exchange ` +
+            'could run (the connector was down). Click Activate (or Reauthorize) in the store admin again.',
+        );
+      }
       const tokens = await this.options.exchange({
         storeBaseUrl: record.storeBaseUrl,
         consumerKey,
         consumerSecret: record.consumerSecret,
         verifier: record.verifier,
         signatureMethod: record.signatureMethod,
-        deadline: new Date(
-          Date.parse(record.receivedAt) + (this.options.consumerExpirySeconds ?? 300) * 1000,
-        ),
+        deadline,
+        ...(record.requestToken && record.requestTokenSecret
+          ? { requestToken: { token: record.requestToken, secret: record.requestTokenSecret } }
+          : {}),
+        onRequestToken: async (t) => {
+          await integrations.update(consumerKey, (r) =>
+            mine(r) ? { ...r, requestToken: t.token, requestTokenSecret: t.secret } : undefined,
+          );
+        },
         onStep: (e) =>
           steps.push({
             at: this.clock().toISOString(),
@@ -301,41 +495,120 @@ export class ActivationService {
             detail: `attempt ${e.attempt}${e.detail ? `: ${e.detail}` : ''}`,
           }),
       });
-      const now = this.clock().toISOString();
-      await integrations.update(consumerKey, (r) =>
-        // Superseded or reauthorized while the exchange ran: these tokens belong to a dead set.
-        r.status !== 'exchanging' || r.verifier !== record.verifier
-          ? withEvents(r, steps)
-          : {
-              ...withEvents(r, steps),
-              status: 'active',
-              statusReason: undefined,
-              accessToken: tokens.accessToken,
-              accessTokenSecret: tokens.accessTokenSecret,
-              activatedAt: now,
-              updatedAt: now,
-            },
-      );
+      const at = this.clock().toISOString();
+      let activated = false;
+      await integrations.update(consumerKey, (r) => {
+        // Reauthorized or taken over while this ran: these tokens belong to a dead set.
+        if (!mine(r)) return withEvents(r, steps);
+        activated = true;
+        return {
+          ...withEvents(r, steps),
+          status: 'active',
+          statusReason: undefined,
+          accessToken: tokens.accessToken,
+          accessTokenSecret: tokens.accessTokenSecret,
+          requestToken: undefined,
+          requestTokenSecret: undefined,
+          lease: undefined,
+          activatedAt: at,
+          updatedAt: at,
+        };
+      });
+      if (!activated) return;
+      await this.keepNewest(record.storeBaseUrl, at);
       logger.info({ consumerKey, store: record.storeOrigin }, 'integration active');
-      const stored = await integrations.get(consumerKey);
-      if (stored?.status === 'active') this.options.onActivated?.(consumerKey);
+      this.options.onActivated?.(consumerKey);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      const now = this.clock().toISOString();
+      const at = this.clock().toISOString();
       await integrations.update(consumerKey, (r) =>
-        r.status !== 'exchanging' || r.verifier !== record.verifier
+        !mine(r)
           ? withEvents(r, steps)
           : withEvent(
-              { ...withEvents(r, steps), status: 'failed', statusReason: reason, updatedAt: now },
-              { at: now, step: 'exchange_failed', ok: false, detail: reason },
+              {
+                ...withEvents(r, steps),
+                status: 'failed',
+                statusReason: reason,
+                lease: undefined,
+                requestToken: undefined,
+                requestTokenSecret: undefined,
+                updatedAt: at,
+              },
+              { at, step: 'exchange_failed', ok: false, detail: reason },
             ),
       );
       logger.warn({ consumerKey, store: record.storeOrigin, reason }, 'token exchange failed');
     } finally {
-      this.emit(consumerKey);
+      clearInterval(renew);
+      await this.publish(consumerKey);
+    }
+  }
+
+  /**
+   * One current integration per store: the newest that the store issued tokens for. Issuing tokens for
+   * a key proves it is the store's (a Reset), so the older ones' credentials are dead on its side;
+   * the newest takes over their user, schedule and a bounded history.
+   */
+  private async keepNewest(storeBaseUrl: string, at: string): Promise<void> {
+    const { integrations } = this.options;
+    const live = (await integrations.listByStore(storeBaseUrl)).filter(
+      (r) => r.status === 'active' || r.status === 'needs_reauth',
+    );
+    const [newest, ...older] = live;
+    if (!newest || older.length === 0) return;
+    const heir = older.find((r) => r.userId) ?? older[0]!;
+    await integrations.update(newest.consumerKey, (r) => ({
+      ...r,
+      userId: r.userId ?? heir.userId,
+      linkedAt: r.linkedAt ?? heir.linkedAt,
+      syncIntervals: r.syncIntervals ?? heir.syncIntervals,
+      replaces: undefined,
+      history: bounded([...heir.history, ...older.map((o) => historyEntry(o, 'reset', at))]),
+    }));
+    for (const old of older) {
+      await integrations.update(old.consumerKey, (r) =>
+        r.status === 'superseded'
+          ? undefined
+          : withEvent(
+              {
+                ...r,
+                status: 'superseded',
+                supersededBy: newest.consumerKey,
+                accessToken: undefined,
+                accessTokenSecret: undefined,
+                updatedAt: at,
+              },
+              { at, step: 'reset', ok: true, detail: `replaced by consumer key ${newest.consumerKey}` },
+            ),
+      );
+      await this.publish(old.consumerKey);
     }
   }
 }
+
+const topic = (consumerKey: string) => `integration:${consumerKey}`;
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function historyEntry(
+  r: IntegrationRecord,
+  reason: CredentialHistoryEntry['reason'],
+  at: string,
+): CredentialHistoryEntry {
+  return {
+    consumerKey: r.consumerKey,
+    reason,
+    receivedAt: r.receivedAt,
+    activatedAt: r.activatedAt,
+    replacedAt: at,
+  };
+}
+
+const bounded = (history: CredentialHistoryEntry[]) => history.slice(-HISTORY_LIMIT);
 
 function withEvent(record: IntegrationRecord, event: ActivationEvent): IntegrationRecord {
   return withEvents(record, [event]);

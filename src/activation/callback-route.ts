@@ -1,8 +1,14 @@
 import express, { type Router } from 'express';
 import { rateLimit } from 'express-rate-limit';
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import { HttpError } from '../web/http-error.js';
-import type { ActivationService } from './activation-service.js';
+import {
+  ActivationRefusedError,
+  ActivationUnavailableError,
+  type ActivationService,
+  type CallbackOutcome,
+} from './activation-service.js';
 import { checkStoreUrl, type StoreUrlPolicyOptions } from './store-url-policy.js';
 
 /** Magento's credentials: 32 characters of [0-9a-z] (contract §3.7). */
@@ -28,6 +34,7 @@ export const callbackFields = z.object({
 export function callbackRoute(deps: {
   activation: ActivationService;
   policy: StoreUrlPolicyOptions;
+  logger: Pick<Logger, 'error'>;
 }): Router {
   const router = express.Router();
   router.post(
@@ -45,13 +52,26 @@ export function callbackRoute(deps: {
       if (!parsed.success) throw new HttpError(400, parsed.error.issues.map((i) => i.message).join(' '));
       const refused = await checkStoreUrl(parsed.data.store_base_url, deps.policy);
       if (refused) throw new HttpError(403, refused);
-      const { outcome } = await deps.activation.receiveCallback({
-        ...parsed.data,
-        // Token URLs are built by appending to it.
-        store_base_url: parsed.data.store_base_url.endsWith('/')
-          ? parsed.data.store_base_url
-          : `${parsed.data.store_base_url}/`,
-      });
+      let outcome: CallbackOutcome;
+      try {
+        ({ outcome } = await deps.activation.receiveCallback({
+          ...parsed.data,
+          // Token URLs are built by appending to it.
+          store_base_url: parsed.data.store_base_url.endsWith('/')
+            ? parsed.data.store_base_url
+            : `${parsed.data.store_base_url}/`,
+        }));
+      } catch (error) {
+        if (error instanceof ActivationRefusedError) throw new HttpError(403, error.message);
+        // 200 means "stored": anything else makes the store report failure, so the admin retries.
+        deps.logger.error({ err: error }, 'callback not stored');
+        throw new HttpError(
+          503,
+          error instanceof ActivationUnavailableError
+            ? error.message
+            : 'The connector could not store the credentials right now; click Activate again in a moment.',
+        );
+      }
       res.status(200).json({ status: 'accepted', outcome });
     },
   );

@@ -60,6 +60,7 @@ try {
   const record = pickIntegration(await storage.integrations.list(), opts.store);
   const activation = new ActivationService({
     integrations: storage.integrations,
+    notices: storage.notices,
     exchange: exchangeTokens,
     signatureMethod: config.MAGENTO_SIGNATURE_METHOD,
     logger,

@@ -78,6 +78,7 @@ try {
     : clientForIntegration(record, {
         activation: new ActivationService({
           integrations: storage.integrations,
+          notices: storage.notices,
           exchange: exchangeTokens,
           signatureMethod: config.MAGENTO_SIGNATURE_METHOD,
           logger,

@@ -62,6 +62,8 @@ const schema = z.object({
       return out;
     }),
   SYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(200),
+  /** On SIGTERM, how long running token exchanges may finish before storage closes (they resume at start). */
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(600).default(10),
 
   SIMULATOR_HOST: z.string().min(1).default('127.0.0.1'),
   SIMULATOR_PORT: port.default(3100),

@@ -24,6 +24,13 @@ export interface ExchangeTokensInput {
   timeoutMs?: number;
   onStep?: (event: ExchangeStepEvent) => void;
   retry?: { limit?: number; baseDelayMs?: number };
+  /** A request token obtained earlier (before a restart): the exchange resumes at the access step. */
+  requestToken?: { token: string; secret: string };
+  /**
+   * Awaited before the access step, so the caller can store the request token: Magento issues one
+   * only once per verifier, and a resumed exchange needs it.
+   */
+  onRequestToken?: (token: { token: string; secret: string }) => Promise<void>;
 }
 
 export interface AccessTokens {
@@ -43,15 +50,19 @@ const ACCESS_STEP_BUDGET_MS = 120_000;
 export async function exchangeTokens(input: ExchangeTokensInput): Promise<AccessTokens> {
   const base = storeBase(input.storeBaseUrl);
   const deadline = input.deadline.getTime();
-  if (Date.now() > deadline) throw expired(input.deadline);
   const consumer = { consumerKey: input.consumerKey, consumerSecret: input.consumerSecret };
 
-  const request = await tokenCall(input, {
-    step: 'request_token',
-    url: new URL('oauth/token/request', base),
-    credentials: consumer,
-    deadline,
-  });
+  let request = input.requestToken;
+  if (!request) {
+    if (Date.now() > deadline) throw expired(input.deadline);
+    request = await tokenCall(input, {
+      step: 'request_token',
+      url: new URL('oauth/token/request', base),
+      credentials: consumer,
+      deadline,
+    });
+    await input.onRequestToken?.(request);
+  }
   const access = await tokenCall(input, {
     step: 'access_token',
     url: new URL('oauth/token/access', base),

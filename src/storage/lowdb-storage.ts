@@ -11,6 +11,7 @@ import {
   type DocumentCollection,
   type DocumentStore,
   DuplicateError,
+  INTEGRATION_SECRET_FIELDS,
   NotFoundError,
   type IntegrationRecord,
   type IntegrationStore,
@@ -37,7 +38,7 @@ interface DbFile {
   documents?: Record<string, { id: string }[]>;
 }
 
-const SECRET_FIELDS = ['consumerSecret', 'verifier', 'accessToken', 'accessTokenSecret'] as const;
+const SECRET_FIELDS = INTEGRATION_SECRET_FIELDS;
 
 function mapSecrets(record: IntegrationRecord, fn: (value: string) => string): IntegrationRecord {
   const out = { ...record };

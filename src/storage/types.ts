@@ -80,6 +80,13 @@ export interface IntegrationRecord {
   accessToken?: string;
   /** Secret (encrypted at rest). */
   accessTokenSecret?: string;
+  /**
+   * Secret (encrypted at rest): kept between the two exchange steps, because Magento issues a request
+   * token only once per verifier; an exchange resumed after a crash continues from here.
+   */
+  requestToken?: string;
+  /** Secret (encrypted at rest). */
+  requestTokenSecret?: string;
   signatureMethod: 'HMAC-SHA256' | 'HMAC-SHA1';
   /** The base-string rules this store turned out to follow (learned on the first refusal). */
   signing?: SigningPreference;
@@ -107,6 +114,16 @@ export interface IntegrationRecord {
   events: ActivationEvent[];
   history: CredentialHistoryEntry[];
 }
+
+/** The fields every adapter encrypts at rest. */
+export const INTEGRATION_SECRET_FIELDS = [
+  'consumerSecret',
+  'verifier',
+  'accessToken',
+  'accessTokenSecret',
+  'requestToken',
+  'requestTokenSecret',
+] as const;
 
 export interface IntegrationFilter {
   statuses?: readonly IntegrationStatus[];

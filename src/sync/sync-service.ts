@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { MagentoAuthError } from '../magento/errors.js';
 import type { RecordStore } from '../storage/records.js';
+import type { Job } from '../storage/jobs.js';
 import type { DocumentStore, Storage } from '../storage/types.js';
 import { minusSeconds } from './cursor.js';
 import { connectorFor } from './registry.js';
@@ -23,6 +24,8 @@ export interface SyncJob {
   /** Saved after every page: an interrupted job resumes here. */
   checkpoint?: SyncCheckpoint;
   error?: string;
+  /** The process running it now; a slice that finds another owner stops (it was taken over). */
+  owner?: string;
 }
 
 /** One entry of the status log (Oro: the integration status). */
@@ -68,8 +71,13 @@ export interface SyncServiceOptions {
   pageSize?: number;
   /** Re-read rows this many seconds older than the last cursor: rows written during a run are not missed. */
   overlapSeconds?: number;
-  /** Jobs running at once for one store. */
-  perStoreConcurrency?: number;
+  /** Sync jobs this process runs at once (any store; one per store and entity across all instances). */
+  concurrency?: number;
+  /**
+   * A run works at most this long per job, then continues in a new job from its checkpoint, so a job
+   * never outlives its expiry and a killed instance's run is taken over quickly. Default 60 s.
+   */
+  sliceSeconds?: number;
   /** Seconds between runs per entity, for every active store; 0 or absent = not scheduled. */
   intervals?: Record<string, number>;
   /** Called when a store's token stopped working. */
@@ -77,22 +85,25 @@ export interface SyncServiceOptions {
 }
 
 const RUNS_KEPT = 20;
+export const SYNC_QUEUE = 'sync';
 const cursorId = (storeKey: string, entity: string) => `${storeKey}:${entity}`;
+const ZERO: SyncCounts = { read: 0, created: 0, updated: 0, unchanged: 0, failed: 0 };
 
 /**
- * The job queue (Oro: the message-queue processors of a sync): jobs persist in storage, so a
- * restart resumes an interrupted job from its last page; a scheduler queues incremental runs.
+ * Sync runs as durable jobs (Oro: the message-queue processors of a sync). A `SyncJob` document is
+ * the run's state (status, checkpoint) that the dashboard shows; the storage's job queue decides who
+ * runs it: one run per store and entity at a time across every instance, resumed from its last page
+ * after a crash or a restart. A scheduler queues incremental runs.
  */
 export class SyncService {
   private readonly jobs: DocumentStore<SyncJob>;
   private readonly runs: DocumentStore<SyncRun>;
   private readonly cursors: DocumentStore<SyncCursor>;
   private readonly alertStore: DocumentStore<Alert>;
-  private readonly running = new Map<string, { job: SyncJob; abort: AbortController; done: Promise<void> }>();
-  private timer?: NodeJS.Timeout;
+  private readonly owner = randomUUID();
   private scheduler?: NodeJS.Timeout;
-  private stopped = true;
-  private idleWaiters: (() => void)[] = [];
+  /** Slices running in this process, so stop() can interrupt them. */
+  private readonly active = new Map<string, { abort: AbortController; done: Promise<void> }>();
 
   constructor(private readonly options: SyncServiceOptions) {
     this.jobs = options.storage.documents<SyncJob>('sync_jobs');
@@ -101,37 +112,55 @@ export class SyncService {
     this.alertStore = options.storage.documents<Alert>('alerts');
   }
 
-  /** Requeues jobs a crash left running, then works the queue. */
-  async start(): Promise<void> {
-    for (const job of await this.jobs.list()) {
-      if (job.status === 'running') await this.jobs.update(job.id, (j) => ({ ...j!, status: 'queued' }));
-    }
-    this.stopped = false;
-    this.timer = setInterval(() => void this.pump(), 200);
-    this.timer.unref();
-    // Per-store intervals may switch entities on, so the tick always runs; it is cheap.
-    this.scheduler = setInterval(() => void this.scheduleDue(), 15_000);
-    this.scheduler.unref();
-    void this.pump();
+  private get sliceSeconds(): number {
+    return this.options.sliceSeconds ?? 60;
   }
 
-  /** Stops taking jobs and interrupts running ones; they stay "running" and resume on the next start. */
+  /**
+   * Works the sync queue in this process and starts the scheduler. Runs left open by a stop or a crash
+   * are queued again (a run already queued or running elsewhere is not doubled: one per store and entity).
+   */
+  async start(): Promise<void> {
+    await this.options.storage.queue.work<{ jobId: string }>(
+      SYNC_QUEUE,
+      { concurrency: this.options.concurrency ?? 2 },
+      (job, signal) => this.track(job, signal),
+    );
+    for (const job of await this.jobs.list()) {
+      if (job.status === 'queued' || job.status === 'running') await this.send(job);
+    }
+    // Per-store intervals may switch entities on, so the tick always runs; it is cheap.
+    this.scheduler = setInterval(
+      () =>
+        void this.scheduleDue().catch((error: unknown) =>
+          this.options.logger.warn({ err: error }, 'sync scheduler tick failed'),
+        ),
+      15_000,
+    );
+    this.scheduler.unref();
+  }
+
+  /** Stops the scheduler and interrupts running slices; their runs stay "running" and resume on the next start. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
     clearInterval(this.scheduler);
-    for (const { abort } of this.running.values()) abort.abort();
-    await Promise.allSettled([...this.running.values()].map((r) => r.done));
+    for (const { abort } of this.active.values()) abort.abort();
+    await Promise.allSettled([...this.active.values()].map((a) => a.done));
+  }
+
+  private track(job: Job<{ jobId: string }>, signal: AbortSignal): Promise<void> {
+    const abort = new AbortController();
+    const done = this.handle(job, AbortSignal.any([signal, abort.signal])).finally(() =>
+      this.active.delete(job.id),
+    );
+    this.active.set(job.id, { abort, done });
+    return done;
   }
 
   /** Queues a run; an initial load when the entity was never synced. A queued or running job is reused. */
   async enqueue(storeKey: string, entity: string): Promise<SyncJob> {
     connectorFor(this.options.channel ?? 'magento2', entity);
-    const pending = (await this.jobs.list()).find(
-      (j) =>
-        j.storeKey === storeKey && j.entity === entity && (j.status === 'queued' || j.status === 'running'),
-    );
-    if (pending) return pending;
+    const open = await this.openJob(storeKey, entity);
+    if (open) return open;
     const cursor = await this.cursors.get(cursorId(storeKey, entity));
     const since = cursor?.newest ? minusSeconds(cursor.newest, this.options.overlapSeconds ?? 60) : null;
     const job: SyncJob = {
@@ -144,8 +173,11 @@ export class SyncService {
       createdAt: new Date().toISOString(),
     };
     await this.jobs.put(job);
-    void this.pump();
-    return job;
+    const sent = await this.send(job);
+    if (sent) return job;
+    // Another instance queued the same run a moment ago: keep one.
+    await this.jobs.delete(job.id);
+    return (await this.openJob(storeKey, entity)) ?? job;
   }
 
   async enqueueStore(storeKey: string): Promise<SyncJob[]> {
@@ -157,8 +189,7 @@ export class SyncService {
   /** The scheduler's tick: queues every entity of every active store whose interval has passed. */
   async scheduleDue(now = Date.now()): Promise<SyncJob[]> {
     const queued: SyncJob[] = [];
-    for (const r of await this.options.storage.integrations.list()) {
-      if (r.status !== 'active') continue;
+    for (const r of await this.options.storage.integrations.list({ statuses: ['active'] })) {
       const runs = await this.listRuns(r.consumerKey);
       for (const entity of this.options.entities) {
         const every = r.syncIntervals?.[entity] ?? this.options.intervals?.[entity] ?? 0;
@@ -172,20 +203,25 @@ export class SyncService {
     return queued;
   }
 
-  /** Resolves when nothing is queued or running. */
-  async idle(): Promise<void> {
-    if ((this.stopped && this.running.size === 0) || (await this.isIdle())) return;
-    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  /** Resolves when no run is queued or running (tests, the CLI). */
+  async idle(pollMs = 100): Promise<void> {
+    for (;;) {
+      const open = (await this.jobs.list()).some((j) => j.status === 'queued' || j.status === 'running');
+      if (!open) return;
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
   }
 
-  async listJobs(): Promise<SyncJob[]> {
-    return (await this.jobs.list()).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  async listJobs(storeKey?: string): Promise<SyncJob[]> {
+    return (await this.jobs.list(storeKey ? { storeKey } : undefined)).sort((a, b) =>
+      b.createdAt.localeCompare(a.createdAt),
+    );
   }
 
   async listRuns(storeKey?: string): Promise<SyncRun[]> {
-    return (await this.runs.list())
-      .filter((r) => !storeKey || r.storeKey === storeKey)
-      .sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+    return (await this.runs.list(storeKey ? { storeKey } : undefined)).sort((a, b) =>
+      b.startedAt.localeCompare(a.startedAt),
+    );
   }
 
   async alerts(options: { includeResolved?: boolean } = {}): Promise<Alert[]> {
@@ -194,109 +230,95 @@ export class SyncService {
       .sort((a, b) => b.lastSeen.localeCompare(a.lastSeen));
   }
 
-  private async isIdle(): Promise<boolean> {
-    return this.running.size === 0 && !(await this.jobs.list()).some((j) => j.status === 'queued');
+  private async openJob(storeKey: string, entity: string): Promise<SyncJob | undefined> {
+    return (await this.jobs.list({ storeKey, entity })).find(
+      (j) => j.status === 'queued' || j.status === 'running',
+    );
   }
 
-  private pumping = false;
-
-  private async pump(): Promise<void> {
-    if (this.pumping) return;
-    if (this.stopped) {
-      if (this.running.size === 0) this.idleWaiters.splice(0).forEach((w) => w());
-      return;
-    }
-    this.pumping = true;
-    try {
-      const limit = this.options.perStoreConcurrency ?? 1;
-      const queued = (await this.jobs.list())
-        .filter((j) => j.status === 'queued')
-        .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-      for (const job of queued) {
-        if (this.stopped) break;
-        const busy = [...this.running.values()].filter((r) => r.job.storeKey === job.storeKey).length;
-        if (busy >= limit || this.running.has(job.id)) continue;
-        this.launch(job);
-      }
-      if (await this.isIdle()) this.idleWaiters.splice(0).forEach((w) => w());
-    } finally {
-      this.pumping = false;
-    }
+  private send(job: SyncJob): Promise<string | null> {
+    return this.options.storage.queue.send(
+      SYNC_QUEUE,
+      { jobId: job.id },
+      {
+        singletonKey: cursorId(job.storeKey, job.entity),
+        // A slice that outlives this was on an instance that died: another takes the run over.
+        expireInSeconds: this.sliceSeconds * 3,
+        retryLimit: 5,
+        retryDelaySeconds: 2,
+        retryBackoff: true,
+      },
+    );
   }
 
-  private launch(job: SyncJob): void {
-    const abort = new AbortController();
-    const done = this.execute(job, abort.signal)
-      .catch((error: unknown) => {
-        // Storage itself failed (closed, disk full): stop rather than relaunch the job in a loop.
-        this.options.logger.error({ err: error, job: job.id }, 'sync queue stopped: storage failed');
-        this.stopped = true;
-        clearInterval(this.timer);
-        clearInterval(this.scheduler);
-      })
-      .finally(() => {
-        this.running.delete(job.id);
-        void this.pump();
-      });
-    this.running.set(job.id, { job, abort, done });
-  }
-
-  private async execute(queued: SyncJob, signal: AbortSignal): Promise<void> {
+  /**
+   * One slice of a run. A failed run is recorded and ends the job; when even that cannot be written
+   * (storage down) the slice throws, the queue retries it later and goes on with other jobs.
+   */
+  private async handle(queued: Job<{ jobId: string }>, signal: AbortSignal): Promise<void> {
     const { logger } = this.options;
+    const current = await this.jobs.get(queued.data.jobId);
+    if (!current || current.status === 'done' || current.status === 'failed') return;
     const startedAt = new Date().toISOString();
-    let job = await this.jobs.update(queued.id, (j) => ({
-      ...j!,
+    let job = await this.jobs.update(current.id, (j) => ({
+      ...(j ?? current),
       status: 'running',
-      startedAt: j!.startedAt ?? startedAt,
+      owner: this.owner,
+      startedAt: j?.startedAt ?? startedAt,
     }));
     const connector = connectorFor(this.options.channel ?? 'magento2', job.entity);
+    const slice = new AbortController();
+    const timer = setTimeout(() => slice.abort(), this.sliceSeconds * 1000);
+    const stop = AbortSignal.any([signal, slice.signal]);
+    let result: SyncCheckpoint;
     try {
       const transport = await this.options.transportFor(job.storeKey);
-      const result = await runSync({
+      result = await runSync({
         transport,
         connector,
         records: this.options.records,
         since: job.since,
         pageSize: this.options.pageSize,
         resume: job.checkpoint,
-        signal,
+        signal: stop,
         checkpoint: async (state) => {
-          job = await this.jobs.update(job.id, (j) => ({ ...j!, checkpoint: state }));
+          job = await this.jobs.update(job.id, (j) => ({ ...(j ?? job), checkpoint: state }));
+          // Taken over by another instance (this one was presumed dead): stop writing.
+          if (job.owner !== this.owner) slice.abort();
         },
       });
-      await this.finish(job, result.counts, null);
-      await this.cursors.put({
-        id: cursorId(job.storeKey, job.entity),
-        newest: result.newest,
-        lastSuccessAt: new Date().toISOString(),
-      });
-      await this.resolveAlert(job);
-      logger.info({ store: job.storeKey, entity: job.entity, counts: result.counts }, 'sync run finished');
     } catch (error) {
-      // Interrupted by stop(): left "running" with its checkpoint, resumed on the next start.
-      if (signal.aborted) return;
+      if (stop.aborted) {
+        // Interrupted (shutdown) or the slice ended: the job stays "running" with its checkpoint.
+        if (slice.signal.aborted && !signal.aborted && job.owner === this.owner) await this.send(job);
+        return;
+      }
       const status = (error as { status?: unknown }).status;
       const text = error instanceof Error ? error.message : String(error);
       const message = typeof status === 'number' ? `HTTP ${status}: ${text}` : text;
       if (error instanceof MagentoAuthError) this.options.onTokenRefused?.(job.storeKey, error);
-      await this.finish(
-        job,
-        job.checkpoint?.counts ?? { read: 0, created: 0, updated: 0, unchanged: 0, failed: 0 },
-        message,
-      );
+      await this.finish(job, job.checkpoint?.counts ?? ZERO, message);
       await this.raiseAlert(job, message);
       logger.warn({ store: job.storeKey, entity: job.entity, error: message }, 'sync run failed');
+      return;
+    } finally {
+      clearTimeout(timer);
     }
+    // The run itself succeeded: a failed write from here on throws, and the retried slice resumes
+    // from the last checkpoint (nothing is read twice) to record it.
+    await this.cursors.put({
+      id: cursorId(job.storeKey, job.entity),
+      newest: result.newest,
+      lastSuccessAt: new Date().toISOString(),
+    });
+    await this.finish(job, result.counts, null);
+    await this.resolveAlert(job);
+    logger.info({ store: job.storeKey, entity: job.entity, counts: result.counts }, 'sync run finished');
   }
 
   private async finish(job: SyncJob, counts: SyncCounts, error: string | null): Promise<void> {
     const finishedAt = new Date().toISOString();
-    await this.jobs.update(job.id, (j) => ({
-      ...j!,
-      status: error ? 'failed' : 'done',
-      finishedAt,
-      ...(error ? { error } : {}),
-    }));
+    // The run log first: a job marked done always has its run recorded.
     await this.runs.put({
       id: job.id,
       storeKey: job.storeKey,
@@ -308,14 +330,21 @@ export class SyncService {
       counts,
       ...(error ? { error } : {}),
     });
-    // Keep the status log short: the newest runs per store and entity.
-    const old = (await this.listRuns(job.storeKey)).filter((r) => r.entity === job.entity).slice(RUNS_KEPT);
+    await this.jobs.update(job.id, (j) => ({
+      ...(j ?? job),
+      status: error ? 'failed' : 'done',
+      finishedAt,
+      owner: undefined,
+      ...(error ? { error } : {}),
+    }));
+    // Retention: the newest runs and finished jobs per store and entity.
+    const filter = { storeKey: job.storeKey, entity: job.entity };
+    const old = (await this.runs.list(filter))
+      .sort((a, b) => b.startedAt.localeCompare(a.startedAt))
+      .slice(RUNS_KEPT);
     for (const r of old) await this.runs.delete(r.id);
-    const finishedJobs = (await this.jobs.list()).filter(
-      (j) =>
-        j.storeKey === job.storeKey &&
-        j.entity === job.entity &&
-        (j.status === 'done' || j.status === 'failed'),
+    const finishedJobs = (await this.jobs.list(filter)).filter(
+      (j) => j.status === 'done' || j.status === 'failed',
     );
     for (const j of finishedJobs.sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(RUNS_KEPT))
       await this.jobs.delete(j.id);
@@ -342,6 +371,6 @@ export class SyncService {
     const id = cursorId(job.storeKey, job.entity);
     const alert = await this.alertStore.get(id);
     if (alert && !alert.resolvedAt)
-      await this.alertStore.update(id, (a) => ({ ...a!, resolvedAt: new Date().toISOString() }));
+      await this.alertStore.update(id, (a) => ({ ...(a ?? alert), resolvedAt: new Date().toISOString() }));
   }
 }

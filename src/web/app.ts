@@ -65,12 +65,19 @@ export function createApp(deps: AppDeps): { app: Express; close: () => void } {
   app.get('/favicon.ico', (_req, res) => {
     res.status(204).end();
   });
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+  // For load balancers: 503 while storage does not answer, so traffic goes to a healthy instance.
+  app.get('/healthz', async (_req, res) => {
+    try {
+      await deps.storage.ping();
+      res.set('Cache-Control', 'no-store').json({ status: 'ok', storage: deps.storage.kind });
+    } catch (error) {
+      deps.logger.warn({ err: error }, 'health check: storage does not answer');
+      res.status(503).json({ status: 'unavailable', storage: deps.storage.kind });
+    }
   });
 
   // Server-to-server: no cookies, no session, no CSRF token.
-  app.use(callbackRoute({ activation: deps.activation, policy: deps.policy }));
+  app.use(callbackRoute({ activation: deps.activation, policy: deps.policy, logger: deps.logger }));
 
   const { middleware: sessions } = sessionMiddleware({
     secret: deps.sessionSecret,

@@ -1,5 +1,4 @@
 import type { Server } from 'node:http';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { AccountService } from '../accounts/users.js';
@@ -7,7 +6,6 @@ import { ActivationService, type ExchangeFn } from '../activation/activation-ser
 import type { Config } from '../config/config.js';
 import { exchangeTokens } from '../magento/token-exchange.js';
 import { openStorage } from '../storage/open.js';
-import { createFileRecordStore } from '../storage/file-record-store.js';
 import type { RecordStore } from '../storage/records.js';
 import { magentoTransport } from '../sync/magento2/channel.js';
 import { SyncService } from '../sync/sync-service.js';
@@ -34,6 +32,7 @@ export type ConnectorConfig = Pick<
   | 'LOGIN_RATE_LIMIT'
   | 'SYNC_INTERVALS'
   | 'SYNC_PAGE_SIZE'
+  | 'SHUTDOWN_GRACE_SECONDS'
 >;
 
 export interface RunningConnector {
@@ -76,6 +75,9 @@ export async function startConnector(
   }
   const activation = new ActivationService({
     integrations: storage.integrations,
+    notices: storage.notices,
+    // The embedded default has one process running exchanges: at start it takes over every one left.
+    soleWorker: storage.kind === 'embedded',
     exchange: overrides.exchange ?? exchangeTokens,
     signatureMethod: config.MAGENTO_SIGNATURE_METHOD,
     logger,
@@ -88,7 +90,7 @@ export async function startConnector(
             .catch((error: unknown) => logger.warn({ err: error }, 'could not queue the first sync')),
   });
   let publicUrl = '';
-  const records = createFileRecordStore(path.join(config.DATA_DIR, 'records'));
+  const { records } = storage;
   const sync = new SyncService({
     storage,
     records,
@@ -120,6 +122,7 @@ export async function startConnector(
     callbackWaitMs: config.CALLBACK_WAIT_SECONDS * 1000,
     loginRateLimit: config.LOGIN_RATE_LIMIT,
   });
+  await activation.start();
   if (overrides.sync !== false) await sync.start();
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.PORT, config.HOST, () => resolve(s));
@@ -137,12 +140,15 @@ export async function startConnector(
     accounts,
     sync,
     records,
+    // Stops taking requests, drains running exchanges (bounded), then the queue and storage.
     close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await activation.close(config.SHUTDOWN_GRACE_SECONDS * 1000);
       await sync.stop();
       closeApp();
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await records.close();
+      await closed;
       await storage.close();
     },
   };

@@ -189,16 +189,17 @@ describe('activation end to end against the store simulator', () => {
     expect(old?.accessToken).toBeUndefined();
   });
 
-  it('drops the tokens of an exchange that a Reset overtook', async () => {
+  it('supersedes an older integration of the store once the newer one has its tokens', async () => {
     await adminJson(sim.url, 'PUT', '/faults', { rules: [{ route: '/oauth/token/', latencyMs: 300 }] });
     const first = await createInStore();
     await activateInStore(first.id);
     // A second key for the same store arrives while the first exchange still runs.
     const second = await createInStore();
     await activateInStore(second.id);
-    const old = await settled(first.consumer_key);
     const current = await settled(second.consumer_key);
+    const old = await settled(first.consumer_key);
     expect(old.status).toBe('superseded');
+    expect(old.supersededBy).toBe(second.consumer_key);
     expect(old.accessToken).toBeUndefined();
     expect(current.status).toBe('active');
   });

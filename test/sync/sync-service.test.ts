@@ -180,15 +180,37 @@ describe('the sync job queue', () => {
     await db.close();
   });
 
-  it('stops, instead of relaunching a job in a loop, when its storage fails', async () => {
+  it('keeps working the queue when a write fails: the slice is retried, other runs go on', async () => {
     const db = await open('e');
-    const sync = service(db.storage, db.records);
-    await sync.enqueue(storeKey, 'products');
-    await db.storage.close();
+    const runs = db.storage.documents<{ id: string }>('sync_runs');
+    let failures = 1;
+    const flaky: Storage = {
+      ...db.storage,
+      documents: <T extends { id: string }>(name: Parameters<Storage['documents']>[0]) => {
+        const inner = db.storage.documents<T>(name);
+        if (name !== 'sync_runs') return inner;
+        return {
+          ...inner,
+          put: async (doc: T) => {
+            if (failures-- > 0) throw new Error('disk full');
+            return inner.put(doc);
+          },
+        };
+      },
+    };
+    const sync = service(flaky, db.records);
     await sync.start();
+    await sync.enqueue(storeKey, 'products');
+    await sync.enqueue(storeKey, 'customers');
     await sync.idle();
-    const jobs = await sync.listJobs();
-    expect(jobs.map((j) => j.status)).toEqual(['queued']);
-    await db.records.close();
+    const done = await sync.listRuns(storeKey);
+    expect(done.map((r) => [r.entity, r.ok]).sort()).toEqual([
+      ['customers', true],
+      ['products', true],
+    ]);
+    expect((await runs.list()).length).toBe(2);
+    expect(await db.records.count(storeKey, 'products')).toBe(PRODUCTS);
+    await sync.stop();
+    await db.close();
   });
 });
