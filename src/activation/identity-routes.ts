@@ -66,7 +66,6 @@ export function identityRoutes(deps: IdentityDeps): Router {
   };
 
   const render = (req: Request, res: Response, view: string, data: Record<string, unknown>, status = 200) => {
-    req.session.anonymous = true;
     res.status(status).render(view, { csrfToken: req.csrfToken?.(), user: res.locals.user, ...data });
   };
 

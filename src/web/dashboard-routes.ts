@@ -33,7 +33,6 @@ export function dashboardRoutes(deps: {
   const router = express.Router();
 
   router.get('/login', (req, res) => {
-    req.session.anonymous = true;
     res.render('login', {
       csrfToken: req.csrfToken?.(),
       next: safeNext(req.query.next),
