@@ -97,8 +97,9 @@ export class AccountService {
   }
 
   /**
-   * Creates the user unless one with this email exists; never changes an existing password or role.
-   * An admin by default: the demo user is the one who sees every store.
+   * Creates the user unless one with this email exists; never changes an existing password or a role
+   * once set. An admin by default: the demo user is the one who sees every store. A demo user stored
+   * before roles existed (no role) is given this one, so it keeps seeing the stores it saw.
    */
   async ensureDemoUser(
     email: string,
@@ -106,7 +107,12 @@ export class AccountService {
     role: UserRole = 'admin',
   ): Promise<'created' | 'exists'> {
     const normalised = normaliseEmail(email);
-    if (normalised && (await this.users.getByEmail(normalised))) return 'exists';
+    const existing = normalised ? await this.users.getByEmail(normalised) : undefined;
+    if (existing) {
+      if (existing.role === undefined)
+        await this.users.update(existing.id, (current) => ({ ...current, role: current.role ?? role }));
+      return 'exists';
+    }
     try {
       await this.createUser(email, password, role);
       return 'created';

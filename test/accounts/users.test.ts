@@ -129,6 +129,17 @@ describe('AccountService', () => {
     expect((await storage.users.getByEmail('demo@example.com'))?.role).toBe('admin');
     await accounts.ensureDemoUser('plain@example.com', PASSWORD, 'user');
     expect((await storage.users.getByEmail('plain@example.com'))?.role).toBe('user');
+    // A set role stays; a demo user from before roles becomes admin.
+    expect(await accounts.ensureDemoUser('plain@example.com', PASSWORD)).toBe('exists');
+    expect((await storage.users.getByEmail('plain@example.com'))?.role).toBe('user');
+    await storage.users.create({
+      id: 'legacy',
+      email: 'old-demo@example.com',
+      passwordHash: 'x',
+      createdAt: 'x',
+    });
+    expect(await accounts.ensureDemoUser('old-demo@example.com', PASSWORD)).toBe('exists');
+    expect((await storage.users.getById('legacy'))?.role).toBe('admin');
   });
 
   it('changes a password and removes a user, refusing an unknown email', async () => {
