@@ -96,6 +96,8 @@ export function identityRoutes(deps: IdentityDeps): Router {
         );
         return;
       }
+      // Refused before logging in: a login that links nothing leaves no session behind.
+      if (!mayLink(user, record)) throw linkedElsewhere(record);
       await logIn(req, user.id);
     }
     if (!mayLink(user, record)) throw linkedElsewhere(record);

@@ -109,6 +109,7 @@ describe('identity link for a store another user linked', () => {
     expect(page.status).toBe(200);
     expect(res.status).toBe(403);
     expect(res.text).toContain('already linked to another user');
+    expect(res.headers['set-cookie']?.toString() ?? '').not.toContain('mic.sid=');
     expect(await ownerOf(key)).toBe(idA);
     const events = (await t.connector.storage.integrations.get(key))?.events ?? [];
     expect(events.filter((e) => e.step === 'identity_link')).toEqual([]);
