@@ -51,6 +51,12 @@ export async function verifyPassword(plain: string, stored: string): Promise<boo
   }
 }
 
+/** True when a stored hash was made with a lower cost than today's: rewrite it at the next login. */
+export function needsRehash(stored: string): boolean {
+  const [scheme, nText] = stored.split('$');
+  return scheme === 'scrypt' && /^\d{1,8}$/.test(nText ?? '') && Number(nText) < 2 ** 17;
+}
+
 /** The reason a password is refused, or undefined when it is acceptable. */
 export function validatePassword(plain: string): string | undefined {
   // Code points, so an emoji counts as one character.

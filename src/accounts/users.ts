@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { DuplicateError, type UserRecord, type UserStore } from '../storage/types.js';
-import { hashPassword, validatePassword, verifyPassword } from './password.js';
+import { DuplicateError, type UserRecord, type UserRole, type UserStore } from '../storage/types.js';
+import { hashPassword, needsRehash, validatePassword, verifyPassword } from './password.js';
 
-export type AccountErrorCode = 'invalid_email' | 'weak_password' | 'duplicate';
+export type AccountErrorCode = 'invalid_email' | 'weak_password' | 'duplicate' | 'unknown_user';
 
 /** A refusal the user can act on; `message` is one sentence fit to show them. */
 export class AccountError extends Error {
@@ -32,7 +32,7 @@ const DUMMY_HASH =
 export class AccountService {
   constructor(private readonly users: UserStore) {}
 
-  async createUser(email: string, password: string): Promise<UserRecord> {
+  async createUser(email: string, password: string, role: UserRole = 'user'): Promise<UserRecord> {
     const normalised = normaliseEmail(email);
     if (!normalised) throw new AccountError('invalid_email', 'Enter a valid email address.');
     const problem = validatePassword(password);
@@ -41,6 +41,7 @@ export class AccountService {
       id: randomUUID(),
       email: normalised,
       passwordHash: await hashPassword(password),
+      role,
       createdAt: new Date().toISOString(),
     };
     try {
@@ -59,15 +60,61 @@ export class AccountService {
     const normalised = normaliseEmail(email);
     const user = normalised === undefined ? undefined : await this.users.getByEmail(normalised);
     const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
-    return user && ok ? user : null;
+    if (!user || !ok) return null;
+    // The password is in hand only now: the moment to move an old hash to today's cost.
+    const passwordHash = needsRehash(user.passwordHash) ? await hashPassword(password) : undefined;
+    const lastLoginAt = new Date().toISOString();
+    return this.users.update(user.id, (current) => ({
+      ...current,
+      lastLoginAt,
+      // Only over the hash that was checked: a password changed meanwhile wins.
+      ...(passwordHash && current.passwordHash === user.passwordHash ? { passwordHash } : {}),
+    }));
   }
 
-  /** Creates the user unless one with this email exists; never changes an existing password. */
-  async ensureDemoUser(email: string, password: string): Promise<'created' | 'exists'> {
+  /** Sets a new password (the CLI's passwd); the caller has checked who asks. */
+  async setPassword(email: string, password: string): Promise<UserRecord> {
+    const user = await this.requireUser(email);
+    const problem = validatePassword(password);
+    if (problem) throw new AccountError('weak_password', problem);
+    const passwordHash = await hashPassword(password);
+    return this.users.update(user.id, (current) => ({ ...current, passwordHash }));
+  }
+
+  /** Removes the user; the stores they linked stay, shown to admins as linked by a deleted user. */
+  async removeUser(email: string): Promise<UserRecord> {
+    const user = await this.requireUser(email);
+    await this.users.delete(user.id);
+    return user;
+  }
+
+  private async requireUser(email: string): Promise<UserRecord> {
     const normalised = normaliseEmail(email);
-    if (normalised && (await this.users.getByEmail(normalised))) return 'exists';
+    if (!normalised) throw new AccountError('invalid_email', 'Enter a valid email address.');
+    const user = await this.users.getByEmail(normalised);
+    if (!user) throw new AccountError('unknown_user', `There is no user ${normalised}.`);
+    return user;
+  }
+
+  /**
+   * Creates the user unless one with this email exists; never changes an existing password or a role
+   * once set. An admin by default: the demo user is the one who sees every store. A demo user stored
+   * before roles existed (no role) is given this one, so it keeps seeing the stores it saw.
+   */
+  async ensureDemoUser(
+    email: string,
+    password: string,
+    role: UserRole = 'admin',
+  ): Promise<'created' | 'exists'> {
+    const normalised = normaliseEmail(email);
+    const existing = normalised ? await this.users.getByEmail(normalised) : undefined;
+    if (existing) {
+      if (existing.role === undefined)
+        await this.users.update(existing.id, (current) => ({ ...current, role: current.role ?? role }));
+      return 'exists';
+    }
     try {
-      await this.createUser(email, password);
+      await this.createUser(email, password, role);
       return 'created';
     } catch (error) {
       // Another start created it between the lookup and the insert.

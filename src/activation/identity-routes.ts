@@ -1,7 +1,7 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { AccountService } from '../accounts/users.js';
-import type { IntegrationRecord } from '../storage/types.js';
+import type { IntegrationRecord, UserRecord } from '../storage/types.js';
 import { HttpError } from '../web/http-error.js';
 import { logIn } from '../web/login.js';
 import type { ActivationService } from './activation-service.js';
@@ -66,12 +66,14 @@ export function identityRoutes(deps: IdentityDeps): Router {
   };
 
   const render = (req: Request, res: Response, view: string, data: Record<string, unknown>, status = 200) => {
-    req.session.anonymous = true;
     res.status(status).render(view, { csrfToken: req.csrfToken?.(), user: res.locals.user, ...data });
   };
 
   router.get('/magento/identity', async (req, res) => {
     const { key, back, record } = await load(identityQuery(req), deps.callbackWaitMs);
+    const user = res.locals.user as UserRecord | undefined;
+    // Refused before the form, so the user is not asked to confirm what cannot happen.
+    if (user && !mayLink(user, record)) throw linkedElsewhere(record);
     allowFormRedirectTo(res, record.storeOrigin);
     render(req, res, 'identity-login', { key, back, store: record.storeOrigin, error: null });
   });
@@ -79,8 +81,11 @@ export function identityRoutes(deps: IdentityDeps): Router {
   router.post('/magento/identity', deps.loginLimiter, form, async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const { key, back, record } = await load(body, 0);
-    if (!req.session.userId) {
-      const user = await deps.accounts.authenticate(String(body.email ?? ''), String(body.password ?? ''));
+    let user = res.locals.user as UserRecord | undefined;
+    if (!user) {
+      user =
+        (await deps.accounts.authenticate(String(body.email ?? ''), String(body.password ?? ''))) ??
+        undefined;
       if (!user) {
         render(
           req,
@@ -91,15 +96,20 @@ export function identityRoutes(deps: IdentityDeps): Router {
         );
         return;
       }
+      // Refused before logging in: a login that links nothing leaves no session behind.
+      if (!mayLink(user, record)) throw linkedElsewhere(record);
       await logIn(req, user.id);
     }
-    await deps.activation.linkUser(key, req.session.userId as string);
+    if (!mayLink(user, record)) throw linkedElsewhere(record);
+    // An admin re-linking someone's store keeps it theirs; a fresh store becomes this user's.
+    await deps.activation.linkUser(key, record.userId ?? user.id);
     res.redirect(303, progressUrl(key, back));
   });
 
   router.get('/magento/identity/progress', async (req, res) => {
     const { key, back, record } = await load(req.query as Record<string, unknown>, 0);
-    if (!req.session.userId || record.userId !== req.session.userId) {
+    const user = res.locals.user as UserRecord | undefined;
+    if (!user || !record.userId || !mayLink(user, record)) {
       throw new HttpError(403, 'Log in through the identity link to follow this activation.', 'Not linked');
     }
     if (record.status === 'active') {
@@ -120,6 +130,20 @@ export function identityRoutes(deps: IdentityDeps): Router {
   });
 
   return router;
+}
+
+/** A store no one linked yet may be linked by anyone who logs in; a linked one by its user or an admin. */
+function mayLink(user: UserRecord, record: IntegrationRecord): boolean {
+  return !record.userId || record.userId === user.id || user.role === 'admin';
+}
+
+function linkedElsewhere(record: IntegrationRecord): HttpError {
+  return new HttpError(
+    403,
+    `The store ${record.storeOrigin} is already linked to another user of this connector. Ask that user or an ` +
+      'admin to complete this step, or log in as them.',
+    'Linked to another user',
+  );
 }
 
 /**

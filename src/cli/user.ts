@@ -73,14 +73,35 @@ async function readPassword(): Promise<string> {
   return first;
 }
 
-async function addUser(email: string): Promise<void> {
+/** Reads and checks a new password before the data directory is opened, so a refusal leaves nothing behind. */
+async function readNewPassword(email: string): Promise<string> {
   if (!normaliseEmail(email)) throw new CliError('Enter a valid email address.');
   const password = await readPassword();
-  // Checked before opening the data directory, so a refused password leaves nothing behind.
   const problem = validatePassword(password);
   if (problem) throw new CliError(problem);
-  const user = await withStorage((storage) => new AccountService(storage.users).createUser(email, password));
-  console.log(`Created user ${user.email} (id ${user.id}).`);
+  return password;
+}
+
+async function addUser(email: string, options: { admin?: boolean }): Promise<void> {
+  const password = await readNewPassword(email);
+  const role = options.admin ? 'admin' : 'user';
+  const user = await withStorage((storage) =>
+    new AccountService(storage.users).createUser(email, password, role),
+  );
+  console.log(`Created ${role === 'admin' ? 'admin' : 'user'} ${user.email} (id ${user.id}).`);
+}
+
+async function changePassword(email: string): Promise<void> {
+  const password = await readNewPassword(email);
+  const user = await withStorage((storage) => new AccountService(storage.users).setPassword(email, password));
+  console.log(`Changed the password of ${user.email}.`);
+}
+
+async function removeUser(email: string): Promise<void> {
+  if (!normaliseEmail(email)) throw new CliError('Enter a valid email address.');
+  const user = await withStorage((storage) => new AccountService(storage.users).removeUser(email));
+  // Their sessions end at the next request: the web layer only trusts a session whose user exists.
+  console.log(`Removed user ${user.email}; the stores they linked stay, visible to admins.`);
 }
 
 async function listUsers(): Promise<void> {
@@ -89,7 +110,12 @@ async function listUsers(): Promise<void> {
     console.log('No users yet. Add one with: npm run user -- add <email>');
     return;
   }
-  for (const user of users) console.log(`${user.email}\tcreated ${user.createdAt}\tid ${user.id}`);
+  for (const user of users) {
+    const lastLogin = user.lastLoginAt ? `last login ${user.lastLoginAt}` : 'never logged in';
+    console.log(
+      `${user.email}\t${user.role ?? 'user'}\tcreated ${user.createdAt}\t${lastLogin}\tid ${user.id}`,
+    );
+  }
 }
 
 const program = new Command()
@@ -100,9 +126,22 @@ program
   .command('add')
   .description('create a user; asks for the password, or reads one line from stdin when piped')
   .argument('<email>', 'login email (stored lower-case)')
+  .option('--admin', 'an admin sees and operates every store, not only the ones they linked')
   .action(addUser);
 
-program.command('list').description('list users').action(listUsers);
+program.command('list').description('list users with their role and last login').action(listUsers);
+
+program
+  .command('passwd')
+  .description('set a new password; asks for it, or reads one line from stdin when piped')
+  .argument('<email>', 'login email')
+  .action(changePassword);
+
+program
+  .command('remove')
+  .description('delete a user (the stores they linked are kept)')
+  .argument('<email>', 'login email')
+  .action(removeUser);
 
 try {
   await program.parseAsync();

@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { AccountService } from '../accounts/users.js';
 import type { ActivationService } from '../activation/activation-service.js';
 import { checkConnection } from '../activation/connection-check.js';
-import type { IntegrationRecord, Storage } from '../storage/types.js';
+import type { IntegrationRecord, IntegrationStatus, Storage, UserRecord } from '../storage/types.js';
 import type { Alert, SyncJob, SyncRun, SyncService } from '../sync/sync-service.js';
 import { HttpError } from './http-error.js';
 import { logIn, logOut } from './login.js';
@@ -12,15 +12,34 @@ export function safeNext(next: unknown): string {
   return typeof next === 'string' && /^\/(?![/\\])/.test(next) ? next : '/';
 }
 
-function requireApiLogin(req: Request, res: Response, next: NextFunction): void {
-  if (req.session.userId) return next();
+/** The logged-in user, loaded per request; undefined once the user is removed, which ends their sessions. */
+export function currentUser(res: Response): UserRecord | undefined {
+  return res.locals.user as UserRecord | undefined;
+}
+
+export const isAdmin = (user: UserRecord | undefined): boolean => user?.role === 'admin';
+
+/** A store is its linking user's; an admin operates all. */
+export function canOperate(user: UserRecord, record: IntegrationRecord): boolean {
+  return isAdmin(user) || (record.userId !== undefined && record.userId === user.id);
+}
+
+function requireApiLogin(_req: Request, res: Response, next: NextFunction): void {
+  if (currentUser(res)) return next();
   res.status(401).json({ error: 'Log in first.' });
 }
 
 export function requireLogin(req: Request, res: Response, next: NextFunction): void {
-  if (req.session.userId) return next();
+  if (currentUser(res)) return next();
   res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
 }
+
+/**
+ * Callbacks no one confirmed: the exchange never succeeded and no one logged in through the identity
+ * link. Anyone can POST a callback, so these are shown to admins only, apart from the real stores.
+ */
+const UNCONFIRMED: readonly IntegrationStatus[] = ['pending', 'exchanging', 'failed'];
+export const isUnconfirmed = (r: IntegrationRecord): boolean => !r.userId && UNCONFIRMED.includes(r.status);
 
 /** Login, logout and the list of linked stores. */
 export function dashboardRoutes(deps: {
@@ -33,7 +52,6 @@ export function dashboardRoutes(deps: {
   const router = express.Router();
 
   router.get('/login', (req, res) => {
-    req.session.anonymous = true;
     res.render('login', {
       csrfToken: req.csrfToken?.(),
       next: safeNext(req.query.next),
@@ -63,44 +81,67 @@ export function dashboardRoutes(deps: {
     res.redirect(303, '/login');
   });
 
-  const views = async () => {
+  /** The records this user may see: their own, or every one for an admin. */
+  const visible = (user: UserRecord) =>
+    deps.storage.integrations.list(isAdmin(user) ? {} : { userId: user.id });
+
+  const views = async (user: UserRecord) => {
     const [records, users, runs, jobs, alerts] = await Promise.all([
-      deps.storage.integrations.list(),
+      visible(user),
       deps.storage.users.list(),
       deps.sync.listRuns(),
       deps.sync.listJobs(),
       deps.sync.alerts(),
     ]);
     const emails = new Map(users.map((u) => [u.id, u.email]));
-    return records
-      .sort((x, y) => y.createdAt.localeCompare(x.createdAt))
-      .map((r) => ({
-        ...integrationView(r, r.userId ? emails.get(r.userId) : undefined),
-        sync: syncView(r.consumerKey, runs, jobs, alerts),
-      }));
+    const sorted = records.sort((x, y) => y.createdAt.localeCompare(x.createdAt));
+    return {
+      integrations: sorted
+        .filter((r) => !isUnconfirmed(r))
+        .map((r) => ({
+          ...integrationView(r, r.userId ? emails.get(r.userId) : undefined),
+          sync: syncView(r.consumerKey, runs, jobs, alerts),
+        })),
+      // Only an admin's list can hold these: a user's list has only stores they linked.
+      unconfirmed: sorted.filter(isUnconfirmed).map(unconfirmedView),
+    };
+  };
+
+  /** The record behind `:key` when this user may operate it; otherwise the same 404 as an unknown key. */
+  const operable = async (req: Request, res: Response): Promise<IntegrationRecord> => {
+    const key = String(req.params.key);
+    const user = currentUser(res);
+    const record = /^[0-9a-z]{32}$/.test(key) ? await deps.storage.integrations.get(key) : undefined;
+    // 404, not 403: another user's consumer key is not confirmed to exist.
+    if (!record || !user || !canOperate(user, record))
+      throw new HttpError(404, 'There is no linked store with that consumer key.', 'Not found');
+    return record;
   };
 
   router.get('/', requireLogin, async (req, res) => {
+    const user = currentUser(res)!;
     res.render('dashboard', {
-      user: res.locals.user,
+      user,
       csrfToken: req.csrfToken?.(),
-      integrations: await views(),
+      ...(await views(user)),
     });
   });
 
   // Polled by the dashboard's script for live status; the page itself works without it.
   router.get('/api/integrations', requireApiLogin, async (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({ integrations: await views() });
+    res.set('Cache-Control', 'no-store').json(await views(currentUser(res)!));
   });
 
   router.get('/api/alerts', requireApiLogin, async (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({ alerts: await deps.sync.alerts() });
+    const user = currentUser(res)!;
+    const [alerts, records] = await Promise.all([deps.sync.alerts(), visible(user)]);
+    const keys = new Set(records.map((r) => r.consumerKey));
+    res.set('Cache-Control', 'no-store').json({ alerts: alerts.filter((a) => keys.has(a.storeKey)) });
   });
 
   router.post('/integrations/:key/sync', requireLogin, async (req, res) => {
-    const key = String(req.params.key);
-    const record = /^[0-9a-z]{32}$/.test(key) ? await deps.storage.integrations.get(key) : undefined;
-    if (!record) throw new HttpError(404, 'There is no linked store with that consumer key.', 'Not found');
+    const record = await operable(req, res);
+    const key = record.consumerKey;
     if (record.status !== 'active')
       throw new HttpError(409, `The store is ${record.status}, not active: activate it first.`, 'Not active');
     const jobs = await deps.sync.enqueueStore(key);
@@ -110,9 +151,7 @@ export function dashboardRoutes(deps: {
 
   // Per-store schedule: a number of seconds per entity; empty means the default, 0 means off.
   router.post('/integrations/:key/sync-intervals', requireLogin, async (req, res) => {
-    const key = String(req.params.key);
-    const record = /^[0-9a-z]{32}$/.test(key) ? await deps.storage.integrations.get(key) : undefined;
-    if (!record) throw new HttpError(404, 'There is no linked store with that consumer key.', 'Not found');
+    const key = (await operable(req, res)).consumerKey;
     const body = (req.body ?? {}) as Record<string, unknown>;
     const intervals: Record<string, number> = {};
     for (const entity of ['products', 'customers', 'orders']) {
@@ -133,9 +172,8 @@ export function dashboardRoutes(deps: {
   });
 
   router.post('/integrations/:key/check', requireLogin, async (req, res) => {
-    const key = String(req.params.key);
-    const record = /^[0-9a-z]{32}$/.test(key) ? await deps.storage.integrations.get(key) : undefined;
-    if (!record) throw new HttpError(404, 'There is no linked store with that consumer key.', 'Not found');
+    const record = await operable(req, res);
+    const key = record.consumerKey;
     const check = await checkConnection(record, {
       activation: deps.activation,
       integrations: deps.storage.integrations,
@@ -173,6 +211,19 @@ export function integrationView(r: IntegrationRecord, linkedBy: string | undefin
     lastCheck: r.lastCheck ?? null,
     events: r.events.slice(-20),
     history: r.history,
+  };
+}
+
+/** An unconfirmed callback: enough to recognise it, nothing to operate. */
+function unconfirmedView(r: IntegrationRecord) {
+  return {
+    consumerKey: r.consumerKey,
+    store: r.storeOrigin,
+    status: r.status,
+    statusLabel: STATUS_LABELS[r.status],
+    reason: r.statusReason ?? null,
+    receivedAt: r.receivedAt,
+    callbackCount: r.callbackCount,
   };
 }
 

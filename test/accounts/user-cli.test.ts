@@ -57,7 +57,7 @@ describe('npm run user', () => {
 
     const listed = await runCli(['list'], '', { DATA_DIR: dataDir });
     expect(listed.code).toBe(0);
-    expect(listed.stdout).toMatch(/^x@y\.z\tcreated /);
+    expect(listed.stdout).toMatch(/^x@y\.z\tuser\tcreated \S+\tnever logged in\tid /);
 
     const again = await runCli(['add', 'x@Y.Z'], `${PASSWORD}\n`, { DATA_DIR: dataDir });
     expect(again.code).toBe(1);
@@ -86,4 +86,28 @@ describe('npm run user', () => {
     expect(run.code).toBe(1);
     expect(run.stderr.trim()).toBe('Error: TOKEN_ENCRYPTION_KEY is required in production');
   }, 30_000);
+
+  it('add --admin, passwd and remove; list shows the role', async () => {
+    const env = { DATA_DIR: path.join(dir, 'roles') };
+    const admin = await runCli(['add', 'boss@y.z', '--admin'], `${PASSWORD}\n`, env);
+    expect(admin).toMatchObject({ code: 0 });
+    expect(admin.stdout).toMatch(/^Created admin boss@y\.z \(id /);
+    expect((await runCli(['add', 'ann@y.z'], `${PASSWORD}\n`, env)).code).toBe(0);
+    const listed = await runCli(['list'], '', env);
+    expect(listed.stdout).toMatch(/^boss@y\.z\tadmin\t/m);
+    expect(listed.stdout).toMatch(/^ann@y\.z\tuser\t/m);
+
+    const passwd = await runCli(['passwd', 'ANN@y.z'], 'another long password\n', env);
+    expect(passwd).toMatchObject({ code: 0, stdout: 'Changed the password of ann@y.z.\n' });
+    const weak = await runCli(['passwd', 'ann@y.z'], 'short\n', env);
+    expect(weak.code).toBe(1);
+    expect(weak.stderr.trim()).toBe('Password must be at least 10 characters long.');
+
+    const removed = await runCli(['remove', 'ann@y.z'], '', env);
+    expect(removed.code).toBe(0);
+    const gone = await runCli(['remove', 'ann@y.z'], '', env);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr.trim()).toBe('There is no user ann@y.z.');
+    expect((await runCli(['list'], '', env)).stdout).not.toContain('ann@y.z');
+  }, 60_000);
 });

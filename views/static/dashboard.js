@@ -6,6 +6,7 @@
   var root = document.getElementById('stores');
   if (!root) return;
   var shownKeys = root.getAttribute('data-keys');
+  var shownUnconfirmed = root.getAttribute('data-unconfirmed');
 
   function text(el, value) {
     if (el) el.textContent = value;
@@ -33,7 +34,7 @@
         return i.consumerKey;
       })
       .join(',');
-    if (keys !== shownKeys) {
+    if (keys !== shownKeys || String(data.unconfirmed.length) !== shownUnconfirmed) {
       window.location.reload();
       return;
     }
