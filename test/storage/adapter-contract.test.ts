@@ -391,8 +391,10 @@ describe.each([
       expect(await storage.queue.send(queue, { n: 3 }, { singletonKey: 'store-2' })).toEqual(
         expect.any(String),
       );
+      // Jobs without a key are never deduplicated.
       expect(await storage.queue.send(queue, { n: 4 })).toEqual(expect.any(String));
-      expect(await storage.queue.pending(queue)).toBe(3);
+      expect(await storage.queue.send(queue, { n: 5 })).toEqual(expect.any(String));
+      expect(await storage.queue.pending(queue)).toBe(4);
       expect(await storage.queue.pending(name())).toBe(0);
     });
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import PgBoss from 'pg-boss';
 import type { Job, JobHandler, JobQueue } from '../jobs.js';
 import type { PgLogger } from './logger.js';
@@ -78,8 +79,11 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Pg
     async send(name, data, opts = {}) {
       if (stopped) throw new Error('The job queue is stopped.');
       await ensureQueue(name);
+      // Under `stately` a job without a key counts as key '' (one waiting per queue): give it its own.
+      const id = randomUUID();
       return boss.send(name, data, {
-        ...(opts.singletonKey ? { singletonKey: opts.singletonKey } : {}),
+        id,
+        singletonKey: opts.singletonKey ?? `job:${id}`,
         ...(opts.startAfterSeconds ? { startAfter: opts.startAfterSeconds } : {}),
         retryLimit: opts.retryLimit ?? DEFAULTS.retryLimit,
         // pg-boss takes whole seconds.
