@@ -220,6 +220,45 @@ describe('PostgreSQL storage', () => {
       expect(Date.now() - started).toBeLessThan(6_000);
     });
 
+    it('gives up a handler at its expiry: its signal aborts and the job is retried', async () => {
+      const a = await open(url);
+      const queue = 'expiring';
+      const attempts: { retryCount: number; aborted: boolean }[] = [];
+      await a.queue.send(queue, {}, { expireInSeconds: 1, retryDelaySeconds: 0, retryBackoff: false });
+      await a.queue.work(queue, { concurrency: 1 }, async (job, signal) => {
+        if (job.retryCount === 0) {
+          await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+        }
+        attempts.push({ retryCount: job.retryCount, aborted: signal.aborted });
+      });
+      await eventually(() => attempts.length === 2);
+      expect(attempts).toEqual([
+        { retryCount: 0, aborted: true },
+        { retryCount: 1, aborted: false },
+      ]);
+      await eventually(async () => (await a.queue.pending(queue)) === 0);
+    });
+
+    it('a job waiting behind its key does not hold up the other keys', async () => {
+      const a = await open(url);
+      const queue = 'per-store';
+      const log: string[] = [];
+      await a.queue.work<{ k: string }>(queue, { concurrency: 2 }, async (job) => {
+        log.push(`start ${job.data.k}`);
+        await new Promise((resolve) => setTimeout(resolve, job.data.k === 'A1' ? 1_500 : 50));
+        log.push(`end ${job.data.k}`);
+      });
+      await a.queue.send(queue, { k: 'A1' }, { singletonKey: 'A' });
+      await eventually(() => log.includes('start A1'));
+      await a.queue.send(queue, { k: 'A2' }, { singletonKey: 'A' });
+      await a.queue.send(queue, { k: 'B1' }, { singletonKey: 'B' });
+      await a.queue.send(queue, { k: 'C1' });
+      await eventually(() => log.includes('end A2'));
+      expect(log.indexOf('end B1')).toBeLessThan(log.indexOf('end A1'));
+      expect(log.indexOf('end C1')).toBeLessThan(log.indexOf('end A1'));
+      expect(log.indexOf('start A2')).toBeGreaterThan(log.indexOf('end A1'));
+    });
+
     it('stately: a job sent while one runs waits for it, then runs', async () => {
       const a = await open(url);
       const queue = 'one-at-a-time';

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import PgBoss from 'pg-boss';
 import type { Job, JobHandler, JobQueue } from '../jobs.js';
 import type { PgLogger } from './logger.js';
+import { type FetchedJob, fetchJob } from './pg-boss-fetch.js';
 
 /** The same defaults as the embedded queue. */
 const DEFAULTS = { retryLimit: 2, retryDelaySeconds: 5, retryBackoff: true, expireInSeconds: 15 * 60 };
-/** pg-boss 10's floor: a job sent by another instance waits up to this long. */
-const POLLING_SECONDS = 0.5;
+/** pg-boss 10's polling floor; a send in this process wakes its workers at once. */
+const POLL_MS = 500;
 
 export interface PgBossQueueOptions {
   url: string;
@@ -14,8 +15,8 @@ export interface PgBossQueueOptions {
   /** Connections pg-boss keeps for itself. */
   max?: number;
   /**
-   * How often (across all instances) jobs active past their expiry are failed into retry: this bounds
-   * how long a job whose process was killed waits, after its expiry, before another instance runs it.
+   * How often (across all instances) jobs active past their expiry are failed into retry: with the
+   * expiry, this bounds how long the job of a killed process waits before another instance runs it.
    */
   maintenanceIntervalSeconds?: number;
 }
@@ -25,10 +26,26 @@ export interface PgBossQueue extends JobQueue {
   readonly boss: PgBoss;
 }
 
+interface Worker {
+  name: string;
+  concurrency: number;
+  handler: JobHandler<object>;
+  timer: NodeJS.Timeout;
+  polling: boolean;
+}
+
+interface Running {
+  abort: AbortController;
+  done: Promise<void>;
+  name: string;
+}
+
 /**
  * The JobQueue on pg-boss 10, in its own schema (pgboss) of the same database. Queues are created on
- * first use with the `stately` policy: per singletonKey at most one job waiting (created), one in
- * retry and one active, enforced by a unique index, so a send while one waits returns null.
+ * first use with the `stately` policy: per singletonKey at most one job created, one in retry and one
+ * active (a unique index), so a send while one waits returns null. pg-boss stores, deduplicates,
+ * completes, retries (with backoff) and expires jobs; claiming is ours (see pg-boss-fetch.ts), so a
+ * job waiting behind its key's running one does not hold up the other keys.
  */
 export async function createPgBossQueue(options: PgBossQueueOptions): Promise<PgBossQueue> {
   const { logger } = options;
@@ -41,12 +58,13 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Pg
     schedule: false,
     maintenanceIntervalSeconds: options.maintenanceIntervalSeconds ?? 30,
   });
-  // Without a listener an 'error' event would throw; pg-boss reports polling failures through it.
+  // Without a listener an 'error' event would throw; pg-boss reports maintenance failures through it.
   boss.on('error', (error) => logger.error({ err: error }, 'job queue error'));
   await boss.start();
 
   const queues = new Map<string, Promise<void>>();
-  const running = new Set<AbortController>();
+  const workers = new Map<string, Worker>();
+  const running = new Map<string, Running>();
   let stopped = false;
 
   function ensureQueue(name: string): Promise<void> {
@@ -59,18 +77,71 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Pg
     return created;
   }
 
-  async function run(job: PgBoss.JobWithMetadata<object>, handler: JobHandler<object>): Promise<void> {
-    const abort = new AbortController();
-    running.add(abort);
-    // pg-boss fails a job at its expiry while the handler may still run: tell the handler to give up.
-    const expiry = setTimeout(() => abort.abort(), job.expireInSeconds * 1000);
-    expiry.unref();
-    const view: Job<object> = { id: job.id, name: job.name, data: job.data, retryCount: job.retryCount };
+  const runningIn = (name: string) => [...running.values()].filter((r) => r.name === name).length;
+
+  async function poll(worker: Worker): Promise<void> {
+    if (stopped || worker.polling) return;
+    worker.polling = true;
     try {
-      await handler(view, abort.signal);
+      while (!stopped && runningIn(worker.name) < worker.concurrency) {
+        const job = await fetchJob(boss, worker.name);
+        if (!job || stopped) break;
+        launch(worker, job);
+      }
+    } catch (error) {
+      logger.error({ err: error, queue: worker.name }, 'job queue: could not fetch jobs');
     } finally {
-      clearTimeout(expiry);
-      running.delete(abort);
+      worker.polling = false;
+    }
+  }
+
+  function launch(worker: Worker, fetched: FetchedJob): void {
+    const abort = new AbortController();
+    const job: Job<object> = {
+      id: fetched.id,
+      name: fetched.name,
+      data: fetched.data,
+      retryCount: fetched.retryCount,
+    };
+    // Past its expiry the job is given up here (another instance may take it): fail it, tell the handler.
+    const expiry = setTimeout(() => {
+      abort.abort();
+      void settle(job, 'expired', new Error(`Job ran past its expiry (${fetched.expireInSeconds} s).`));
+    }, fetched.expireInSeconds * 1000);
+    expiry.unref();
+    const done = (async () => {
+      try {
+        await worker.handler(job, abort.signal);
+        if (!abort.signal.aborted) await settle(job, 'completed');
+      } catch (error) {
+        // Throwing fails the job; pg-boss retries it after its delay, up to its retryLimit.
+        if (!abort.signal.aborted) await settle(job, 'failed', error);
+      } finally {
+        clearTimeout(expiry);
+        running.delete(job.id);
+        void poll(worker);
+      }
+    })();
+    running.set(job.id, { abort, done, name: worker.name });
+  }
+
+  async function settle(
+    job: Job<object>,
+    outcome: 'completed' | 'failed' | 'expired' | 'stopped',
+    error?: unknown,
+  ) {
+    try {
+      if (outcome === 'completed') await boss.complete(job.name, job.id);
+      else {
+        const message = error instanceof Error ? error.message : String(error);
+        await boss.fail(job.name, job.id, { message: message.slice(0, 1000), outcome });
+      }
+    } catch (failure) {
+      // The job stays active; pg-boss's maintenance fails it into retry once it expires.
+      logger.error(
+        { err: failure, job: job.id, queue: job.name },
+        'job queue: could not record a job outcome',
+      );
     }
   }
 
@@ -81,7 +152,7 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Pg
       await ensureQueue(name);
       // Under `stately` a job without a key counts as key '' (one waiting per queue): give it its own.
       const id = randomUUID();
-      return boss.send(name, data, {
+      const sent = await boss.send(name, data, {
         id,
         singletonKey: opts.singletonKey ?? `job:${id}`,
         ...(opts.startAfterSeconds ? { startAfter: opts.startAfterSeconds } : {}),
@@ -91,33 +162,52 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Pg
         retryBackoff: opts.retryBackoff ?? DEFAULTS.retryBackoff,
         expireInSeconds: Math.max(1, Math.ceil(opts.expireInSeconds ?? DEFAULTS.expireInSeconds)),
       });
+      const worker = workers.get(name);
+      if (sent && worker && !opts.startAfterSeconds) void poll(worker);
+      return sent;
     },
     async work(name, opts, handler) {
       if (stopped) throw new Error('The job queue is stopped.');
       await ensureQueue(name);
-      // One pg-boss worker per slot, each fetching one job: a slow job holds only its own slot.
-      for (let slot = 0; slot < Math.max(1, opts.concurrency); slot++) {
-        await boss.work<object>(
-          name,
-          { batchSize: 1, pollingIntervalSeconds: POLLING_SECONDS, includeMetadata: true },
-          async (jobs) => {
-            // Throwing fails the job; pg-boss retries it after its delay, up to its retryLimit.
-            for (const job of jobs) await run(job, handler as JobHandler<object>);
-          },
-        );
-      }
+      const existing = workers.get(name);
+      if (existing) clearInterval(existing.timer);
+      const worker: Worker = {
+        name,
+        concurrency: Math.max(1, opts.concurrency),
+        handler: handler as JobHandler<object>,
+        timer: setInterval(() => void poll(worker), POLL_MS),
+        polling: false,
+      };
+      worker.timer.unref();
+      workers.set(name, worker);
+      void poll(worker);
     },
     async pending(name) {
-      // created, retry and active (states before 'completed').
+      // created, retry and active (the states before 'completed').
       return boss.getQueueSize(name, { before: 'completed' });
     },
     async stop(timeoutMs) {
       if (stopped) return;
       stopped = true;
-      // Waits for running handlers up to the timeout (at least 1 s, in 0.5 s steps), then fails the
-      // unfinished jobs into retry and closes its pool; only then are the late handlers told to stop.
-      await boss.stop({ graceful: true, timeout: timeoutMs, wait: true, close: true });
-      for (const abort of running) abort.abort();
+      for (const worker of workers.values()) clearInterval(worker.timer);
+      const all = Promise.allSettled([...running.values()].map((r) => r.done));
+      const late = await Promise.race([
+        all.then(() => false),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(true), timeoutMs).unref()),
+      ]);
+      if (late) {
+        // Failed into retry first, so another instance (or the next start) runs them again.
+        for (const [id, r] of running) {
+          r.abort.abort();
+          await settle(
+            { id, name: r.name, data: {}, retryCount: 0 },
+            'stopped',
+            new Error('Stopped while running.'),
+          );
+        }
+        await Promise.race([all, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+      }
+      await boss.stop({ graceful: false, close: true, wait: true });
     },
   };
 }
