@@ -20,6 +20,7 @@ export async function createPgChangeNotices(options: {
   pool: pg.Pool;
   connection: pg.ClientConfig;
   logger: PgLogger;
+  heartbeatMs?: number;
 }): Promise<PgChangeNotices> {
   const { pool, logger } = options;
   const topics = new EventEmitter().setMaxListeners(0);
@@ -29,7 +30,7 @@ export async function createPgChangeNotices(options: {
   let backoff = 250;
 
   async function listen(): Promise<void> {
-    const next = new pg.Client(options.connection);
+    const next = new pg.Client({ ...options.connection, keepAlive: true });
     next.on('notification', (message) => {
       if (message.channel === NOTICE_CHANNEL && message.payload) topics.emit(message.payload);
     });
@@ -78,6 +79,12 @@ export async function createPgChangeNotices(options: {
   }
 
   await listen();
+  // A connection cut without a reset (a NAT or proxy dropping it) looks alive until it is used.
+  const heartbeat = setInterval(() => {
+    const current = client;
+    current?.query('SELECT 1').catch((error: Error) => lost(current, error));
+  }, options.heartbeatMs ?? 30_000);
+  heartbeat.unref();
 
   return {
     async publish(topic) {
@@ -90,6 +97,7 @@ export async function createPgChangeNotices(options: {
     async close() {
       closed = true;
       clearTimeout(retry);
+      clearInterval(heartbeat);
       const last = client;
       client = undefined;
       await last?.end().catch(() => undefined);

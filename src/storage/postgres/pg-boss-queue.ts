@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
 import PgBoss from 'pg-boss';
 import type { Job, JobHandler, JobQueue } from '../jobs.js';
 import type { PgLogger } from './logger.js';
@@ -14,6 +15,9 @@ export interface PgBossQueueOptions {
   logger: PgLogger;
   /** Connections pg-boss keeps for itself. */
   max?: number;
+  connectionTimeoutMillis?: number;
+  /** Answers pending() also after stop() (the storage's pool). */
+  pool: pg.Pool;
   /**
    * How often (across all instances) jobs active past their expiry are failed into retry: with the
    * expiry, this bounds how long the job of a killed process waits before another instance runs it.
@@ -49,15 +53,18 @@ interface Running {
  */
 export async function createPgBossQueue(options: PgBossQueueOptions): Promise<PgBossQueue> {
   const { logger } = options;
-  const boss = new PgBoss({
+  const config: PgBoss.ConstructorOptions & { connectionTimeoutMillis: number } = {
     connectionString: options.url,
     max: options.max ?? 3,
+    // Not in pg-boss's types, but its pool is a pg.Pool built from these options: a down server fails fast.
+    connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5_000,
     application_name: 'mic-jobs',
     migrate: true,
     // No cron schedules here; the connector's scheduler sends jobs itself.
     schedule: false,
     maintenanceIntervalSeconds: options.maintenanceIntervalSeconds ?? 30,
-  });
+  };
+  const boss = new PgBoss(config);
   // Without a listener an 'error' event would throw; pg-boss reports maintenance failures through it.
   boss.on('error', (error) => logger.error({ err: error }, 'job queue error'));
   await boss.start();
@@ -183,8 +190,12 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Pg
       void poll(worker);
     },
     async pending(name) {
-      // created, retry and active (the states before 'completed').
-      return boss.getQueueSize(name, { before: 'completed' });
+      // created, retry and active: the states before 'completed' (pg-boss's getQueueSize, which stop() closes).
+      const { rows } = await options.pool.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state < 'completed'",
+        [name],
+      );
+      return rows[0]?.n ?? 0;
     },
     async stop(timeoutMs) {
       if (stopped) return;

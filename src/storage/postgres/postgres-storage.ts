@@ -69,7 +69,11 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
     opened.push(notices);
     const queue = await createPgBossQueue({
       url: options.url,
+      pool,
       logger,
+      ...(options.connectionTimeoutMillis
+        ? { connectionTimeoutMillis: options.connectionTimeoutMillis }
+        : {}),
       ...(options.maintenanceIntervalSeconds
         ? { maintenanceIntervalSeconds: options.maintenanceIntervalSeconds }
         : {}),
