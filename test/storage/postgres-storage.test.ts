@@ -128,7 +128,7 @@ describe('PostgreSQL storage', () => {
     });
   });
 
-  describe('a wrong DATABASE_URL', () => {
+  describe('DATABASE_URL', () => {
     let dir: string;
     beforeAll(async () => {
       dir = await mkdtemp(path.join(os.tmpdir(), 'mic-pg-open-'));
@@ -138,6 +138,16 @@ describe('PostgreSQL storage', () => {
     });
     const openWith = (databaseUrl: string) =>
       openStorage({ dataDir: dir, envKey: key.toString('hex'), production: false, databaseUrl });
+
+    it('opens PostgreSQL when DATABASE_URL is set', async () => {
+      const { storage } = await openWith(await fresh());
+      try {
+        expect(storage.kind).toBe('postgres');
+        await storage.ping();
+      } finally {
+        await storage.close();
+      }
+    });
 
     it('names DATABASE_URL and the cause, never the password', async () => {
       const error = await rejection(openWith('postgres://app:hunter2-secret@127.0.0.1:1/app'));
