@@ -35,7 +35,8 @@ interface Worker {
   concurrency: number;
   handler: JobHandler<object>;
   timer: NodeJS.Timeout;
-  polling: boolean;
+  /** The fetch under way, if any: stop() waits for it, so no job is claimed and then forgotten. */
+  polling: Promise<void> | undefined;
 }
 
 interface Running {
@@ -86,20 +87,25 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Pg
 
   const runningIn = (name: string) => [...running.values()].filter((r) => r.name === name).length;
 
-  async function poll(worker: Worker): Promise<void> {
-    if (stopped || worker.polling) return;
-    worker.polling = true;
-    try {
-      while (!stopped && runningIn(worker.name) < worker.concurrency) {
-        const job = await fetchJob(boss, worker.name);
-        if (!job || stopped) break;
-        launch(worker, job);
+  function poll(worker: Worker): Promise<void> {
+    if (stopped || worker.polling) return worker.polling ?? Promise.resolve();
+    const run = (async () => {
+      try {
+        while (!stopped && runningIn(worker.name) < worker.concurrency) {
+          const job = await fetchJob(boss, worker.name);
+          if (!job) break;
+          launch(worker, job);
+        }
+      } catch (error) {
+        logger.error({ err: error, queue: worker.name }, 'job queue: could not fetch jobs');
       }
-    } catch (error) {
-      logger.error({ err: error, queue: worker.name }, 'job queue: could not fetch jobs');
-    } finally {
-      worker.polling = false;
-    }
+    })();
+    // Cleared after the fact: the body may finish before this assignment.
+    worker.polling = run;
+    void run.then(() => {
+      if (worker.polling === run) worker.polling = undefined;
+    });
+    return run;
   }
 
   function launch(worker: Worker, fetched: FetchedJob): void {
@@ -110,11 +116,9 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Pg
       data: fetched.data,
       retryCount: fetched.retryCount,
     };
-    // Past its expiry the job is given up here (another instance may take it): fail it, tell the handler.
-    const expiry = setTimeout(() => {
-      abort.abort();
-      void settle(job, 'expired', new Error(`Job ran past its expiry (${fetched.expireInSeconds} s).`));
-    }, fetched.expireInSeconds * 1000);
+    // Past its expiry pg-boss's maintenance fails the job into retry (another instance may take it):
+    // the handler is told to stop and its outcome is no longer recorded here.
+    const expiry = setTimeout(() => abort.abort(), fetched.expireInSeconds * 1000);
     expiry.unref();
     const done = (async () => {
       try {
@@ -132,11 +136,7 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Pg
     running.set(job.id, { abort, done, name: worker.name });
   }
 
-  async function settle(
-    job: Job<object>,
-    outcome: 'completed' | 'failed' | 'expired' | 'stopped',
-    error?: unknown,
-  ) {
+  async function settle(job: Job<object>, outcome: 'completed' | 'failed' | 'stopped', error?: unknown) {
     try {
       if (outcome === 'completed') await boss.complete(job.name, job.id);
       else {
@@ -183,7 +183,7 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Pg
         concurrency: Math.max(1, opts.concurrency),
         handler: handler as JobHandler<object>,
         timer: setInterval(() => void poll(worker), POLL_MS),
-        polling: false,
+        polling: undefined,
       };
       worker.timer.unref();
       workers.set(name, worker);
@@ -201,6 +201,7 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Pg
       if (stopped) return;
       stopped = true;
       for (const worker of workers.values()) clearInterval(worker.timer);
+      await Promise.all([...workers.values()].map((w) => w.polling));
       const all = Promise.allSettled([...running.values()].map((r) => r.done));
       const late = await Promise.race([
         all.then(() => false),
@@ -209,12 +210,12 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Pg
       if (late) {
         // Failed into retry first, so another instance (or the next start) runs them again.
         for (const [id, r] of running) {
-          r.abort.abort();
           await settle(
             { id, name: r.name, data: {}, retryCount: 0 },
             'stopped',
             new Error('Stopped while running.'),
           );
+          r.abort.abort();
         }
         await Promise.race([all, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
       }
