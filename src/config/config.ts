@@ -23,6 +23,10 @@ const schema = z.object({
   /** Where stores and browsers reach the connector; endpoint and identity-link URLs derive from it. */
   PUBLIC_URL: httpUrl.optional(),
   DATA_DIR: z.string().min(1).default('data'),
+  /** PostgreSQL instead of the embedded files (several instances, large stores). */
+  DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/, message: 'must be a postgres:// or postgresql:// URL' })
+    .optional(),
   TOKEN_ENCRYPTION_KEY: z.string().optional(),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   STORE_URL_ALLOWLIST: z

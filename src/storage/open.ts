@@ -1,6 +1,7 @@
 import { chmod, mkdir } from 'node:fs/promises';
 import { loadOrCreateKey, type WarnLogger } from './crypto.js';
 import { createLowdbStorage } from './lowdb-storage.js';
+import { createPostgresStorage } from './postgres/postgres-storage.js';
 import type { Storage } from './types.js';
 
 /** The encryption key and the default storage, as every command and the server open them. */
@@ -9,7 +10,18 @@ export async function openStorage(options: {
   envKey: string | undefined;
   production: boolean;
   logger?: WarnLogger;
+  /** DATABASE_URL: PostgreSQL instead of the files under dataDir. */
+  databaseUrl?: string | undefined;
 }): Promise<{ storage: Storage; key: Buffer }> {
+  if (options.databaseUrl) {
+    const key = await loadOrCreateKey(options);
+    const storage = await createPostgresStorage({
+      url: options.databaseUrl,
+      key,
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+    return { storage, key };
+  }
   await mkdir(options.dataDir, { recursive: true });
   // db.json is rewritten through a temp file, so its mode comes from the umask: close the folder instead.
   await chmod(options.dataDir, 0o700).catch(() => undefined);

@@ -21,6 +21,7 @@ export type ConnectorConfig = Pick<
   | 'PORT'
   | 'PUBLIC_URL'
   | 'DATA_DIR'
+  | 'DATABASE_URL'
   | 'TOKEN_ENCRYPTION_KEY'
   | 'SESSION_SECRET'
   | 'STORE_URL_ALLOWLIST'
@@ -66,6 +67,7 @@ export async function startConnector(
     envKey: config.TOKEN_ENCRYPTION_KEY,
     production,
     logger,
+    databaseUrl: config.DATABASE_URL,
   });
   const accounts = new AccountService(storage.users);
   const demoPassword = config.DEMO_USER_PASSWORD ?? (production ? undefined : DEV_DEMO_PASSWORD);

@@ -44,6 +44,24 @@ describe('configuration', () => {
     }
   });
 
+  it('takes a postgres:// or postgresql:// DATABASE_URL and refuses others without echoing them', () => {
+    expect(parseConfig({}).DATABASE_URL).toBeUndefined();
+    expect(parseConfig({ DATABASE_URL: 'postgres://u:p@db:5432/app' }).DATABASE_URL).toBe(
+      'postgres://u:p@db:5432/app',
+    );
+    expect(parseConfig({ DATABASE_URL: 'postgresql://db/app' }).DATABASE_URL).toBe('postgresql://db/app');
+    for (const bad of ['mysql://u:s3cret@db/app', 'db.example.com:5432']) {
+      let message = '';
+      try {
+        parseConfig({ DATABASE_URL: bad });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/);
+      expect(message).not.toContain('s3cret');
+    }
+  });
+
   it('treats an empty value as unset', () => {
     expect(parseConfig({ SIMULATOR_BASE_URL: '' }).SIMULATOR_BASE_URL).toBeUndefined();
   });

@@ -1,0 +1,462 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { SessionData } from 'express-session';
+import { createLowdbStorage, DB_FILE_NAME } from '../../src/storage/lowdb-storage.js';
+import type { Job } from '../../src/storage/jobs.js';
+import { createPostgresStorage, type PostgresStorage } from '../../src/storage/postgres/postgres-storage.js';
+import type { LocalRecord } from '../../src/storage/records.js';
+import {
+  DuplicateError,
+  NotFoundError,
+  type IntegrationRecord,
+  type Storage,
+  type UserRecord,
+} from '../../src/storage/types.js';
+import { createTestDatabase } from '../helpers/postgres.js';
+
+const key = Buffer.alloc(32, 7);
+
+/** One backing store (a data dir, a database) and the instances opened on it. */
+interface Harness {
+  open(): Promise<Storage>;
+  /** Another instance on the same data: beside `previous` on PostgreSQL, after closing it when embedded. */
+  another(previous: Storage): Promise<Storage>;
+  /** Everything the integrations are stored as, as text. */
+  atRest(): Promise<string>;
+  teardown(): Promise<void>;
+  /** Several instances at once on one backing store. */
+  shared: boolean;
+}
+
+async function embeddedHarness(): Promise<Harness> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'mic-contract-'));
+  const opened: Storage[] = [];
+  const open = async () => {
+    const storage = await createLowdbStorage({ dataDir: dir, key });
+    opened.push(storage);
+    return storage;
+  };
+  return {
+    open,
+    async another(previous) {
+      await previous.close();
+      return open();
+    },
+    atRest: () => readFile(path.join(dir, DB_FILE_NAME), 'utf8'),
+    async teardown() {
+      await Promise.all(opened.map((s) => s.close().catch(() => undefined)));
+      await rm(dir, { recursive: true, force: true });
+    },
+    shared: false,
+  };
+}
+
+async function postgresHarness(): Promise<Harness> {
+  const db = await createTestDatabase();
+  const opened: PostgresStorage[] = [];
+  const open = async () => {
+    const storage = await createPostgresStorage({ url: db.url, key, max: 4, maintenanceIntervalSeconds: 1 });
+    opened.push(storage);
+    return storage;
+  };
+  return {
+    open,
+    another: () => open(),
+    async atRest() {
+      const storage = opened[0] ?? (await open());
+      const { rows } = await (storage as PostgresStorage).pool.query<{ text: string }>(
+        "SELECT coalesce(string_agg(record::text, ' '), '') AS text FROM integrations",
+      );
+      return rows[0]?.text ?? '';
+    },
+    async teardown() {
+      await Promise.all(opened.map((s) => s.close().catch(() => undefined)));
+      await db.drop();
+    },
+    shared: true,
+  };
+}
+
+const at = (minute: number) => new Date(Date.UTC(2025, 0, 1, 0, minute)).toISOString();
+const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+function integration(consumerKey: string, overrides: Partial<IntegrationRecord> = {}): IntegrationRecord {
+  return {
+    consumerKey,
+    storeBaseUrl: 'http://store.test/',
+    storeOrigin: 'http://store.test',
+    status: 'pending',
+    consumerSecret: `consumer-secret-${consumerKey}-zq81`,
+    verifier: `verifier-${consumerKey}-k2m9`,
+    signatureMethod: 'HMAC-SHA256',
+    receivedAt: at(0),
+    callbackCount: 0,
+    createdAt: at(0),
+    updatedAt: at(0),
+    events: [],
+    history: [],
+    ...overrides,
+  };
+}
+
+function user(email: string): UserRecord {
+  return { id: unique('u'), email, passwordHash: 'scrypt$1$1$1$a$b', createdAt: at(0) };
+}
+
+/** Resolves when `check` holds, polling; fails the test after `ms`. */
+async function eventually(check: () => boolean | Promise<boolean>, ms = 8_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const record = (id: string, hash = `h-${id}`): LocalRecord => ({
+  id,
+  updatedAt: '2025-01-01 00:00:00',
+  hash,
+  data: { id, name: `item ${id}` },
+});
+
+describe.each([
+  { name: 'embedded', harness: embeddedHarness },
+  { name: 'postgres', harness: postgresHarness },
+])('$name storage', ({ harness: makeHarness }) => {
+  let harness: Harness;
+  let storage: Storage;
+
+  beforeAll(async () => {
+    harness = await makeHarness();
+    storage = await harness.open();
+  });
+  afterAll(async () => {
+    await harness.teardown();
+  });
+
+  describe('integrations', () => {
+    it('creates once, refusing a duplicate consumer key', async () => {
+      const k = unique('ck');
+      await storage.integrations.create(integration(k));
+      await expect(storage.integrations.create(integration(k))).rejects.toBeInstanceOf(DuplicateError);
+      expect(await storage.integrations.get(k)).toEqual(integration(k));
+    });
+
+    it('updates atomically; undefined writes nothing; a missing key is NotFoundError', async () => {
+      const k = unique('ck');
+      await storage.integrations.put(integration(k));
+      const updated = await storage.integrations.update(k, (r) => ({ ...r, status: 'active' }));
+      expect(updated.status).toBe('active');
+      const same = await storage.integrations.update(k, () => undefined);
+      expect(same.status).toBe('active');
+      expect((await storage.integrations.get(k))?.status).toBe('active');
+      await expect(storage.integrations.update(unique('none'), (r) => r)).rejects.toBeInstanceOf(
+        NotFoundError,
+      );
+      // Concurrent increments: none lost.
+      await Promise.all(
+        Array.from({ length: 8 }, () =>
+          storage.integrations.update(k, (r) => ({ ...r, callbackCount: r.callbackCount + 1 })),
+        ),
+      );
+      expect((await storage.integrations.get(k))?.callbackCount).toBe(8);
+    });
+
+    it('lists by status and user, and by store, newest first; deletes', async () => {
+      const store = `http://${unique('shop')}.test/`;
+      const owner = unique('user');
+      const a = integration(unique('a'), { storeBaseUrl: store, createdAt: at(1), userId: owner });
+      const b = integration(unique('b'), { storeBaseUrl: store, createdAt: at(3), status: 'active' });
+      const c = integration(unique('c'), { storeBaseUrl: store, createdAt: at(2), status: 'failed' });
+      for (const r of [a, b, c]) await storage.integrations.create(r);
+
+      expect((await storage.integrations.listByStore(store)).map((r) => r.consumerKey)).toEqual([
+        b.consumerKey,
+        c.consumerKey,
+        a.consumerKey,
+      ]);
+      const mine = await storage.integrations.list({ userId: owner });
+      expect(mine.map((r) => r.consumerKey)).toEqual([a.consumerKey]);
+      const unfinished = await storage.integrations.list({ statuses: ['failed', 'active'] });
+      const keys = unfinished.map((r) => r.consumerKey);
+      expect(keys.indexOf(b.consumerKey)).toBeLessThan(keys.indexOf(c.consumerKey));
+      expect(keys).not.toContain(a.consumerKey);
+      expect(unfinished.every((r) => r.status === 'failed' || r.status === 'active')).toBe(true);
+
+      expect(await storage.integrations.delete(a.consumerKey)).toBe(true);
+      expect(await storage.integrations.delete(a.consumerKey)).toBe(false);
+      expect(await storage.integrations.get(a.consumerKey)).toBeUndefined();
+    });
+
+    it('keeps every secret encrypted at rest, yet reads them back', async () => {
+      const k = unique('secret');
+      await storage.integrations.put(integration(k));
+      await storage.integrations.update(k, (r) => ({
+        ...r,
+        accessToken: 'access-token-value-p0q7',
+        accessTokenSecret: 'access-token-secret-x5v3',
+      }));
+      const text = await harness.atRest();
+      expect(text).toContain(k);
+      for (const secret of [
+        `consumer-secret-${k}-zq81`,
+        `verifier-${k}-k2m9`,
+        'access-token-value-p0q7',
+        'access-token-secret-x5v3',
+      ]) {
+        expect(text).not.toContain(secret);
+      }
+      expect(await storage.integrations.get(k)).toMatchObject({
+        consumerSecret: `consumer-secret-${k}-zq81`,
+        accessTokenSecret: 'access-token-secret-x5v3',
+      });
+    });
+  });
+
+  describe('users', () => {
+    it('keeps emails unique whatever their case; updates and deletes', async () => {
+      const email = `${unique('Ann')}@Example.com`;
+      const ann = user(email);
+      await storage.users.create(ann);
+      await expect(storage.users.create(user(email.toUpperCase()))).rejects.toBeInstanceOf(DuplicateError);
+      expect((await storage.users.getByEmail(email.toLowerCase()))?.id).toBe(ann.id);
+      expect((await storage.users.getById(ann.id))?.email).toBe(email);
+
+      const changed = await storage.users.update(ann.id, (u) => ({
+        ...u,
+        role: 'admin',
+        email: 'other@example.com',
+        lastLoginAt: at(5),
+      }));
+      expect(changed).toMatchObject({ role: 'admin', email, lastLoginAt: at(5) });
+      expect((await storage.users.getById(ann.id))?.role).toBe('admin');
+      await expect(storage.users.update(unique('none'), (u) => u)).rejects.toBeInstanceOf(NotFoundError);
+      expect((await storage.users.list()).some((u) => u.id === ann.id)).toBe(true);
+
+      expect(await storage.users.delete(ann.id)).toBe(true);
+      expect(await storage.users.delete(ann.id)).toBe(false);
+      expect(await storage.users.getByEmail(email)).toBeUndefined();
+    });
+  });
+
+  describe('documents', () => {
+    interface Doc {
+      id: string;
+      storeKey: string;
+      entity: string;
+      n: number;
+    }
+
+    it('filters on fields, updates (also a missing one) and deletes', async () => {
+      const docs = storage.documents<Doc>('sync_jobs');
+      const storeKey = unique('store');
+      await docs.put({ id: unique('d'), storeKey, entity: 'products', n: 1 });
+      await docs.put({ id: unique('d'), storeKey, entity: 'orders', n: 2 });
+      await docs.put({ id: unique('d'), storeKey: unique('other'), entity: 'products', n: 3 });
+
+      const products = await docs.list({ storeKey, entity: 'products' });
+      expect(products.map((d) => d.n)).toEqual([1]);
+      expect((await docs.list({ storeKey })).map((d) => d.n)).toEqual([1, 2]);
+
+      const id = unique('new');
+      const created = await docs.update(id, (cur) => ({
+        id,
+        storeKey,
+        entity: 'customers',
+        n: (cur?.n ?? 0) + 1,
+      }));
+      expect(created.n).toBe(1);
+      await Promise.all(
+        Array.from({ length: 5 }, () => docs.update(id, (cur) => ({ ...cur!, n: cur!.n + 1 }))),
+      );
+      expect((await docs.get(id))?.n).toBe(6);
+
+      await docs.delete(id);
+      expect(await docs.get(id)).toBeUndefined();
+      // Collections are apart.
+      expect(await storage.documents<Doc>('alerts').list({ storeKey })).toEqual([]);
+    });
+  });
+
+  describe('records', () => {
+    it('tells created, updated and unchanged apart, streams in id order and counts', async () => {
+      const store = unique('store');
+      expect(
+        await storage.records.upsert(
+          store,
+          'products',
+          ['9', '10', '007', 'a', '2'].map((id) => record(id)),
+        ),
+      ).toEqual(['created', 'created', 'created', 'created', 'created']);
+      expect(
+        await storage.records.upsert(store, 'products', [
+          record('9'),
+          record('10', 'changed'),
+          record('11'),
+          record('11', 'again'),
+        ]),
+      ).toEqual(['unchanged', 'updated', 'created', 'updated']);
+      const ids: string[] = [];
+      for await (const r of storage.records.stream(store, 'products')) ids.push(r.id);
+      expect(ids).toEqual(['2', '007', '9', '10', '11', 'a']);
+      expect(await storage.records.count(store, 'products')).toBe(6);
+      expect(await storage.records.count(store, 'orders')).toBe(0);
+      expect(await storage.records.get(store, 'products', '11')).toMatchObject({
+        hash: 'again',
+        data: { id: '11' },
+      });
+      expect(await storage.records.get(store, 'products', 'zzz')).toBeUndefined();
+    });
+
+    it('streams past a page', async () => {
+      const store = unique('big');
+      const many = Array.from({ length: 2_345 }, (_, i) => record(String(i + 1)));
+      await storage.records.upsert(store, 'customers', many);
+      let count = 0;
+      let last = 0;
+      for await (const r of storage.records.stream(store, 'customers')) {
+        expect(Number(r.id)).toBe(last + 1);
+        last = Number(r.id);
+        count++;
+      }
+      expect(count).toBe(2_345);
+      expect(await storage.records.count(store, 'customers')).toBe(2_345);
+    });
+  });
+
+  describe('sessions', () => {
+    it('sets, gets and destroys through the express-session Store API', async () => {
+      const store = storage.sessionStore();
+      expect(storage.sessionStore()).toBe(store);
+      const get = promisify(store.get.bind(store)) as (
+        sid: string,
+      ) => Promise<SessionData | null | undefined>;
+      const set = promisify(store.set.bind(store)) as (sid: string, s: SessionData) => Promise<void>;
+      const destroy = promisify(store.destroy.bind(store)) as (sid: string) => Promise<void>;
+      const sid = unique('sid');
+      const expires = new Date(Date.now() + 60_000);
+      const data = {
+        cookie: { originalMaxAge: 60_000, expires, httpOnly: true, path: '/' },
+        userId: 'u-1',
+      } as unknown as SessionData;
+      await set(sid, data);
+      expect(await get(sid)).toMatchObject({ userId: 'u-1' });
+      await destroy(sid);
+      expect(await get(sid)).toBeFalsy();
+    });
+  });
+
+  describe('change notices', () => {
+    it('reaches a subscriber; unsubscribing stops it', async () => {
+      const topic = `integration:${unique('k')}`;
+      let heard = 0;
+      const off = storage.notices.subscribe(topic, () => heard++);
+      await storage.notices.publish(topic);
+      await eventually(() => heard === 1);
+      off();
+      await storage.notices.publish(topic);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(heard).toBe(1);
+    });
+  });
+
+  describe('job queue', () => {
+    const name = () => unique('q');
+
+    it('runs a sent job once, with its data', async () => {
+      const queue = name();
+      const seen: Job<{ n: number }>[] = [];
+      const id = await storage.queue.send(queue, { n: 42 });
+      expect(id).toEqual(expect.any(String));
+      await storage.queue.work<{ n: number }>(queue, { concurrency: 2 }, async (job) => {
+        seen.push(job);
+      });
+      await eventually(() => seen.length === 1);
+      await eventually(async () => (await storage.queue.pending(queue)) === 0);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toMatchObject({ id, name: queue, data: { n: 42 }, retryCount: 0 });
+    });
+
+    it('keeps one waiting job per singletonKey, and counts pending jobs', async () => {
+      const queue = name();
+      expect(await storage.queue.send(queue, { n: 1 }, { singletonKey: 'store-1' })).toEqual(
+        expect.any(String),
+      );
+      expect(await storage.queue.send(queue, { n: 2 }, { singletonKey: 'store-1' })).toBeNull();
+      expect(await storage.queue.send(queue, { n: 3 }, { singletonKey: 'store-2' })).toEqual(
+        expect.any(String),
+      );
+      // Jobs without a key are never deduplicated.
+      expect(await storage.queue.send(queue, { n: 4 })).toEqual(expect.any(String));
+      expect(await storage.queue.send(queue, { n: 5 })).toEqual(expect.any(String));
+      expect(await storage.queue.pending(queue)).toBe(4);
+      expect(await storage.queue.pending(name())).toBe(0);
+    });
+
+    it('retries a throwing handler up to retryLimit', async () => {
+      const queue = name();
+      const attempts: number[] = [];
+      await storage.queue.send(queue, {}, { retryLimit: 2, retryDelaySeconds: 0, retryBackoff: false });
+      await storage.queue.work(queue, { concurrency: 1 }, async (job) => {
+        attempts.push(job.retryCount);
+        throw new Error('store down');
+      });
+      await eventually(() => attempts.length === 3);
+      await eventually(async () => (await storage.queue.pending(queue)) === 0);
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      expect(attempts).toEqual([0, 1, 2]);
+    });
+
+    it('stop() lets a running handler finish within the timeout', async () => {
+      const own = await harness.another(storage);
+      const queue = name();
+      let started = false;
+      let finished = false;
+      let aborted = false;
+      await own.queue.send(queue, {});
+      await own.queue.work(queue, { concurrency: 1 }, async (_job, signal) => {
+        started = true;
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        aborted = signal.aborted;
+        finished = true;
+      });
+      await eventually(() => started);
+      await own.queue.stop(5_000);
+      expect(finished).toBe(true);
+      expect(aborted).toBe(false);
+      storage = harness.shared ? storage : await harness.another(own);
+      expect(await storage.queue.pending(queue)).toBe(0);
+    });
+
+    it('runs again, on another instance, a job whose worker stopped without finishing it', async () => {
+      const first = await harness.another(storage);
+      const queue = name();
+      let firstRun: Job<{ n: number }> | undefined;
+      let sawAbort = false;
+      const id = await first.queue.send(queue, { n: 7 }, { retryDelaySeconds: 0, retryBackoff: false });
+      await first.queue.work<{ n: number }>(queue, { concurrency: 1 }, async (job, signal) => {
+        firstRun = job;
+        // A handler that ignores everything but its signal.
+        await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+        sawAbort = true;
+      });
+      await eventually(() => firstRun !== undefined);
+      await first.queue.stop(1_000);
+      expect(sawAbort).toBe(true);
+
+      const second = harness.shared ? storage : await harness.another(first);
+      storage = second;
+      const rerun: Job<{ n: number }>[] = [];
+      await second.queue.work<{ n: number }>(queue, { concurrency: 1 }, async (job) => {
+        rerun.push(job);
+      });
+      await eventually(() => rerun.length === 1);
+      expect(rerun[0]).toMatchObject({ id, data: { n: 7 } });
+    });
+  });
+});
