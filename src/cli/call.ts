@@ -6,7 +6,7 @@ import { pickIntegration } from './pick-integration.js';
 import { createLogger } from '../config/logger.js';
 import { exchangeTokens } from '../magento/token-exchange.js';
 import { MagentoError } from '../magento/errors.js';
-import { openStorage } from '../storage/open.js';
+import { openCliStorage } from './open-storage.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE'] as const;
 type Method = (typeof METHODS)[number];
@@ -50,11 +50,7 @@ const opts = program.opts<{ data?: unknown; store?: string }>();
 
 const config = configOrExit();
 const logger = createLogger({ level: 'warn', name: 'call' });
-const { storage } = await openStorage({
-  dataDir: config.DATA_DIR,
-  envKey: config.TOKEN_ENCRYPTION_KEY,
-  production: config.NODE_ENV === 'production',
-});
+const storage = await openCliStorage(config);
 let exitCode = 0;
 try {
   const record = pickIntegration(await storage.integrations.list(), opts.store);

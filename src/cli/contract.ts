@@ -9,7 +9,7 @@ import { createLogger } from '../config/logger.js';
 import { startConnector } from '../web/connector.js';
 import { formatResult, formatSummary } from '../contract/table.js';
 import type { OAuthCredentials } from '../oauth1/index.js';
-import { openStorage } from '../storage/open.js';
+import { openCliStorage } from './open-storage.js';
 import { configOrExit } from './lifecycle.js';
 import { pickIntegration } from './pick-integration.js';
 
@@ -93,11 +93,7 @@ async function target(): Promise<{ storeBaseUrl: string; credentials: Required<O
     };
   }
   const config = configOrExit();
-  const { storage } = await openStorage({
-    dataDir: config.DATA_DIR,
-    envKey: config.TOKEN_ENCRYPTION_KEY,
-    production: config.NODE_ENV === 'production',
-  });
+  const storage = await openCliStorage(config);
   try {
     const record = pickIntegration(await storage.integrations.list(), opts.store);
     return { storeBaseUrl: record.storeBaseUrl, credentials: accessCredentials(record) };

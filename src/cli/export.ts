@@ -6,8 +6,7 @@ import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { configOrExit } from './lifecycle.js';
 import { pickIntegration } from './pick-integration.js';
-import { createFileRecordStore } from '../storage/file-record-store.js';
-import { openStorage } from '../storage/open.js';
+import { openCliStorage } from './open-storage.js';
 import {
   EXPORT_ENTITIES,
   exportRecords,
@@ -47,12 +46,8 @@ const opts = program.opts<{ entity: ExportEntity; format?: ExportFormat; out?: s
 const format: ExportFormat = opts.format ?? (opts.out?.toLowerCase().endsWith('.json') ? 'json' : 'csv');
 
 const config = configOrExit();
-const { storage } = await openStorage({
-  dataDir: config.DATA_DIR,
-  envKey: config.TOKEN_ENCRYPTION_KEY,
-  production: config.NODE_ENV === 'production',
-});
-const records = createFileRecordStore(path.join(config.DATA_DIR, 'records'));
+const storage = await openCliStorage(config);
+const { records } = storage;
 let exitCode = 0;
 try {
   const integration = pickIntegration(await storage.integrations.list(), opts.store);
@@ -81,7 +76,6 @@ try {
   exitCode = 1;
 } finally {
   await storage.close();
-  await records.close();
 }
 // Let a piped stdout drain before exiting.
 process.stdout.write('', () => process.exit(exitCode));

@@ -10,7 +10,7 @@ import { createLogger } from '../config/logger.js';
 import { MagentoAuthError } from '../magento/errors.js';
 import { exchangeTokens } from '../magento/token-exchange.js';
 import { rfc3986 } from '../oauth1/index.js';
-import { openStorage } from '../storage/open.js';
+import { openCliStorage } from './open-storage.js';
 import { csvObjects, readCsvRows } from '../sync/import-export/csv.js';
 import {
   IMPORT_ENTITIES,
@@ -58,11 +58,7 @@ const dryRun = opts.dryRun === true;
 
 const config = configOrExit();
 const logger = createLogger({ level: 'warn', name: 'import' });
-const { storage } = await openStorage({
-  dataDir: config.DATA_DIR,
-  envKey: config.TOKEN_ENCRYPTION_KEY,
-  production: config.NODE_ENV === 'production',
-});
+const storage = await openCliStorage(config);
 let exitCode = 0;
 const bar =
   process.stderr.isTTY && !dryRun

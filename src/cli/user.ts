@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { AccountError, AccountService, normaliseEmail } from '../accounts/users.js';
 import { validatePassword } from '../accounts/password.js';
 import { configOrExit } from './lifecycle.js';
-import { openStorage } from '../storage/open.js';
+import { openCliStorage } from './open-storage.js';
 import type { Storage } from '../storage/types.js';
 
 /** A one-line refusal: printed without a stack trace, exit code 1. */
@@ -12,13 +12,7 @@ class CliError extends Error {}
 
 async function withStorage<T>(work: (storage: Storage) => Promise<T>): Promise<T> {
   const config = configOrExit();
-  const { storage } = await openStorage({
-    dataDir: config.DATA_DIR,
-    envKey: config.TOKEN_ENCRYPTION_KEY,
-    production: config.NODE_ENV === 'production',
-    // stderr, so stdout stays the command's own output.
-    logger: { warn: (details, message) => console.error(`${message} ${JSON.stringify(details)}`) },
-  });
+  const storage = await openCliStorage(config);
   try {
     return await work(storage);
   } finally {

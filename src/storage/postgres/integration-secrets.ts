@@ -1,7 +1,5 @@
 import { decryptSecret, encryptSecret } from '../crypto.js';
-import type { IntegrationRecord } from '../types.js';
-
-const SECRET_FIELDS = ['consumerSecret', 'verifier', 'accessToken', 'accessTokenSecret'] as const;
+import { INTEGRATION_SECRET_FIELDS as SECRET_FIELDS, type IntegrationRecord } from '../types.js';
 
 function mapSecrets(record: IntegrationRecord, fn: (value: string) => string): IntegrationRecord {
   const out = { ...record };
