@@ -10,6 +10,7 @@ import { callbackRoute } from '../activation/callback-route.js';
 import { identityRoutes } from '../activation/identity-routes.js';
 import { outboundPolicyFor, type StoreUrlPolicyOptions } from '../activation/store-url-policy.js';
 import { defaultOutboundPolicy, setDefaultOutboundPolicy } from '../magento/outbound-guard.js';
+import type { TrustProxySetting } from '../config/config.js';
 import type { Storage } from '../storage/types.js';
 import type { SyncService } from '../sync/sync-service.js';
 import { csrfProtection } from './csrf.js';
@@ -29,7 +30,8 @@ export interface AppDeps {
   policy: StoreUrlPolicyOptions;
   sessionSecret: string;
   production: boolean;
-  trustProxy?: boolean;
+  /** Express `trust proxy`: decides req.ip, which every per-client limit counts by. */
+  trustProxy?: TrustProxySetting;
   callbackWaitMs: number;
   loginRateLimit: number;
   /** Where stores reach the connector (known once the server listens). */
