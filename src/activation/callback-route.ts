@@ -70,6 +70,39 @@ function invalidCallbackLimiter(limit: InvalidCallbackLimit) {
   };
 }
 
+/** The first problem, naming the other fields that are wrong too, as one sentence. */
+function oneSentence(issues: { message: string; path: PropertyKey[] }[]): string {
+  const [first, ...rest] = issues;
+  if (!first) return 'The callback is not valid.';
+  if (rest.length === 0) return first.message;
+  const others = [...new Set(rest.map((i) => String(i.path[0] ?? '')))].filter(Boolean).join(', ');
+  return `${first.message.replace(/\.$/, '')} (also wrong: ${others}).`;
+}
+
+const parseForm = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
+
+/** body-parser's failures as one sentence each, saying what Magento sends instead. */
+function callbackBody(req: Request, res: Response, next: NextFunction) {
+  parseForm(req, res, (error?: unknown) => {
+    if (!error) {
+      next();
+      return;
+    }
+    const type = (error as { type?: string }).type;
+    if (type === 'entity.too.large') {
+      next(new HttpError(413, 'The callback body is larger than 8 KB; Magento sends four short fields.'));
+    } else if (type === 'parameters.too.many') {
+      next(new HttpError(413, 'The callback has more than 20 fields; Magento sends four.'));
+    } else if (type === 'charset.unsupported' || type === 'encoding.unsupported') {
+      next(new HttpError(415, 'Send the callback form-encoded in UTF-8, as Magento does.'));
+    } else if (type === 'request.aborted' || type === 'request.size.invalid') {
+      next(new HttpError(400, 'The callback body was cut short.'));
+    } else {
+      next(new HttpError(400, 'The callback body could not be read as a form.'));
+    }
+  });
+}
+
 /**
  * `POST /magento/callback`: the integration's endpoint URL. Answers within milliseconds (the store
  * gives up after 5 s) and runs the token exchange afterwards. The store URL is passed on in its
@@ -84,7 +117,7 @@ export function callbackRoute(deps: {
   router.post(
     '/magento/callback',
     invalidCallbackLimiter(deps.invalidLimit ?? DEFAULT_LIMIT),
-    express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 }),
+    callbackBody,
     async (req, res) => {
       if (!req.is('application/x-www-form-urlencoded')) {
         throw new HttpError(
@@ -93,7 +126,7 @@ export function callbackRoute(deps: {
         );
       }
       const parsed = callbackFields.safeParse(req.body ?? {});
-      if (!parsed.success) throw new HttpError(400, parsed.error.issues.map((i) => i.message).join(' '));
+      if (!parsed.success) throw new HttpError(400, oneSentence(parsed.error.issues));
       const canonical = canonicalStoreUrl(parsed.data.store_base_url);
       if (typeof canonical !== 'string') throw new HttpError(400, canonical.error);
       const refused = await checkStoreUrl(canonical, deps.policy);

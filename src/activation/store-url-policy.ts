@@ -87,7 +87,7 @@ export async function checkStoreUrl(raw: string, options: StoreUrlPolicyOptions)
   if (addresses.length === 0) return `Store host ${host} does not resolve.`;
   const refused = addresses.map(addressRefusal).find((r) => r !== null);
   if (refused) {
-    return `Store ${url.origin} resolves to a private, loopback or link-local address (${refused}); list it in STORE_URL_ALLOWLIST if that is intended.`;
+    return `Store ${url.origin} resolves to a private, loopback or link-local address (${refused.replace(/\.$/, '')}); list it in STORE_URL_ALLOWLIST if that is intended.`;
   }
   return null;
 }
