@@ -396,5 +396,5 @@ for (const entry of entries) {
   names.add(entry.name);
 }
 const file = path.join(import.meta.dirname, 'malformed-requests.json');
-writeFileSync(file, `${JSON.stringify(entries, null, 1)}\n`);
+writeFileSync(file, `${JSON.stringify(entries, null, 2)}\n`);
 console.log(`${entries.length} requests written to ${file}`);
