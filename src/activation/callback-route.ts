@@ -1,4 +1,5 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { HttpError } from '../web/http-error.js';
 import type { ActivationService } from './activation-service.js';
@@ -30,6 +31,21 @@ const DEFAULT_LIMIT: InvalidCallbackLimit = { max: 30, windowMs: 15 * 60_000 };
 const MAX_CLIENTS = 50_000;
 
 /**
+ * Who a client is for counting: an IPv4 address, or an IPv6 /56, since one IPv6 client can use
+ * every address of its prefix (the same default as express-rate-limit).
+ */
+export function callbackClientKey(ip: string): string {
+  try {
+    const parsed = ipaddr.process(ip);
+    if (parsed.kind() === 'ipv4') return parsed.toString();
+    const bytes = parsed.toByteArray().slice(0, 7);
+    return `${Buffer.from(bytes).toString('hex')}/56`;
+  } catch {
+    return ip;
+  }
+}
+
+/**
  * Counts invalid callbacks per client (req.ip, which honours TRUST_PROXY). Magento ignores the
  * answer to its POST, so a 429 to a real activation would lose it without anyone seeing: valid
  * callbacks are never counted, and only a client that keeps sending invalid ones is refused.
@@ -45,7 +61,7 @@ function invalidCallbackLimiter(limit: InvalidCallbackLimit) {
     }
   };
   return (req: Request, res: Response, next: NextFunction) => {
-    const ip = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    const ip = callbackClientKey(req.ip ?? req.socket.remoteAddress ?? 'unknown');
     const now = Date.now();
     const entry = clients.get(ip);
     if (entry && entry.resetAt > now && entry.count >= limit.max) {
