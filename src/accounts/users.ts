@@ -27,7 +27,7 @@ export function normaliseEmail(email: string): string | undefined {
 
 // A well-formed hash of no known password: verifying against it costs what a real check costs.
 const DUMMY_HASH =
-  'scrypt$16384$8$1$SUOsay0waygZkmhWMgnncg==$8E768favjST4W3w33V0v259IwJm6eh1V/Mi+Y5SOq2/vchZYPZBNBzIA3+hUwpvfk2fraNL+PMmlwYLisAoqFw==';
+  'scrypt$131072$8$1$Ztm+ljU1z6IVQesOOHZrfw==$e2fKdSzKjsArNqHbXxqva2YcnEOOf4vo8xlNpUyPB7LG3EKF19g39pXs0EFJ35ALj4K1yn9iY8QOx04DrgqZvg==';
 
 export class AccountService {
   constructor(private readonly users: UserStore) {}

@@ -1,9 +1,14 @@
 import { lookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
+import { addressRefusal, matchesAllowlist, type OutboundPolicy } from '../magento/outbound-guard.js';
+
+export { matchesAllowlist };
 
 /**
  * Which store URLs the callback may make us call. The store URL arrives in an unauthenticated
- * POST, so without this anyone could point the token exchange at an internal host.
+ * POST, so without this anyone could point the token exchange at an internal host. This is the
+ * first check, when the callback arrives; the outbound guard (magento/outbound-guard.ts) checks
+ * again at every connection, since a name may resolve differently later.
  */
 export interface StoreUrlPolicyOptions {
   /** Origins (`https://shop.example.com`), hosts (`shop.example.com`, `127.0.0.1:3100`) or patterns (`*.example.com`). */
@@ -13,56 +18,56 @@ export interface StoreUrlPolicyOptions {
   resolve?: (host: string) => Promise<string[]>;
 }
 
-const PRIVATE = new BlockList();
-for (const [net, bits] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-] as const) {
-  PRIVATE.addSubnet(net, bits, 'ipv4');
-}
-for (const [net, bits] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['::ffff:0:0', 96],
-] as const) {
-  PRIVATE.addSubnet(net, bits, 'ipv6');
+/** The same rules for the calls made to the store later. */
+export function outboundPolicyFor(options: StoreUrlPolicyOptions): OutboundPolicy {
+  return { refusePrivate: options.production, allowlist: options.allowlist, resolve: options.resolve };
 }
 
-export function isPrivateAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 0) return false;
-  return PRIVATE.check(address, family === 6 ? 'ipv6' : 'ipv4');
-}
+// C0 controls, DEL and C1 controls; WHATWG URL parsing would silently drop some of them.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
-export function matchesAllowlist(url: URL, allowlist: string[]): boolean {
-  const host = url.hostname.toLowerCase();
-  const hostPort = url.port ? `${host}:${url.port}` : host;
-  return allowlist.some((raw) => {
-    const entry = raw.toLowerCase().replace(/\/+$/, '');
-    if (entry.includes('://')) return entry === url.origin.toLowerCase();
-    if (entry.startsWith('*.')) return host.endsWith(entry.slice(1)) && host.length > entry.length - 1;
-    return entry === hostPort || entry === host;
-  });
-}
-
-/** Returns null when allowed, or the reason the URL is refused. */
-export async function checkStoreUrl(raw: string, options: StoreUrlPolicyOptions): Promise<string | null> {
+/**
+ * The one spelling of a store's base URL, so the same store is always recognised as the same:
+ * lower-case host, default port dropped, path kept with exactly one trailing slash. Anything that
+ * a Magento base URL never has is refused: a query, a fragment, credentials, control characters.
+ */
+export function canonicalStoreUrl(raw: string): string | { error: string } {
+  if (typeof raw !== 'string' || raw === '') return { error: 'store_base_url is not a valid URL.' };
+  if (CONTROL.test(raw)) return { error: 'store_base_url must not contain control characters.' };
+  if (/\s/.test(raw)) return { error: 'store_base_url must not contain spaces.' };
+  if (raw.includes('\\')) return { error: 'store_base_url must not contain a backslash.' };
+  // eslint-disable-next-line no-control-regex
+  if (/[^\u0000-\u007f]/.test(raw)) {
+    return {
+      error:
+        'store_base_url must be ASCII; write an international host name in its xn-- (punycode) form, as Magento stores it.',
+    };
+  }
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    return 'store_base_url is not a valid URL.';
+    return { error: 'store_base_url is not a valid URL.' };
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'store_base_url must be an http(s) URL.';
-  if (url.username || url.password) return 'store_base_url must not contain credentials.';
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return { error: 'store_base_url must be an http(s) URL.' };
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(raw) || url.username || url.password) {
+    return { error: 'store_base_url must not contain credentials (user@).' };
+  }
+  if (raw.includes('?')) return { error: 'store_base_url must not have a query (?…).' };
+  if (raw.includes('#')) return { error: 'store_base_url must not have a fragment (#…).' };
+  if (!url.hostname) return { error: 'store_base_url has no host.' };
+  const path = `${url.pathname.replace(/\/+$/, '')}/`;
+  return `${url.protocol}//${url.host}${path}`;
+}
+
+/** Returns null when allowed, or the reason the URL is refused. */
+export async function checkStoreUrl(raw: string, options: StoreUrlPolicyOptions): Promise<string | null> {
+  const canonical = canonicalStoreUrl(raw);
+  if (typeof canonical !== 'string') return canonical.error;
+  const url = new URL(canonical);
   if (options.allowlist.length > 0) {
     return matchesAllowlist(url, options.allowlist)
       ? null
@@ -73,12 +78,16 @@ export async function checkStoreUrl(raw: string, options: StoreUrlPolicyOptions)
     return `Store ${url.origin} uses plain http; production accepts only https stores unless listed in STORE_URL_ALLOWLIST.`;
   }
   const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (host === 'localhost' || host.endsWith('.localhost')) {
+    return `Store ${url.origin} is a private, loopback or link-local address; list it in STORE_URL_ALLOWLIST if that is intended.`;
+  }
   const addresses = isIP(host)
     ? [host]
     : await (options.resolve ?? resolveAll)(host).catch(() => [] as string[]);
   if (addresses.length === 0) return `Store host ${host} does not resolve.`;
-  if (host === 'localhost' || addresses.some(isPrivateAddress)) {
-    return `Store ${url.origin} resolves to a private, loopback or link-local address; list it in STORE_URL_ALLOWLIST if that is intended.`;
+  const refused = addresses.map(addressRefusal).find((r) => r !== null);
+  if (refused) {
+    return `Store ${url.origin} resolves to a private, loopback or link-local address (${refused.replace(/\.$/, '')}); list it in STORE_URL_ALLOWLIST if that is intended.`;
   }
   return null;
 }

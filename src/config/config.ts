@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** Magento releases whose OAuth behaviour the simulator can reproduce (contract file §0, §4.6). */
@@ -13,6 +14,58 @@ const port = z.coerce.number().int().min(0).max(65535);
 const count = (max: number) => z.coerce.number().int().min(0).max(max);
 
 const httpUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
+
+/** Express's `trust proxy`: off, a hop count, or the proxies' addresses, CIDRs and keywords. */
+export type TrustProxySetting = false | number | string[];
+
+const PROXY_KEYWORDS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** `10.0.0.1`, `10.0.0.0/8`, `fd00::/8`: strict forms only (no `10.1` or `0x0a.1`). */
+function isAddressOrCidr(entry: string): boolean {
+  const [address = '', bits, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * Which X-Forwarded-For entries to believe. `true` (believe all) is refused: the leftmost entry is
+ * whatever the client wrote, so every per-address limit could be escaped by changing it.
+ */
+const trustProxy = z.string().transform((raw, ctx): TrustProxySetting => {
+  const value = raw.trim().toLowerCase();
+  if (value === 'false' || value === 'no' || value === '0') return false;
+  if (value === 'true' || value === 'yes') {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'true would trust every X-Forwarded-For entry, and a client can write any address there to escape the ' +
+        'login and callback limits. Write the number of proxies in front of the app (TRUST_PROXY=1 for one), ' +
+        'or their addresses (TRUST_PROXY=loopback, or 127.0.0.1,10.0.0.0/8).',
+    });
+    return z.NEVER;
+  }
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops <= 32) return hops;
+  }
+  const entries = value
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  const bad = entries.filter((e) => !PROXY_KEYWORDS.has(e) && !isAddressOrCidr(e));
+  if (entries.length === 0 || bad.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        `"${bad.join(', ') || raw}" is not a hop count, an IP address, a CIDR or one of loopback, linklocal, ` +
+        'uniquelocal (e.g. TRUST_PROXY=1 or TRUST_PROXY=127.0.0.1,10.0.0.0/8).',
+    });
+    return z.NEVER;
+  }
+  return entries;
+});
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -38,7 +91,7 @@ const schema = z.object({
         .map((s) => s.trim())
         .filter(Boolean),
     ),
-  TRUST_PROXY: bool.default(false),
+  TRUST_PROXY: trustProxy.default(false),
   DEMO_USER_EMAIL: z.email('must be an email address').default('demo@example.com'),
   DEMO_USER_PASSWORD: z.string().min(10, 'must be at least 10 characters').optional(),
   MAGENTO_SIGNATURE_METHOD: z.enum(['HMAC-SHA256', 'HMAC-SHA1']).default('HMAC-SHA256'),

@@ -422,7 +422,17 @@ export const CHECKS: Check[] = [
     id: 'bearer',
     category: 'bearer',
     name: 'The access token used as a Bearer token',
+    needsSigning: true,
     run: async (ctx) => {
+      // A refused Bearer call says nothing unless the same token works signed.
+      const signed = guard(await ctx.probe.signed('GET', 'V1/store/storeConfigs', { profile: ctx.profile }));
+      if (signed.status !== 200) {
+        return {
+          status: 'skip',
+          detail: `Not run: the credentials do not work signed (HTTP ${signed.status}), so a refused Bearer call would prove nothing.`,
+          storeSaid: storeSaid(signed),
+        };
+      }
       const answer = guard(
         await ctx.probe.signed('GET', 'V1/store/storeConfigs', {
           authorization: `Bearer ${ctx.probe.credentials.token}`,

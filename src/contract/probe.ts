@@ -2,6 +2,7 @@ import got from 'got';
 import {
   authorizationHeader,
   encodeQuery,
+  rfc3986,
   type OAuthCredentials,
   type SignatureMethod,
   type SigningProfile,
@@ -27,6 +28,17 @@ export interface SignedOptions {
   tamper?: boolean;
   /** Replaces the OAuth header, e.g. with a Bearer token or nothing. */
   authorization?: string | null;
+}
+
+/**
+ * A base64 signature with every bit of its first byte flipped: always a different signature of the
+ * same length (replacing a character could write the one already there).
+ */
+export function tamperSignature(signature: string): string {
+  const bytes = Buffer.from(signature, 'base64');
+  if (bytes.length === 0) return 'AAAA';
+  bytes[0] = (bytes[0] as number) ^ 0xff;
+  return bytes.toString('base64');
 }
 
 /**
@@ -58,7 +70,7 @@ export class StoreProbe {
     if (authorization && options.tamper) {
       authorization = authorization.replace(
         /oauth_signature="([^"]+)"/,
-        (_m, sig: string) => `oauth_signature="A${sig.slice(1)}"`,
+        (_m, sig: string) => `oauth_signature="${rfc3986(tamperSignature(decodeURIComponent(sig)))}"`,
       );
     }
     return this.send(method, url, authorization ?? undefined, options.json);

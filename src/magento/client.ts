@@ -10,6 +10,7 @@ import {
   type SigningProfile,
 } from '../oauth1/index.js';
 import { MagentoApiError, MagentoAuthError, redactUrl } from './errors.js';
+import { connectGuard, defaultOutboundPolicy, type OutboundPolicy } from './outbound-guard.js';
 import type { SearchCriteria } from './search-criteria.js';
 import { assertSameOrigin, retryOptions, toMagentoError } from './store-http.js';
 
@@ -32,6 +33,8 @@ export interface MagentoClientOptions {
   /** Per attempt (default 30 s). */
   timeoutMs?: number;
   retry?: { limit?: number; baseDelayMs?: number };
+  /** Which addresses the store may be reached at; default: the process default (see outbound-guard). */
+  outbound?: OutboundPolicy;
 }
 
 export interface GetOptions {
@@ -68,8 +71,11 @@ export class MagentoClient {
         ? options.signing
         : (options.learnedSigning ?? RFC_PROFILE);
     const { credentials, signatureMethod } = options;
+    // Checked at every connection, not once: the store's name may resolve elsewhere later.
+    const guard = connectGuard(base, options.outbound ?? defaultOutboundPolicy());
     this.http = got.extend({
       responseType: 'text',
+      dnsLookup: guard.lookup,
       timeout: { request: this.timeoutMs },
       headers: { accept: 'application/json' },
       retry: retryOptions({
@@ -84,6 +90,7 @@ export class MagentoClient {
           (request) => {
             const url = new URL(String(request.url));
             assertSameOrigin(url, base.origin);
+            guard.checkUrl(url);
             const { profile } = request.context as CallContext;
             request.headers.authorization = authorizationHeader(
               { method: request.method, url: url.href },

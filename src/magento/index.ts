@@ -24,3 +24,12 @@ export {
   type ExchangeStepEvent,
   type ExchangeTokensInput,
 } from './token-exchange.js';
+export {
+  DEVELOPMENT_OUTBOUND,
+  PRODUCTION_OUTBOUND,
+  StoreAddressRefused,
+  addressRefusal,
+  defaultOutboundPolicy,
+  setDefaultOutboundPolicy,
+  type OutboundPolicy,
+} from './outbound-guard.js';

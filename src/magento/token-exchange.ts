@@ -1,6 +1,7 @@
 import got from 'got';
 import { authorizationHeader, type OAuthCredentials, type SignatureMethod } from '../oauth1/index.js';
 import { MagentoApiError, MagentoError, MagentoExpiredError, redactUrl } from './errors.js';
+import { connectGuard, defaultOutboundPolicy, type OutboundPolicy } from './outbound-guard.js';
 import { assertSameOrigin, retryOptions, toMagentoError } from './store-http.js';
 
 export interface ExchangeStepEvent {
@@ -31,6 +32,8 @@ export interface ExchangeTokensInput {
    * only once per verifier, and a resumed exchange needs it.
    */
   onRequestToken?: (token: { token: string; secret: string }) => Promise<void>;
+  /** Which addresses the store may be reached at; default: the process default (see outbound-guard). */
+  outbound?: OutboundPolicy;
 }
 
 export interface AccessTokens {
@@ -86,6 +89,7 @@ async function tokenCall(
   call: TokenCall,
 ): Promise<{ token: string; secret: string }> {
   const timeoutMs = input.timeoutMs ?? 10_000;
+  const guard = connectGuard(call.url, input.outbound ?? defaultOutboundPolicy());
   let attempt = 0;
   let reported = 0;
   let stoppedByDeadline = false;
@@ -101,6 +105,7 @@ async function tokenCall(
       method: 'POST',
       responseType: 'text',
       timeout: { request: timeoutMs },
+      dnsLookup: guard.lookup,
       retry: retryOptions({
         limit: input.retry?.limit ?? 4,
         baseDelayMs: input.retry?.baseDelayMs ?? 500,
@@ -117,6 +122,7 @@ async function tokenCall(
             attempt++;
             const url = new URL(String(options.url));
             assertSameOrigin(url, call.url.origin);
+            guard.checkUrl(url);
             options.headers.authorization = authorizationHeader(
               { method: options.method, url: url.href },
               call.credentials,

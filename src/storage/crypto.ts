@@ -3,13 +3,18 @@ import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { createLogger } from '../config/logger.js';
 
-/** Secrets at rest: AES-256-GCM, one fresh IV per value, format `v1:<iv>:<tag>:<ciphertext>` (base64url). */
+/**
+ * Secrets at rest: AES-256-GCM, one fresh IV per value, `<version>:<iv>:<tag>:<ciphertext>` (base64url).
+ * v1: no additional data. v2: the record's context (e.g. `integrations/<key>/consumerSecret`) is the
+ * GCM additional authenticated data, so a value copied into another record or field fails to
+ * decrypt instead of handing one store's secret to another.
+ */
 
 export const KEY_BYTES = 32;
 export const KEY_FILE_NAME = 'encryption.key';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
-const VERSION = 'v1';
+const AAD_LABEL = 'magento-connector secret v2\0';
 
 export class DecryptionError extends Error {
   override name = 'DecryptionError';
@@ -20,22 +25,36 @@ function checkKey(key: Buffer): void {
     throw new Error(`Encryption key must be ${KEY_BYTES} bytes, got ${key.length}.`);
 }
 
-export function encryptSecret(plain: string, key: Buffer): string {
+const aad = (context: string) => Buffer.from(AAD_LABEL + context, 'utf8');
+
+/** v2 bound to `context` when one is given; v1 (unbound, as written before contexts) otherwise. */
+export function encryptSecret(plain: string, key: Buffer, context?: string): string {
   checkKey(key);
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
+  if (context !== undefined) cipher.setAAD(aad(context));
   const ciphertext = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
   const tag = cipher.getAuthTag();
-  return [VERSION, ...[iv, tag, ciphertext].map((b) => b.toString('base64url'))].join(':');
+  const version = context === undefined ? 'v1' : 'v2';
+  return [version, ...[iv, tag, ciphertext].map((b) => b.toString('base64url'))].join(':');
 }
 
 const B64URL = /^[A-Za-z0-9_-]*$/;
 
-export function decryptSecret(value: string, key: Buffer): string {
+/**
+ * A v2 value decrypts only with the context it was written with. A v1 value has none to check and
+ * decrypts whatever context is given; writing it again binds it.
+ */
+export function decryptSecret(value: string, key: Buffer, context?: string): string {
   checkKey(key);
   const parts = value.split(':');
-  if (parts.length !== 4 || parts[0] !== VERSION || !parts.slice(1).every((p) => B64URL.test(p))) {
-    throw new DecryptionError('Not an encrypted secret (expected v1:<iv>:<tag>:<ciphertext>).');
+  const version = parts[0];
+  if (
+    parts.length !== 4 ||
+    (version !== 'v1' && version !== 'v2') ||
+    !parts.slice(1).every((p) => B64URL.test(p))
+  ) {
+    throw new DecryptionError('Not an encrypted secret (expected v1 or v2:<iv>:<tag>:<ciphertext>).');
   }
   const [, ivText = '', tagText = '', ctText = ''] = parts;
   const iv = Buffer.from(ivText, 'base64url');
@@ -43,16 +62,20 @@ export function decryptSecret(value: string, key: Buffer): string {
   if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) {
     throw new DecryptionError('Not an encrypted secret (bad IV or tag length).');
   }
+  if (version === 'v2' && context === undefined) {
+    throw new DecryptionError('This secret is bound to its record; decrypt it with the record context.');
+  }
   const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
   decipher.setAuthTag(tag);
+  if (version === 'v2') decipher.setAAD(aad(context as string));
   try {
     return Buffer.concat([decipher.update(Buffer.from(ctText, 'base64url')), decipher.final()]).toString(
       'utf8',
     );
   } catch {
-    // GCM cannot tell the two apart: both fail the authentication tag.
+    // GCM cannot tell these apart: all fail the authentication tag.
     throw new DecryptionError(
-      'Could not decrypt a secret: it was tampered with, or it was encrypted with a different key.',
+      'Could not decrypt a secret: it was tampered with, copied from another record, or encrypted with a different key.',
     );
   }
 }

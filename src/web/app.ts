@@ -8,7 +8,9 @@ import type { AccountService } from '../accounts/users.js';
 import type { ActivationService } from '../activation/activation-service.js';
 import { callbackRoute } from '../activation/callback-route.js';
 import { identityRoutes } from '../activation/identity-routes.js';
-import type { StoreUrlPolicyOptions } from '../activation/store-url-policy.js';
+import { outboundPolicyFor, type StoreUrlPolicyOptions } from '../activation/store-url-policy.js';
+import { defaultOutboundPolicy, setDefaultOutboundPolicy } from '../magento/outbound-guard.js';
+import type { TrustProxySetting } from '../config/config.js';
 import type { Storage } from '../storage/types.js';
 import type { SyncService } from '../sync/sync-service.js';
 import { csrfProtection } from './csrf.js';
@@ -28,7 +30,8 @@ export interface AppDeps {
   policy: StoreUrlPolicyOptions;
   sessionSecret: string;
   production: boolean;
-  trustProxy?: boolean;
+  /** Express `trust proxy`: decides req.ip, which every per-client limit counts by. */
+  trustProxy?: TrustProxySetting;
   callbackWaitMs: number;
   loginRateLimit: number;
   /** Where stores reach the connector (known once the server listens). */
@@ -38,6 +41,10 @@ export interface AppDeps {
 
 /** Builds the connector's express app from explicit dependencies; nothing global. */
 export function createApp(deps: AppDeps): { app: Express; close: () => void } {
+  // Calls to stores made without an explicit policy (token exchange, REST client) check each
+  // connection's address against the same policy as the callback: in production, public only.
+  const previousOutbound = defaultOutboundPolicy();
+  if (deps.production) setDefaultOutboundPolicy(outboundPolicyFor(deps.policy));
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', deps.trustProxy ?? false);
@@ -140,5 +147,5 @@ export function createApp(deps: AppDeps): { app: Express; close: () => void } {
     });
   });
   app.use(errorHandler(deps.logger));
-  return { app, close: () => undefined };
+  return { app, close: () => setDefaultOutboundPolicy(previousOutbound) };
 }

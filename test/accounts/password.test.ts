@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   hashPassword,
+  needsRehash,
   PASSWORD_MAX_LENGTH,
   PASSWORD_MIN_LENGTH,
   validatePassword,
@@ -8,11 +9,11 @@ import {
 } from '../../src/accounts/password.js';
 
 describe('hashPassword / verifyPassword', () => {
-  it('writes scrypt$16384$8$1$<16-byte salt>$<64-byte hash> with a fresh salt', async () => {
+  it('writes scrypt$131072$8$1$<16-byte salt>$<64-byte hash> (OWASP minimum) with a fresh salt', async () => {
     const a = await hashPassword('correct horse battery');
     const b = await hashPassword('correct horse battery');
     const parts = a.split('$');
-    expect(parts.slice(0, 4)).toEqual(['scrypt', '16384', '8', '1']);
+    expect(parts.slice(0, 4)).toEqual(['scrypt', '131072', '8', '1']);
     expect(parts).toHaveLength(6);
     expect(Buffer.from(parts[4] ?? '', 'base64')).toHaveLength(16);
     expect(Buffer.from(parts[5] ?? '', 'base64')).toHaveLength(64);
@@ -38,6 +39,21 @@ describe('hashPassword / verifyPassword', () => {
     const stored = `scrypt$1024$4$2$${salt.toString('base64')}$${hash.toString('base64')}`;
     expect(await verifyPassword('pw-with-other-params', stored)).toBe(true);
     expect(await verifyPassword('something else', stored)).toBe(false);
+  });
+
+  it('still verifies a hash written at the old cost, and asks for it to be rehashed', async () => {
+    const { scrypt } = await import('node:crypto');
+    const salt = Buffer.alloc(16, 3);
+    const hash = await new Promise<Buffer>((resolve, reject) =>
+      scrypt('an old password', salt, 64, { N: 16384, r: 8, p: 1 }, (e, k) => (e ? reject(e) : resolve(k))),
+    );
+    const old = `scrypt$16384$8$1$${salt.toString('base64')}$${hash.toString('base64')}`;
+    expect(await verifyPassword('an old password', old)).toBe(true);
+    expect(needsRehash(old)).toBe(true);
+    expect(needsRehash(await hashPassword('a new password'))).toBe(false);
+    for (const unreadable of ['', 'plain-text', 'bcrypt$2b$10$abc', 'scrypt$x$8$1$a$b']) {
+      expect(needsRehash(unreadable)).toBe(true);
+    }
   });
 
   it('answers false, without throwing, for a malformed stored value', async () => {

@@ -44,7 +44,7 @@ describe('AccountService', () => {
   it('creates a user with a lower-case email and a scrypt hash', async () => {
     const user = await accounts.createUser('Ann@Example.com', PASSWORD);
     expect(user).toMatchObject({ email: 'ann@example.com' });
-    expect(user.passwordHash).toMatch(/^scrypt\$16384\$8\$1\$/);
+    expect(user.passwordHash).toMatch(/^scrypt\$131072\$8\$1\$/);
     expect(await storage.users.getById(user.id)).toEqual(user);
   });
 

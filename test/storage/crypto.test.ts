@@ -31,6 +31,29 @@ function flipByte(value: string, part: number): string {
   return parts.join(':');
 }
 
+describe('ciphertexts bound to their record (context as AES-GCM additional data)', () => {
+  it('round-trips with the same context, as v2:<iv>:<tag>:<ciphertext>', () => {
+    const value = encryptSecret('token-secret', key, 'integrations/abc/accessTokenSecret');
+    expect(value).toMatch(/^v2:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+:[A-Za-z0-9_-]*$/);
+    expect(decryptSecret(value, key, 'integrations/abc/accessTokenSecret')).toBe('token-secret');
+  });
+
+  it('refuses a secret copied to another record or field, or read without its context', () => {
+    const value = encryptSecret('token-secret', key, 'integrations/abc/accessTokenSecret');
+    for (const other of ['integrations/evil/accessTokenSecret', 'integrations/abc/consumerSecret', '']) {
+      expect(() => decryptSecret(value, key, other)).toThrow(DecryptionError);
+    }
+    expect(() => decryptSecret(value, key)).toThrow(/context/);
+  });
+
+  it('still decrypts a v1 value written without a context, with or without one given', () => {
+    const old = encryptSecret('legacy', key);
+    expect(old.startsWith('v1:')).toBe(true);
+    expect(decryptSecret(old, key)).toBe('legacy');
+    expect(decryptSecret(old, key, 'integrations/abc/consumerSecret')).toBe('legacy');
+  });
+});
+
 describe('encryptSecret / decryptSecret', () => {
   it('round-trips, including empty and non-ASCII text', () => {
     for (const plain of ['s3cret-consumer-secret', '', 'pässwörd ✓ 🔑']) {

@@ -24,6 +24,11 @@ const NASTY = [
   ',',
   '=1+2',
   'trailing\n',
+  "'quoted",
+  "'=already",
+  "'",
+  '-5',
+  '@SUM(A1)',
 ];
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
@@ -41,6 +46,28 @@ describe('CSV writer', () => {
     expect(formatCsvField('a\rb')).toBe('"a\rb"');
     expect(formatCsvField('')).toBe('');
     expect(formatCsvRow(['a', 'b,c', ''])).toBe('a,"b,c",\r\n');
+  });
+});
+
+describe('CSV formula neutralising (OWASP CSV injection)', () => {
+  it('prefixes a cell a spreadsheet would run as a formula with a single quote', () => {
+    expect(formatCsvField('=HYPERLINK("http://evil.example","x")')).toBe(
+      '"\'=HYPERLINK(""http://evil.example"",""x"")"',
+    );
+    expect(formatCsvField('=1+2')).toBe("'=1+2");
+    expect(formatCsvField('+1')).toBe("'+1");
+    expect(formatCsvField('-1')).toBe("'-1");
+    expect(formatCsvField('@SUM(A1)')).toBe("'@SUM(A1)");
+    expect(formatCsvField('\tx')).toBe("'\tx");
+    expect(formatCsvField('\rx')).toBe('"\'\rx"');
+    // A leading quote is doubled, so reading strips exactly what writing added.
+    expect(formatCsvField("'x")).toBe("''x");
+    expect(formatCsvField('a=b')).toBe('a=b');
+    expect(formatCsvRow(['=1', 'ok'])).toBe("'=1,ok\r\n");
+  });
+
+  it('reading strips that one quote back, and leaves other leading quotes alone', () => {
+    expect(parseCsv("'=1+2,'-5,''x,'hello,'\r\n")).toEqual([['=1+2', '-5', "'x", "'hello", "'"]]);
   });
 });
 

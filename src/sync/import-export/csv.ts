@@ -1,6 +1,13 @@
 /**
  * RFC 4180 CSV: fields separated by commas, records by CRLF (LF and a lone CR are read too), a
  * field quoted when it holds a comma, a quote or a line break, quotes inside doubled.
+ *
+ * Formula cells: exported data comes from a store, so a cell may hold `=HYPERLINK(...)` written by
+ * anyone who can name a product. As OWASP's CSV-injection guidance says, a cell starting with
+ * `= + - @`, tab or CR is written with a single quote in front, which spreadsheets show as text.
+ * A cell starting with a quote gets one more, so reading strips exactly one quote in front of those
+ * characters and the round trip is lossless. A file written elsewhere with `'=…` imports as `=…`,
+ * which is what a spreadsheet shows for it.
  */
 
 export class CsvError extends Error {
@@ -9,8 +16,21 @@ export class CsvError extends Error {
 }
 
 const NEEDS_QUOTES = /[",\r\n]/;
+const FORMULA_START = /^[=+\-@\t\r']/;
+const NEUTRALISED = /^'[=+\-@\t\r']/;
 
-export function formatCsvField(value: string): string {
+/** The cell as a spreadsheet will show it, never run it. */
+export function neutraliseFormula(value: string): string {
+  return FORMULA_START.test(value) ? `'${value}` : value;
+}
+
+/** Undoes neutraliseFormula. */
+export function restoreFormula(value: string): string {
+  return NEUTRALISED.test(value) ? value.slice(1) : value;
+}
+
+export function formatCsvField(raw: string): string {
+  const value = neutraliseFormula(raw);
   return NEEDS_QUOTES.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
@@ -75,7 +95,7 @@ export class CsvParser {
         this.rowStarted = true;
       } else if (c === '\r' || c === '\n') {
         this.row.push(this.field);
-        rows.push(this.row);
+        rows.push(this.row.map(restoreFormula));
         this.field = '';
         this.row = [];
         this.rowStarted = false;
@@ -100,7 +120,7 @@ export class CsvParser {
       throw new CsvError(`Line ${this.quoteLine}: a quoted field is never closed (a missing ").`);
     }
     if (!this.rowStarted && this.row.length === 0) return [];
-    const last = [...this.row, this.field];
+    const last = [...this.row, this.field].map(restoreFormula);
     this.field = '';
     this.row = [];
     this.rowStarted = false;
