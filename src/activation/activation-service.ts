@@ -242,13 +242,13 @@ export class ActivationService {
       r.storeBaseUrl !== fields.store_base_url
     ) {
       throw new ActivationRefusedError(
-        'This consumer key is registered with a different secret or store URL. Magento keeps both on ' +
-          'Reauthorize; if the integration was re-created in the store admin it has a new consumer key.',
+        'This consumer key is registered with a different secret or store URL (Magento keeps both on ' +
+          'Reauthorize, and an integration re-created in the store admin gets a new consumer key).',
       );
     }
     if (r.status === 'superseded') {
       throw new ActivationRefusedError(
-        'This consumer key was replaced by a newer integration of the same store; activate that one.',
+        'This consumer key was replaced by a newer integration of the same store, so activate that one.',
       );
     }
   }
