@@ -1,0 +1,18 @@
+import { readFile } from 'node:fs/promises';
+import { runLoad, type LoadPlan } from './load-generator.js';
+
+/**
+ * Entry of the load generator's own process: `load-generator-main.ts <plan.json>`. One JSON line per
+ * callback on stdout, then `{"done":true}`. SIGTERM stops starting callbacks; those in flight finish.
+ */
+
+const plan = JSON.parse(await readFile(process.argv[2] ?? '', 'utf8')) as LoadPlan;
+let stopping = false;
+process.once('SIGTERM', () => (stopping = true));
+process.once('SIGINT', () => (stopping = true));
+await runLoad(
+  plan,
+  (r) => process.stdout.write(`${JSON.stringify(r)}\n`),
+  () => stopping,
+);
+process.stdout.write(`${JSON.stringify({ done: true })}\n`);
