@@ -1,4 +1,5 @@
 import type { CannedStoreStats, Registration } from './canned-store.js';
+import { withTimeout } from './common.js';
 import { spawnTsx, waitForOutput, type TsxChild } from './child-process.js';
 
 export interface CannedStoreProcess {
@@ -50,7 +51,7 @@ export async function startCannedStoreProcess(
     },
     stop: async () => {
       p.kill('SIGTERM');
-      await Promise.race([p.exited, new Promise((r) => setTimeout(r, 5000))]);
+      await withTimeout(p.exited, 5000);
       p.kill('SIGKILL');
     },
   };

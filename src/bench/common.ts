@@ -80,3 +80,16 @@ export async function waitUntil(
     await sleep(intervalMs);
   }
 }
+
+/** The promise's value, or 'timeout' after `ms`; the timer is cleared either way (no open handle left). */
+export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

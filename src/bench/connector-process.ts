@@ -1,4 +1,4 @@
-import { sleep } from './common.js';
+import { sleep, withTimeout } from './common.js';
 import { spawnTsx, waitForOutput, type Exit, type TsxChild } from './child-process.js';
 
 export const BENCH_DEMO_EMAIL = 'bench@example.com';
@@ -63,8 +63,7 @@ export async function spawnConnector(options: ConnectorProcessOptions): Promise<
     process: p,
     stop: async (graceMs = 15_000) => {
       p.kill('SIGTERM');
-      const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs));
-      const first = await Promise.race([p.exited, timer]);
+      const first = await withTimeout(p.exited, graceMs);
       if (first !== 'timeout') return first;
       p.kill('SIGKILL');
       return p.exited;

@@ -3,7 +3,7 @@ import { runLoad, type LoadPlan } from './load-generator.js';
 
 /**
  * Entry of the load generator's own process: `load-generator-main.ts <plan.json>`. One JSON line per
- * callback on stdout, then `{"done":true}`. SIGTERM stops starting callbacks; those in flight finish.
+ * callback on stdout between `{"ready":true}` and `{"done":true}`. SIGTERM stops starting callbacks; those in flight finish.
  */
 
 const plan = JSON.parse(await readFile(process.argv[2] ?? '', 'utf8')) as LoadPlan;
@@ -14,5 +14,7 @@ await runLoad(
   plan,
   (r) => process.stdout.write(`${JSON.stringify(r)}\n`),
   () => stopping,
+  // Signals are handled and credentials registered: the parent may start its clock.
+  () => process.stdout.write(`${JSON.stringify({ ready: true })}\n`),
 );
 process.stdout.write(`${JSON.stringify({ done: true })}\n`);

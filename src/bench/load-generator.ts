@@ -83,6 +83,7 @@ export async function runLoad(
   plan: LoadPlan,
   onResult: (r: CallbackResult) => void,
   stopped: () => boolean = () => false,
+  onReady: () => void = () => undefined,
 ): Promise<void> {
   for (let i = 0; i < plan.credentials.length; i += 2000) {
     const res = await fetch(`${plan.storeAdminUrl}/__register`, {
@@ -99,6 +100,7 @@ export async function runLoad(
     });
     if (!res.ok) throw new Error(`could not register credentials: HTTP ${res.status}`);
   }
+  onReady();
   const perSource = plan.perSourceAddress ?? 50;
   const timeoutMs = plan.timeoutMs ?? 15_000;
   let next = 0;

@@ -22,10 +22,13 @@ export async function startLoadGenerator(plan: LoadPlan): Promise<LoadProcess> {
   const p = spawnTsx('src/bench/load-generator-main.ts', [file], {});
   const results: CallbackResult[] = [];
   let finished = false;
+  let markReady = () => undefined as void;
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
   p.onStdoutLine((line) => {
     if (!line.trim()) return;
-    const parsed = JSON.parse(line) as CallbackResult | { done: true };
+    const parsed = JSON.parse(line) as CallbackResult | { done: true } | { ready: true };
     if ('done' in parsed) finished = true;
+    else if ('ready' in parsed) markReady();
     else results.push(parsed);
   });
   const done = p.exited.then(async (exit) => {
@@ -36,6 +39,8 @@ export async function startLoadGenerator(plan: LoadPlan): Promise<LoadProcess> {
   });
   // Callers may only read `results`; an early end still surfaces through `done`/`stop`.
   done.catch(() => undefined);
+  // Until its SIGTERM handler is installed a signal would kill it: hand it out only once it is ready.
+  await Promise.race([ready, done]);
   return {
     results,
     done,

@@ -21,6 +21,7 @@ import { Catalog } from '../simulator/catalog/catalog.js';
 import { parseSearchCriteria } from '../simulator/rest/search-criteria.js';
 import { startSimulator } from '../simulator/server.js';
 import { runScale, type Adapter } from '../bench/scale.js';
+import { crashFigures } from '../bench/crash.js';
 
 /** Benchmarks, printed as one JSON document. Loopback only; every loop is bounded. */
 
@@ -389,6 +390,9 @@ const result = {
       quick,
       progress,
     }),
+  }),
+  ...(want('crash') && {
+    crash: await crashFigures(Number(optionValue('rounds') ?? (quick ? 5 : 50)), progress),
   }),
 };
 console.log(JSON.stringify(result, null, 2));
