@@ -324,10 +324,11 @@ Groups (none given: simulator, connector, sync):
   crash       kill -9 the connector during a stream of activations, restart, check nothing is lost
 
 Options:
-  --sizes 100,1000,10000       stored integrations (scale; default 100,1000,10000)
+  --sizes 100,1000,10000       stored integrations (scale; default 100,1000,10000, with --quick 100)
   --adapters embedded,postgres storages (scale; default both)
   --rounds 50                  kills (crash; default 50)
-  --quick                      smaller runs and shorter waits
+  --quick                      scale: 200 concurrent activations instead of 1,000 and shorter waits;
+                               crash: 5 rounds
   --help                       this text
 
 Prints one JSON document on stdout; scale and crash print a progress line per step on stderr.`;
