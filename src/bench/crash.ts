@@ -32,18 +32,23 @@ export interface Findings {
   lost: { key: string; status: string }[];
 }
 
+/** Compares storage with the callbacks' answers and the store's counts; `scope` limits it to some keys. */
 export function check(
   acked: CallbackResult[],
-  records: StoredOutcome[],
+  allRecords: StoredOutcome[],
   stats: CannedStoreStats,
+  scope?: Set<string>,
 ): Findings & { statuses: Record<string, number> } {
+  const inScope = (key: string) => !scope || scope.has(key);
+  const records = allRecords.filter((r) => inScope(r.consumerKey));
   const byKey = new Map(records.map((r) => [r.consumerKey, r]));
   const statuses: Record<string, number> = {};
-  for (const r of records) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
-  const issued = stats.keys ?? {};
+  for (const r of allRecords) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+  const issued = Object.entries(stats.keys ?? {}).filter(([key]) => inScope(key));
+  const issuedTo = new Map(issued);
   return {
     statuses,
-    missing: acked.filter((r) => !byKey.has(r.key)).map((r) => r.key),
+    missing: acked.filter((r) => inScope(r.key) && !byKey.has(r.key)).map((r) => r.key),
     unfinished: records
       .filter((r) => r.status === 'pending' || r.status === 'exchanging')
       .map((r) => ({ key: r.consumerKey, status: r.status })),
@@ -51,9 +56,9 @@ export function check(
       .filter((r) => r.status === 'failed' && !ADVICE.test(r.statusReason ?? ''))
       .map((r) => ({ key: r.consumerKey, reason: r.statusReason ?? '' })),
     tokenMismatch: records
-      .filter((r) => r.status === 'active' && issued[r.consumerKey]?.accessTokens !== 1)
-      .map((r) => ({ key: r.consumerKey, issued: issued[r.consumerKey]?.accessTokens ?? 0 })),
-    lost: Object.entries(issued)
+      .filter((r) => r.status === 'active' && issuedTo.get(r.consumerKey)?.accessTokens !== 1)
+      .map((r) => ({ key: r.consumerKey, issued: issuedTo.get(r.consumerKey)?.accessTokens ?? 0 })),
+    lost: issued
       .filter(
         ([key, s]) =>
           s.accessTokens > 0 && !(byKey.get(key)?.status === 'active' && byKey.get(key)?.hasAccessToken),
@@ -87,7 +92,7 @@ export interface CrashOptions {
   killAfterMs: [number, number];
   /** Added by the canned store before each token answer, so kills land inside exchanges. */
   tokenLatencyMs: number;
-  /** Bound of the wait after a restart (the wait ends earlier once the store has been quiet 1 s). */
+  /** Bound of the wait after a restart (the wait ends earlier once the store has been quiet 1.5 s). */
   recoveryMs: number;
   progress?: (line: string) => void;
 }
@@ -99,16 +104,21 @@ export interface RoundReport {
   survivors: number[];
   acknowledged: number;
   restartMs: number;
+  /** The data opened right after the kill. */
   readable: boolean;
   error?: string;
   statuses: Record<string, number>;
+  /** Over the callbacks of earlier rounds only (this round's get their recovery next). */
   problems: Record<keyof Findings, number>;
 }
 
 export interface CrashReport {
   rounds: RoundReport[];
   acknowledged: CallbackResult[];
-  /** After the last round (cumulative over every round). */
+  /** The data opened after the last recovery and a clean stop. */
+  finalReadable: boolean;
+  finalError?: string;
+  /** After the last recovery, over every round. */
   findings: Findings;
   statuses: Record<string, number>;
   issuedAccessTokens: number;
@@ -132,6 +142,7 @@ interface Bed {
   /** Stops a running connector cleanly, then reads and checks everything acknowledged so far. */
   inspect: (
     acked: CallbackResult[],
+    scope?: Set<string>,
   ) => Promise<{ findings: Findings; statuses: Record<string, number>; stats: CannedStoreStats }>;
   close: () => Promise<void>;
 }
@@ -170,10 +181,10 @@ async function testBed(tokenLatencyMs: number): Promise<Bed> {
       void load.done.finally(() => streams.delete(load)).catch(() => undefined);
       return load;
     },
-    inspect: async (acked) => {
+    inspect: async (acked, scope) => {
       const records = await readStoredIntegrations({ dataDir, encryptionKey });
       const stats = await store.stats(true);
-      const { statuses, ...findings } = check(acked, records, stats);
+      const { statuses, ...findings } = check(acked, records, stats, scope);
       return { findings, statuses, stats };
     },
     close: async () => {
@@ -188,18 +199,28 @@ async function testBed(tokenLatencyMs: number): Promise<Bed> {
 
 const acknowledged = (results: CallbackResult[]) => results.filter((r) => r.status === 200);
 
-/** kill -9 during a stream of activations, `rounds` times; restart, recover, check after each. */
+/**
+ * kill -9 during a stream of activations, `rounds` times, restarting on the same data dir. After each
+ * kill the data (at rest) must open, and the callbacks of earlier rounds, which have had a restart and
+ * a recovery wait since, must be finished. After the last round the connector recovers once more, is
+ * stopped cleanly, and everything is checked.
+ */
 export async function crashRun(options: CrashOptions): Promise<CrashReport> {
   const bed = await testBed(options.tokenLatencyMs);
   const rounds: RoundReport[] = [];
   const acked: CallbackResult[] = [];
-  let last: Awaited<ReturnType<Bed['inspect']>> | undefined;
+  const recovered = new Set<string>();
+  const empty: Findings = {
+    missing: [],
+    unfinished: [],
+    failedWithoutAdvice: [],
+    tokenMismatch: [],
+    lost: [],
+  };
   try {
-    let connector: ConnectorProcess | undefined;
+    let connector = await bed.start();
     for (let round = 1; round <= options.rounds; round++) {
-      // Both start at once (each takes seconds): the generator only posts once it is ready.
-      const [c, load] = await Promise.all([connector ?? bed.start(), bed.stream(round, 4)]);
-      connector = c;
+      const load = await bed.stream(round, 4);
       const [lo, hi] = options.killAfterMs;
       const killedAfterMs = Math.round(lo + Math.random() * (hi - lo));
       await sleep(killedAfterMs);
@@ -209,25 +230,20 @@ export async function crashRun(options: CrashOptions): Promise<CrashReport> {
       const results = await load.stop();
       const ackedNow = acknowledged(results);
       acked.push(...ackedNow);
-      const restartStarted = performance.now();
-      connector = await bed.start();
-      const restartMs = Math.round(performance.now() - restartStarted);
-      await storeQuiet(bed.store, 1000, options.recoveryMs);
-      await connector.stop();
       const report: RoundReport = {
         round,
         killedAfterMs,
         survivors,
         acknowledged: ackedNow.length,
-        restartMs,
+        restartMs: 0,
         readable: true,
         statuses: {},
-        problems: { missing: 0, unfinished: 0, failedWithoutAdvice: 0, tokenMismatch: 0, lost: 0 },
+        problems: counts(empty),
       };
       try {
-        last = await bed.inspect(acked);
-        report.statuses = last.statuses;
-        report.problems = counts(last.findings);
+        const seen = await bed.inspect(acked, recovered);
+        report.statuses = seen.statuses;
+        report.problems = counts(seen.findings);
       } catch (error) {
         report.readable = false;
         report.error = (error as Error).message;
@@ -236,22 +252,29 @@ export async function crashRun(options: CrashOptions): Promise<CrashReport> {
       options.progress?.(
         `[crash] round ${round}/${options.rounds}: killed after ${killedAfterMs} ms, ${ackedNow.length} acknowledged, ${JSON.stringify(report.statuses)}`,
       );
-      connector = undefined;
       if (!report.readable) break;
+      for (const r of results) recovered.add(r.key);
+      const restartStarted = performance.now();
+      connector = await bed.start();
+      report.restartMs = Math.round(performance.now() - restartStarted);
+      await storeQuiet(bed.store, 1500, options.recoveryMs);
     }
-    const empty: Findings = {
-      missing: [],
-      unfinished: [],
-      failedWithoutAdvice: [],
-      tokenMismatch: [],
-      lost: [],
-    };
+    await connector.stop();
+    let final: Awaited<ReturnType<Bed['inspect']>> | undefined;
+    let finalError: string | undefined;
+    try {
+      final = await bed.inspect(acked);
+    } catch (error) {
+      finalError = (error as Error).message;
+    }
     return {
       rounds,
       acknowledged: acked,
-      findings: last?.findings ?? empty,
-      statuses: last?.statuses ?? {},
-      issuedAccessTokens: last?.stats.totals.accessTokens ?? 0,
+      finalReadable: finalError === undefined,
+      ...(finalError === undefined ? {} : { finalError }),
+      findings: final?.findings ?? empty,
+      statuses: final?.statuses ?? {},
+      issuedAccessTokens: final?.stats.totals.accessTokens ?? 0,
     };
   } finally {
     await bed.close();
@@ -337,7 +360,7 @@ export async function crashFigures(rounds: number, progress: (line: string) => v
     issued_access_tokens: report.issuedAccessTokens,
     statuses_at_end: report.statuses,
     problems_at_end: counts(report.findings),
-    unreadable_rounds: report.rounds.filter((r) => !r.readable).length,
+    unreadable_rounds: report.rounds.filter((r) => !r.readable).length + (report.finalReadable ? 0 : 1),
     surviving_processes: report.rounds.reduce((n, r) => n + r.survivors.length, 0),
     restart_ms: { p50: restart[Math.floor(restart.length / 2)] ?? null, max: restart.at(-1) ?? null },
   };

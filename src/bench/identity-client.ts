@@ -36,8 +36,14 @@ export class IdentityClient {
    * Opens the link and submits the login form. Resolves with the progress URL (303), or explains why
    * the page did not get that far (e.g. 404: this instance has not seen the store's callback).
    */
-  async link(consumerKey: string, successCallBack: string): Promise<{ ok: true; progress: string } | { ok: false; why: string }> {
-    const query = new URLSearchParams({ oauth_consumer_key: consumerKey, success_call_back: successCallBack });
+  async link(
+    consumerKey: string,
+    successCallBack: string,
+  ): Promise<{ ok: true; progress: string } | { ok: false; why: string }> {
+    const query = new URLSearchParams({
+      oauth_consumer_key: consumerKey,
+      success_call_back: successCallBack,
+    });
     const page = await this.request(`/magento/identity?${query}`);
     if (page.status !== 200) return { ok: false, why: `GET identity: HTTP ${page.status}` };
     const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1];
@@ -52,7 +58,8 @@ export class IdentityClient {
         _csrf: csrf,
       },
     });
-    if (posted.status !== 303 || !posted.location) return { ok: false, why: `POST identity: HTTP ${posted.status}` };
+    if (posted.status !== 303 || !posted.location)
+      return { ok: false, why: `POST identity: HTTP ${posted.status}` };
     return { ok: true, progress: posted.location };
   }
 

@@ -21,7 +21,10 @@ export interface ReadOptions {
 }
 
 /** Opens the connector's storage, runs `read`, closes. */
-export async function withStorage<T>(options: ReadOptions, read: (storage: Storage) => Promise<T>): Promise<T> {
+export async function withStorage<T>(
+  options: ReadOptions,
+  read: (storage: Storage) => Promise<T>,
+): Promise<T> {
   // A variable, not a literal: `databaseUrl` is passed through to whichever openStorage takes it.
   const open: OpenOptions & { databaseUrl?: string } = {
     dataDir: options.dataDir,

@@ -37,9 +37,20 @@ describe('connector killed during activations (kill -9, 5 times)', () => {
     expect(report.rounds.flatMap((r) => r.survivors)).toEqual([]);
     expect(report.acknowledged.length).toBeGreaterThan(0);
 
-    // The data opened and parsed after every restart.
+    // The data opened and parsed after every kill and after the last recovery.
     expect(report.rounds.filter((r) => !r.readable).map((r) => r.error)).toEqual([]);
+    expect(report.finalError).toBeUndefined();
     expectNoFindings(report.findings);
+    // Earlier rounds' callbacks were finished when the next kill came (counts per round).
+    expect(report.rounds.map((r) => r.problems)).toEqual(
+      report.rounds.map(() => ({
+        missing: 0,
+        unfinished: 0,
+        failedWithoutAdvice: 0,
+        tokenMismatch: 0,
+        lost: 0,
+      })),
+    );
   }, 90_000);
 });
 
