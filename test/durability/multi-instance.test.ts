@@ -10,7 +10,7 @@ import {
   spawnConnector,
   type ConnectorProcess,
 } from '../../src/bench/connector-process.js';
-import { IdentityClient } from '../../src/bench/identity-client.js';
+import { BrowserSession } from '../../src/bench/browser-session.js';
 import type { CallbackResult } from '../../src/bench/load-generator.js';
 import { startLoadGenerator } from '../../src/bench/load-process.js';
 import { readStoredIntegrations, readSyncRuns } from '../../src/bench/read-results.js';
@@ -27,6 +27,11 @@ const ACTIVATIONS = 200;
 const ENTITIES = ['products', 'customers', 'orders'];
 const few = <T>(list: T[]) => ({ count: list.length, first: list.slice(0, 3) });
 const none = { count: 0, first: [] };
+const tally = (values: (string | number)[]) => {
+  const out: Record<string, number> = {};
+  for (const v of values) out[v] = (out[v] ?? 0) + 1;
+  return out;
+};
 
 let db: { url: string; drop: () => Promise<void> };
 let store: CannedStoreProcess;
@@ -49,7 +54,7 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  // Slow REST answers keep the first syncs running long enough to kill an instance in the middle.
+  // REST answers take a while, so two runs of one store's entity would overlap (and be counted).
   store = await startCannedStoreProcess({ restLatencyMs: 400 });
   for (let i = 0; i < 2; i++) dirs.push(await mkdtemp(path.join(tmpdir(), 'multi-instance-')));
   const env = {
@@ -87,13 +92,13 @@ describe('two connector instances on one PostgreSQL database', () => {
 
     // The popup opens on the instance that did not get the callback.
     const clients = new Map([
-      [a.url, new IdentityClient(b.url, BENCH_DEMO_EMAIL, BENCH_DEMO_PASSWORD)],
-      [b.url, new IdentityClient(a.url, BENCH_DEMO_EMAIL, BENCH_DEMO_PASSWORD)],
+      [a.url, new BrowserSession(b.url, BENCH_DEMO_EMAIL, BENCH_DEMO_PASSWORD)],
+      [b.url, new BrowserSession(a.url, BENCH_DEMO_EMAIL, BENCH_DEMO_PASSWORD)],
     ]);
     const back = (r: CallbackResult) =>
       `${credentials.find((c) => c.key === r.key)?.storeBaseUrl ?? ''}admin/`;
     const linkOne = async (r: CallbackResult) => {
-      const client = clients.get(r.target) as IdentityClient;
+      const client = clients.get(r.target) as BrowserSession;
       const linked = await client.link(r.key, back(r));
       if (!linked.ok) return { key: r.key, outcome: linked.why };
       return { key: r.key, outcome: await client.waitForSuccess(linked.progress, back(r), 20_000) };
@@ -149,7 +154,13 @@ describe('two connector instances on one PostgreSQL database', () => {
   }, 120_000);
 
   it('finishes the syncs of an instance killed with -9 on the other one, never both at once', async () => {
-    // The first sync of each activated store runs now: kill one instance while REST calls are in flight.
+    // Slower answers, then a sync of every store asked for on one instance: kill it while they run.
+    await store.configure({ restLatencyMs: 1500 });
+    await waitUntil(async () => (await store.stats(false)).totals.restInFlight === 0, 30_000, 250);
+    const browser = new BrowserSession(a.url, BENCH_DEMO_EMAIL, BENCH_DEMO_PASSWORD);
+    await browser.logIn();
+    const asked = new Date().toISOString();
+    const answers = await mapLimit(credentials, 20, (c) => browser.syncNow(c.key));
     const syncsRunning = await waitUntil(
       async () => (await store.stats(false)).totals.restInFlight > 0,
       20_000,
@@ -159,24 +170,24 @@ describe('two connector instances on one PostgreSQL database', () => {
     await a.exited;
     const survivors = a.survivors();
 
-    const active = new Set(acked.map((r) => r.key));
     let storage = 'readable';
-    let unfinished: string[] = [...active].flatMap((key) => ENTITIES.map((e) => `${key}:${e}`));
+    const wanted = credentials.flatMap((c) => ENTITIES.map((e) => `${c.key}:${e}`));
+    let unfinished = wanted;
     await waitUntil(
       async () => {
         try {
           const runs = await readSyncRuns({ dataDir: dirs[1] ?? '', encryptionKey, databaseUrl: db.url });
-          const done = new Set(runs.filter((r) => r.ok).map((r) => `${r.storeKey}:${r.entity}`));
-          unfinished = [...active]
-            .flatMap((key) => ENTITIES.map((e) => `${key}:${e}`))
-            .filter((k) => !done.has(k));
+          const done = new Set(
+            runs.filter((r) => r.ok && r.startedAt >= asked).map((r) => `${r.storeKey}:${r.entity}`),
+          );
+          unfinished = wanted.filter((k) => !done.has(k));
           return unfinished.length === 0;
         } catch (error) {
           storage = (error as Error).message;
           return true;
         }
       },
-      45_000,
+      60_000,
       1000,
     );
     const stats = await store.stats(true);
@@ -185,17 +196,19 @@ describe('two connector instances on one PostgreSQL database', () => {
       .map(([key, s]) => ({ key, overlaps: s.overlaps }));
 
     expect({
+      syncAnswers: tally(answers),
       syncsRunningAtKill: syncsRunning,
       survivors,
       storage,
       syncsNotFinished: few(unfinished),
       sameStoreAndEntityAtOnce: few(overlapping),
     }).toEqual({
+      syncAnswers: { 202: ACTIVATIONS },
       syncsRunningAtKill: true,
       survivors: [],
       storage: 'readable',
       syncsNotFinished: none,
       sameStoreAndEntityAtOnce: none,
     });
-  }, 90_000);
+  }, 150_000);
 });

@@ -1,11 +1,13 @@
 import { sleep } from './common.js';
 
 /**
- * The store admin's popup, scripted: opens a connector's identity link, logs in (once per client, as a
- * browser keeps its session), and follows the progress page until it redirects to success_call_back.
+ * A browser on one connector instance, scripted: the store admin's identity-link popup (log in once,
+ * as a browser keeps its session, then follow the progress page to success_call_back) and the
+ * dashboard's "sync now".
  */
-export class IdentityClient {
+export class BrowserSession {
   private readonly cookies = new Map<string, string>();
+  private csrf: string | undefined;
 
   constructor(
     readonly baseUrl: string,
@@ -13,13 +15,17 @@ export class IdentityClient {
     private readonly password: string,
   ) {}
 
-  private async request(pathAndQuery: string, init: { method?: string; form?: Record<string, string> } = {}) {
+  private async request(
+    pathAndQuery: string,
+    init: { method?: string; form?: Record<string, string>; accept?: string } = {},
+  ) {
     const res = await fetch(new URL(pathAndQuery, this.baseUrl), {
       method: init.method ?? 'GET',
       redirect: 'manual',
       headers: {
         cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
         ...(init.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+        ...(init.accept ? { accept: init.accept } : {}),
       },
       body: init.form ? new URLSearchParams(init.form).toString() : undefined,
       signal: AbortSignal.timeout(20_000),
@@ -61,6 +67,28 @@ export class IdentityClient {
     if (posted.status !== 303 || !posted.location)
       return { ok: false, why: `POST identity: HTTP ${posted.status}` };
     return { ok: true, progress: posted.location };
+  }
+
+  /** Logs in on the dashboard's login form. */
+  async logIn(): Promise<void> {
+    const page = await this.request('/login');
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
+    const posted = await this.request('/login', {
+      method: 'POST',
+      form: { email: this.email, password: this.password, _csrf: csrf, next: '/' },
+    });
+    if (posted.status !== 303) throw new Error(`login on ${this.baseUrl}: HTTP ${posted.status}`);
+  }
+
+  /** The dashboard's "sync now" for one store (logged in); resolves with the HTTP status (202 = queued). */
+  async syncNow(consumerKey: string): Promise<number> {
+    this.csrf ??= /name="_csrf" value="([^"]+)"/.exec((await this.request('/')).body)?.[1] ?? '';
+    const res = await this.request(`/integrations/${consumerKey}/sync`, {
+      method: 'POST',
+      form: { _csrf: this.csrf },
+      accept: 'application/json',
+    });
+    return res.status;
   }
 
   /** Follows the progress page until it redirects to success_call_back (the store is active). */
