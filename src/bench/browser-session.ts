@@ -78,11 +78,13 @@ export class BrowserSession {
       form: { email: this.email, password: this.password, _csrf: csrf, next: '/' },
     });
     if (posted.status !== 303) throw new Error(`login on ${this.baseUrl}: HTTP ${posted.status}`);
+    // The token is bound to the new session; fetched once here so concurrent forms share one cookie.
+    this.csrf = /name="_csrf" value="([^"]+)"/.exec((await this.request('/')).body)?.[1] ?? '';
   }
 
-  /** The dashboard's "sync now" for one store (logged in); resolves with the HTTP status (202 = queued). */
+  /** The dashboard's "sync now" for one store (after logIn); resolves with the HTTP status (202 = queued). */
   async syncNow(consumerKey: string): Promise<number> {
-    this.csrf ??= /name="_csrf" value="([^"]+)"/.exec((await this.request('/')).body)?.[1] ?? '';
+    if (this.csrf === undefined) throw new Error('log in first');
     const res = await this.request(`/integrations/${consumerKey}/sync`, {
       method: 'POST',
       form: { _csrf: this.csrf },
