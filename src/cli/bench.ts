@@ -20,6 +20,8 @@ import { generateCatalog } from '../simulator/catalog/generate.js';
 import { Catalog } from '../simulator/catalog/catalog.js';
 import { parseSearchCriteria } from '../simulator/rest/search-criteria.js';
 import { startSimulator } from '../simulator/server.js';
+import { runScale, type Adapter } from '../bench/scale.js';
+import { crashFigures } from '../bench/crash.js';
 
 /** Benchmarks, printed as one JSON document. Loopback only; every loop is bounded. */
 
@@ -310,8 +312,66 @@ async function syncFigures(products: number) {
   }
 }
 
-const only = process.argv.slice(2);
-const want = (name: string) => only.length === 0 || only.includes(name);
+const HELP = `Usage: npm run bench -- [group ...] [options]
+
+Groups (none given: simulator, connector, sync):
+  simulator   catalog generation and search, signed REST against the simulator
+  connector   signing cost, signed vs unsigned requests, 100 activations in-process
+  sync        initial load of 10,000 and 100,000 products
+  scale       the connector as its own process against a canned store: 100 callbacks and
+              1,000 concurrent activations per storage adapter and number of stored integrations,
+              and (PostgreSQL) two instances against one
+  crash       kill -9 the connector during a stream of activations, restart, check nothing is lost
+
+Options:
+  --sizes 100,1000,10000       stored integrations (scale; default 100,1000,10000, with --quick 100)
+  --adapters embedded,postgres storages (scale; default both)
+  --rounds 50                  kills (crash; default 50)
+  --quick                      scale: 200 concurrent activations instead of 1,000 and shorter waits;
+                               crash: 5 rounds
+  --help                       this text
+
+Prints one JSON document on stdout; scale and crash print a progress line per step on stderr.`;
+
+const GROUPS = ['simulator', 'connector', 'sync', 'scale', 'crash'];
+const argv = process.argv.slice(2);
+const optionValue = (name: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+if (argv.includes('--help') || argv.includes('-h')) {
+  console.log(HELP);
+  process.exit(0);
+}
+const only = argv.filter(
+  (a, i) => !a.startsWith('--') && !['--sizes', '--adapters', '--rounds'].includes(argv[i - 1] ?? ''),
+);
+const unknown = only.filter((g) => !GROUPS.includes(g));
+if (unknown.length > 0) {
+  console.error(`Unknown group ${unknown.join(', ')}.\n\n${HELP}`);
+  process.exit(2);
+}
+// scale and crash take minutes and start processes: only when asked for by name.
+const want = (name: string) =>
+  only.includes(name) || (only.length === 0 && name !== 'scale' && name !== 'crash');
+const quick = argv.includes('--quick');
+const progress = (line: string) => console.error(line);
+const list = (text: string | undefined, fallback: string) =>
+  (text ?? fallback)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+const scaleAdapters = list(optionValue('adapters'), 'embedded,postgres');
+const badAdapter = scaleAdapters.find((a) => a !== 'embedded' && a !== 'postgres');
+if (badAdapter) {
+  console.error(`Unknown adapter ${badAdapter}: use embedded, postgres or both.`);
+  process.exit(2);
+}
+const scaleSizes = list(optionValue('sizes'), quick ? '100' : '100,1000,10000').map(Number);
+if (scaleSizes.some((n) => !Number.isInteger(n) || n < 0)) {
+  console.error('--sizes takes whole numbers separated by commas, e.g. --sizes 100,1000.');
+  process.exit(2);
+}
 const result = {
   node: process.version,
   ...(want('simulator') && {
@@ -324,5 +384,16 @@ const result = {
     connector_concurrent_activations: await concurrentActivations(100),
   }),
   ...(want('sync') && { sync_initial_load: [await syncFigures(10_000), await syncFigures(100_000)] }),
+  ...(want('scale') && {
+    scale: await runScale({
+      sizes: scaleSizes,
+      adapters: scaleAdapters as Adapter[],
+      quick,
+      progress,
+    }),
+  }),
+  ...(want('crash') && {
+    crash: await crashFigures(Number(optionValue('rounds') ?? (quick ? 5 : 50)), progress),
+  }),
 };
 console.log(JSON.stringify(result, null, 2));
