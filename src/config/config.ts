@@ -119,6 +119,15 @@ const schema = z.object({
       return out;
     }),
   SYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(200),
+  /** Sync runs one process works at once (one per store and entity across every instance). */
+  SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(4),
+  /**
+   * A sync run works this long per job, then continues in a new one: a run on an instance that died is
+   * taken over after about three times this.
+   */
+  SYNC_SLICE_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  /** PostgreSQL: how often the job queue looks for jobs whose instance died (pg-boss maintenance). */
+  JOB_EXPIRY_CHECK_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   /** On SIGTERM, how long running token exchanges may finish before storage closes (they resume at start). */
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(600).default(10),
 

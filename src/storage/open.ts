@@ -12,12 +12,15 @@ export async function openStorage(options: {
   logger?: WarnLogger;
   /** DATABASE_URL: PostgreSQL instead of the files under dataDir. */
   databaseUrl?: string | undefined;
+  /** PostgreSQL: how often jobs of dead instances are looked for. */
+  expiryCheckSeconds?: number;
 }): Promise<{ storage: Storage; key: Buffer }> {
   if (options.databaseUrl) {
     const key = await loadOrCreateKey(options);
     const storage = await createPostgresStorage({
       url: options.databaseUrl,
       key,
+      ...(options.expiryCheckSeconds ? { maintenanceIntervalSeconds: options.expiryCheckSeconds } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
     });
     return { storage, key };

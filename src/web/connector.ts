@@ -34,6 +34,9 @@ export type ConnectorConfig = Pick<
   | 'SYNC_INTERVALS'
   | 'SYNC_PAGE_SIZE'
   | 'SHUTDOWN_GRACE_SECONDS'
+  | 'SYNC_CONCURRENCY'
+  | 'SYNC_SLICE_SECONDS'
+  | 'JOB_EXPIRY_CHECK_SECONDS'
 >;
 
 export interface RunningConnector {
@@ -68,6 +71,7 @@ export async function startConnector(
     production,
     logger,
     databaseUrl: config.DATABASE_URL,
+    expiryCheckSeconds: config.JOB_EXPIRY_CHECK_SECONDS,
   });
   const accounts = new AccountService(storage.users);
   const demoPassword = config.DEMO_USER_PASSWORD ?? (production ? undefined : DEV_DEMO_PASSWORD);
@@ -99,6 +103,8 @@ export async function startConnector(
     entities: ['products', 'customers', 'orders'],
     intervals: config.SYNC_INTERVALS,
     pageSize: config.SYNC_PAGE_SIZE,
+    concurrency: config.SYNC_CONCURRENCY,
+    sliceSeconds: config.SYNC_SLICE_SECONDS,
     logger,
     transportFor: async (storeKey) => {
       const record = await storage.integrations.get(storeKey);

@@ -62,6 +62,10 @@ beforeAll(async () => {
     // Every identity link below logs in or posts the form: far more than a person would.
     LOGIN_RATE_LIMIT: '10000',
     CALLBACK_WAIT_SECONDS: '2',
+    // Many stores at once, and a killed instance's runs taken over within seconds.
+    SYNC_CONCURRENCY: '40',
+    SYNC_SLICE_SECONDS: '3',
+    JOB_EXPIRY_CHECK_SECONDS: '2',
   };
   const [first, second] = dirs.map((dataDir) =>
     spawnConnector({ dataDir, encryptionKey, databaseUrl: db.url, env }),
