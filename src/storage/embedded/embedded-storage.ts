@@ -149,8 +149,22 @@ export async function createEmbeddedStorage(options: EmbeddedStorageOptions): Pr
   const userTable = () => db.table(USERS);
   const sessionTable = () => db.table(SESSIONS);
 
-  /** Encrypts the secrets; an unchanged secret keeps its ciphertext (no needless re-encryption). */
-  function encryptIntegration(next: IntegrationRecord): IntegrationRecord {
+  /**
+   * Ciphertexts for the secrets that differ from the record in memory, made before the batch so that
+   * the encryption does not lengthen the time the lock is held.
+   */
+  function prepareSecrets(next: IntegrationRecord): Partial<IntegrationRecord> {
+    const plain = integrationTable().get(next.consumerKey)?.value as IntegrationRecord | undefined;
+    const out: Partial<IntegrationRecord> = {};
+    for (const field of SECRET_FIELDS) {
+      const value = next[field];
+      if (value !== undefined && plain?.[field] !== value) out[field] = encryptSecret(value, key);
+    }
+    return out;
+  }
+
+  /** The stored form: an unchanged secret keeps its ciphertext (no needless re-encryption). */
+  function encryptIntegration(next: IntegrationRecord, prepared: Partial<IntegrationRecord> = {}) {
     const before = integrationTable().get(next.consumerKey);
     const plain = before?.value as IntegrationRecord | undefined;
     const stored = before?.stored as IntegrationRecord | undefined;
@@ -159,7 +173,7 @@ export async function createEmbeddedStorage(options: EmbeddedStorageOptions): Pr
       const value = next[field];
       if (value === undefined) continue;
       const kept = plain?.[field] === value ? stored?.[field] : undefined;
-      out[field] = kept ?? encryptSecret(value, key);
+      out[field] = kept ?? prepared[field] ?? encryptSecret(value, key);
     }
     return out;
   }
@@ -187,17 +201,19 @@ export async function createEmbeddedStorage(options: EmbeddedStorageOptions): Pr
     },
     put(record) {
       const next = copy(record);
+      const prepared = prepareSecrets(next);
       return db.commit((tx) => {
-        tx.put(INTEGRATIONS, next.consumerKey, next, encryptIntegration(next));
+        tx.put(INTEGRATIONS, next.consumerKey, next, encryptIntegration(next, prepared));
       });
     },
     create(record) {
       const next = copy(record);
+      const prepared = prepareSecrets(next);
       return db.commit((tx) => {
         if (integrationTable().has(next.consumerKey)) {
           throw new DuplicateError(`An integration with consumer key ${next.consumerKey} exists.`);
         }
-        tx.put(INTEGRATIONS, next.consumerKey, next, encryptIntegration(next));
+        tx.put(INTEGRATIONS, next.consumerKey, next, encryptIntegration(next, prepared));
       });
     },
     update(consumerKey, change) {

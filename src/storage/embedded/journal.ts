@@ -59,6 +59,8 @@ export interface JournalStats {
   /** fsyncs of the journal. */
   syncs: number;
   compactions: number;
+  /** How long the last compaction held the lock. */
+  lastCompactionMs: number;
   /** Full reloads after another process compacted. */
   reloads: number;
 }
@@ -122,7 +124,14 @@ const sameFile = (a: Stats, b: Stats) => a.ino === b.ino && a.size === b.size &&
  * sees it change reloads.
  */
 export class Journal {
-  readonly stats: JournalStats = { batches: 0, writes: 0, syncs: 0, compactions: 0, reloads: 0 };
+  readonly stats: JournalStats = {
+    batches: 0,
+    writes: 0,
+    syncs: 0,
+    compactions: 0,
+    lastCompactionMs: 0,
+    reloads: 0,
+  };
   private state: State = new Map();
   private generation = 0;
   private handle: FileHandle | undefined;
@@ -460,6 +469,7 @@ export class Journal {
 
   /** Under the lock, caught up: the state as a new snapshot, continued by a new empty journal. */
   private async compact(): Promise<void> {
+    const started = performance.now();
     const next = this.generation + 1;
     const nextFile = this.journalFile(next);
     // Created before the snapshot that names it, so a reader who sees the snapshot finds its journal.
@@ -491,6 +501,7 @@ export class Journal {
     this.offset = 0;
     this.snapshotStats = stats;
     this.stats.compactions++;
+    this.stats.lastCompactionMs = Math.round(performance.now() - started);
     await previous?.close();
     await unlink(previousFile).catch(() => undefined);
   }
