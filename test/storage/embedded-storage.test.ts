@@ -591,6 +591,51 @@ describe('createEmbeddedStorage', () => {
     expect(await reopened.integrations.list()).toHaveLength(mine);
   }, 60_000);
 
+  it('after kill -9 of a writing process, starts and keeps everything it acknowledged', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'test/storage/fixtures/embedded-writer.ts',
+        dir,
+        key.toString('hex'),
+        'k',
+        'forever',
+      ],
+      { env: { ...process.env, NODE_OPTIONS: '' } },
+    );
+    const acked: string[] = [];
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('close', (_code, signal) => resolve(signal)),
+    );
+    await new Promise<void>((resolve) => {
+      let buffered = '';
+      child.stdout.on('data', (c: Buffer) => {
+        buffered += c.toString();
+        const lines = buffered.split('\n');
+        buffered = lines.pop() ?? '';
+        for (const line of lines) if (line.startsWith('ack ')) acked.push(line.slice(4));
+        if (acked.length >= 50) resolve();
+      });
+      void exited.then(() => resolve());
+    });
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    expect(stderr).toBe('');
+    expect(acked.length).toBeGreaterThanOrEqual(50);
+
+    // It may have died holding the lock: opening waits for the lock to go stale, then takes it over.
+    const storage = await open();
+    const ids = new Set((await storage.users.list()).map((u) => u.id));
+    for (const id of acked) expect(ids.has(id)).toBe(true);
+    const journal = await readFile(path.join(dir, (await journals('db'))[0]!), 'utf8');
+    expect(journal === '' || journal.endsWith('\n')).toBe(true);
+    await storage.users.create(user('after'));
+  }, 60_000);
+
   it('imports a version 1 db.json and keeps the original beside it', async () => {
     const plain = integration('ck1', {
       status: 'active',
