@@ -81,10 +81,20 @@ export async function createEmbeddedStorage(options: EmbeddedStorageOptions): Pr
     return out;
   }
 
-  const decode: Decode = (collection, consumerKey, stored, file) => {
+  const decode: Decode = (collection, consumerKey, stored, file, previous) => {
     if (collection !== INTEGRATIONS) return stored;
+    const record = stored as IntegrationRecord;
+    const before = previous?.stored as IntegrationRecord | undefined;
+    if (before && SECRET_FIELDS.every((field) => before[field] === record[field])) {
+      // Same ciphertexts (kept across updates): the secrets are those already decrypted. This spares
+      // decrypting every record again when another process compacts and this one reloads.
+      const plain = previous!.value as IntegrationRecord;
+      const out = { ...record };
+      for (const field of SECRET_FIELDS) if (record[field] !== undefined) out[field] = plain[field]!;
+      return out;
+    }
     try {
-      return decryptIntegration(stored as IntegrationRecord);
+      return decryptIntegration(record);
     } catch (error) {
       if (!(error instanceof DecryptionError)) throw error;
       throw new Error(

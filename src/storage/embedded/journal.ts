@@ -18,12 +18,23 @@ import { readLines, watchDir, type JournalLine } from './tail.js';
 export interface Entry {
   value: unknown;
   stored: unknown;
+  /** `stored` as JSON, kept once written so that a compaction does not serialise everything again. */
+  json?: string;
 }
 
 type State = Map<string, Map<string, Entry>>;
 
-/** Turns a stored value into the one kept in memory (decrypts secrets); throws on damage. */
-export type Decode = (collection: string, key: string, stored: unknown, file: string) => unknown;
+/**
+ * Turns a stored value into the one kept in memory (decrypts secrets); throws on damage. `previous` is
+ * the entry the key had, so that what did not change need not be decoded again.
+ */
+export type Decode = (
+  collection: string,
+  key: string,
+  stored: unknown,
+  file: string,
+  previous: Entry | undefined,
+) => unknown;
 
 export interface JournalOptions {
   dir: string;
@@ -77,9 +88,10 @@ export class Transaction {
   put(collection: string, key: string, value: unknown, stored: unknown = value): void {
     const map = this.table(collection);
     const before = map.get(key);
-    map.set(key, { value, stored });
+    const json = JSON.stringify(stored);
+    map.set(key, { value, stored, json });
     this.undo.push(() => (before ? map.set(key, before) : map.delete(key)));
-    this.lines.push(JSON.stringify({ c: collection, k: key, v: stored }));
+    this.lines.push(`${JSON.stringify({ c: collection, k: key }).slice(0, -1)},"v":${json}}`);
     this.durable = true;
   }
 
@@ -361,18 +373,26 @@ export class Journal {
     return partial;
   }
 
-  private apply(line: Exclude<JournalLine, { n: string }>, file: string, state = this.state): void {
+  private apply(
+    line: Exclude<JournalLine, { n: string }>,
+    file: string,
+    state = this.state,
+    previous = this.state,
+  ): void {
     let map = state.get(line.c);
     if (!map) {
       map = new Map();
       state.set(line.c, map);
     }
     if ('d' in line) map.delete(line.k);
-    else map.set(line.k, { value: this.decode(line.c, line.k, line.v, file), stored: line.v });
+    else {
+      const before = map.get(line.k) ?? previous.get(line.c)?.get(line.k);
+      map.set(line.k, { value: this.decode(line.c, line.k, line.v, file, before), stored: line.v });
+    }
   }
 
-  private decode(collection: string, key: string, stored: unknown, file: string): unknown {
-    return this.options.decode ? this.options.decode(collection, key, stored, file) : stored;
+  private decode(collection: string, key: string, stored: unknown, file: string, previous?: Entry): unknown {
+    return this.options.decode ? this.options.decode(collection, key, stored, file, previous) : stored;
   }
 
   private journalFile(generation: number): string {
@@ -418,14 +438,23 @@ export class Journal {
             new Map(
               pairs.map(([key, stored]) => [
                 key,
-                { value: this.decode(collection, key, stored, this.snapshotFile), stored },
+                {
+                  value: this.decode(
+                    collection,
+                    key,
+                    stored,
+                    this.snapshotFile,
+                    this.state.get(collection)?.get(key),
+                  ),
+                  stored,
+                },
               ]),
             ),
           );
         }
         const { size } = await handle.stat();
         const { lines, end, partial } = await readLines(handle, 0, size, file);
-        for (const line of lines) if (!('n' in line)) this.apply(line, file, state);
+        for (const line of lines) if (!('n' in line)) this.apply(line, file, state, this.state);
         if (partial && locked) {
           await handle.truncate(end);
           await handle.datasync();
@@ -477,18 +506,7 @@ export class Journal {
     let stats: Stats;
     try {
       await handle.truncate(0);
-      const collections: Snapshot['collections'] = {};
-      for (const [collection, map] of this.state) {
-        collections[collection] = [...map].map(([key, entry]) => [key, entry.stored]);
-      }
-      const snapshot: Snapshot = {
-        version: 2,
-        journal: this.options.name,
-        generation: next,
-        ...(this.keyId === undefined ? {} : { keyId: this.keyId }),
-        collections,
-      };
-      stats = await writeFileDurably(this.snapshotFile, JSON.stringify(snapshot));
+      stats = await writeFileDurably(this.snapshotFile, this.snapshotText(next));
     } catch (error) {
       await handle.close();
       await unlink(nextFile).catch(() => undefined);
@@ -504,6 +522,26 @@ export class Journal {
     this.stats.lastCompactionMs = Math.round(performance.now() - started);
     await previous?.close();
     await unlink(previousFile).catch(() => undefined);
+  }
+
+  /** The state as a Snapshot's JSON, from each entry's cached JSON (what a compaction costs is mostly I/O). */
+  private snapshotText(generation: number): string {
+    const head: Omit<Snapshot, 'collections'> = {
+      version: 2,
+      journal: this.options.name,
+      generation,
+      ...(this.keyId === undefined ? {} : { keyId: this.keyId }),
+    };
+    const collections: string[] = [];
+    for (const [collection, map] of this.state) {
+      const pairs: string[] = [];
+      for (const [key, entry] of map) {
+        entry.json ??= JSON.stringify(entry.stored);
+        pairs.push(`[${JSON.stringify(key)},${entry.json}]`);
+      }
+      collections.push(`${JSON.stringify(collection)}:[${pairs.join(',')}]`);
+    }
+    return `${JSON.stringify(head).slice(0, -1)},"collections":{${collections.join(',')}}}`;
   }
 
   /** Journals of other generations and temp files of killed writers (safe: we hold the lock). */
