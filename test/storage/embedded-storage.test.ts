@@ -450,27 +450,38 @@ describe('createEmbeddedStorage', () => {
         expiresAt: '2099-01-01T00:00:00.000Z',
       });
       await storage.users.create(user(`u${round}`));
+      // The other instance writes too, while snapshots are being written without the lock.
+      await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          other.integrations.put(integration(`other${i}`, { callbackCount: round })),
+        ),
+      );
     }
     await storage.integrations.delete('ck0');
     await docs.delete('d0');
+    // Let a compaction still writing its snapshot finish (the next batch commits it).
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await storage.sessions.set('s0', { data: '{"r":0}', expiresAt: '2099-01-01T00:00:00.000Z' });
     const stats = storage.journalStats();
     expect(stats.db.compactions).toBeGreaterThan(0);
     expect(stats.sync.compactions).toBeGreaterThan(0);
-    // One journal per name remains: the older generations were deleted.
-    expect(await journals('db')).toHaveLength(1);
-    expect(await journals('sync')).toHaveLength(1);
-    expect(await journals('db')).not.toEqual(['db.1.journal']);
     const sids = ['s0', 's1', 's2', 's3', 's4'];
     const before = await dump(storage, sids);
-    expect(before.integrations).toHaveLength(29);
+    expect(before.integrations).toHaveLength(39);
+    expect(before.integrations.find((r) => r.consumerKey === 'other3')?.callbackCount).toBe(4);
     expect(before.jobs).toHaveLength(29);
-    // A second instance on the same folder follows the compactions.
+    // The other instance follows the compactions.
     await new Promise((resolve) => setTimeout(resolve, 250));
     expect(await dump(other, sids)).toEqual(before);
     expect(other.journalStats().db.reloads).toBeGreaterThan(0);
 
     await storage.close();
     await other.close();
+    // One journal per name remains (older generations were deleted), and no temp file.
+    expect(await journals('db')).toHaveLength(1);
+    expect(await journals('sync')).toHaveLength(1);
+    expect(await journals('db')).not.toEqual(['db.1.journal']);
+    expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(await dump(await open(), sids)).toEqual(before);
   });
 

@@ -5,11 +5,13 @@ import path from 'node:path';
 import type { WarnLogger } from '../crypto.js';
 import type { FileLock } from './lock.js';
 import {
+  commitTemp,
   isTempOf,
   notADatabase,
   parseSnapshot,
   readJsonFile,
   writeFileDurably,
+  writeTemp,
   type Snapshot,
 } from './snapshot.js';
 import { readLines, watchDir, type JournalLine } from './tail.js';
@@ -70,7 +72,7 @@ export interface JournalStats {
   /** fsyncs of the journal. */
   syncs: number;
   compactions: number;
-  /** How long the last compaction held the lock. */
+  /** How long the last compaction held the lock (its snapshot is written before, without it). */
   lastCompactionMs: number;
   /** Full reloads after another process compacted. */
   reloads: number;
@@ -164,6 +166,9 @@ export class Journal {
   private readonly noticeListeners = new Set<(topic: string) => void>();
   private stopWatching: () => void = () => undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** A compaction under way: a snapshot of generation+1 holding the state at `offset` of `generation`. */
+  private compaction:
+    { generation: number; offset: number; temp?: string; written: Promise<void> } | undefined;
 
   private constructor(private readonly options: JournalOptions) {
     this.snapshotFile = path.join(options.dir, `${options.name}.json`);
@@ -229,6 +234,11 @@ export class Journal {
   async close(): Promise<void> {
     this.closed = true;
     while (this.flushing) await this.flushing;
+    // A snapshot still being written is dropped; the next process to write starts another.
+    const compaction = this.compaction;
+    this.compaction = undefined;
+    await compaction?.written;
+    if (compaction?.temp) await unlink(compaction.temp).catch(() => undefined);
     this.stopWatching();
     clearInterval(this.timer);
     await this.catching?.catch(() => undefined);
@@ -247,7 +257,9 @@ export class Journal {
   private async flushAll(): Promise<void> {
     // Let every operation started in this turn of the event loop join the first batch.
     await new Promise((resolve) => setImmediate(resolve));
-    while (this.pending.length > 0) await this.flush(this.pending.splice(0));
+    while (this.pending.length > 0 || (this.compaction?.temp && !this.closed)) {
+      await this.flush(this.pending.splice(0));
+    }
   }
 
   private async flush(batch: Pending[]): Promise<void> {
@@ -282,15 +294,26 @@ export class Journal {
         }
         // Acknowledged now: compaction below only reorganises what is already durable.
         for (const { settle } of done) settle();
-        if (this.offset > Math.max(this.options.compactBytes ?? 1 << 20, this.snapshotStats?.size ?? 0)) {
-          await this.compact().catch((error: unknown) =>
+        if (this.compaction?.temp) {
+          await this.finishCompaction().catch((error: unknown) =>
             this.options.logger?.warn({ err: error, journal: this.options.name }, 'Compaction failed.'),
           );
+        } else if (
+          !this.compaction &&
+          this.offset > Math.max(this.options.compactBytes ?? 1 << 20, this.snapshotStats?.size ?? 0)
+        ) {
+          this.startCompaction();
         }
       });
     } catch (error) {
       // A promise settles once: this reaches only the operations not yet answered.
       for (const pending of batch) pending.reject(error);
+      // Nor is a written snapshot retried after such a failure (a later batch starts another).
+      const temp = this.compaction?.temp;
+      if (temp) {
+        this.compaction = undefined;
+        await unlink(temp).catch(() => undefined);
+      }
     } finally {
       this.writing = false;
     }
@@ -496,27 +519,80 @@ export class Journal {
     await writeFileDurably(this.snapshotFile, JSON.stringify(snapshot));
   }
 
-  /** Under the lock, caught up: the state as a new snapshot, continued by a new empty journal. */
-  private async compact(): Promise<void> {
+  /**
+   * Compaction, in two steps so that the lock is not held while megabytes are written. Here, under the
+   * lock with memory equal to the journal up to `offset`, the entries are captured (entries are replaced,
+   * never changed, so copying the references is enough); they are then serialised a slice at a time and
+   * written to a temp file in the background while batches go on.
+   */
+  private startCompaction(): void {
+    const generation = this.generation + 1;
+    const captured = [...this.state].map(([collection, map]): [string, [string, Entry][]] => [
+      collection,
+      [...map],
+    ]);
+    const compaction: NonNullable<Journal['compaction']> = {
+      generation: this.generation,
+      offset: this.offset,
+      written: Promise.resolve(),
+    };
+    compaction.written = this.snapshotText(generation, captured)
+      .then((text) => writeTemp(this.snapshotFile, text))
+      .then(
+        (temp) => {
+          compaction.temp = temp;
+          // A batch (possibly empty) finishes it under the lock.
+          if (this.compaction === compaction && !this.closed) this.schedule();
+        },
+        (error: unknown) => {
+          if (this.compaction === compaction) this.compaction = undefined;
+          this.options.logger?.warn({ err: error, journal: this.options.name }, 'Compaction failed.');
+        },
+      );
+    this.compaction = compaction;
+  }
+
+  /**
+   * Under the lock, caught up: the lines appended since the snapshot was taken start the new generation's
+   * journal, created before the snapshot that names it (so a reader who sees the snapshot finds its
+   * journal); then the snapshot is renamed into place, the commit point, and the old journal deleted.
+   */
+  private async finishCompaction(): Promise<void> {
     const started = performance.now();
+    const compaction = this.compaction!;
+    const temp = compaction.temp!;
+    this.compaction = undefined;
+    if (compaction.generation !== this.generation || compaction.offset > this.offset) {
+      // Another process compacted meanwhile: this snapshot is out of date.
+      await unlink(temp).catch(() => undefined);
+      return;
+    }
+    const tail = Buffer.alloc(this.offset - compaction.offset);
+    for (let read = 0; read < tail.length;) {
+      const { bytesRead } = await this.handle!.read(tail, read, tail.length - read, compaction.offset + read);
+      if (bytesRead === 0) throw new Error(`${this.journalFile(this.generation)} ended early.`);
+      read += bytesRead;
+    }
     const next = this.generation + 1;
     const nextFile = this.journalFile(next);
-    // Created before the snapshot that names it, so a reader who sees the snapshot finds its journal.
     const handle = await open(nextFile, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o600);
     let stats: Stats;
     try {
       await handle.truncate(0);
-      stats = await writeFileDurably(this.snapshotFile, this.snapshotText(next));
+      if (tail.length > 0) await handle.write(tail, 0, tail.length, null);
+      await handle.datasync();
+      stats = await commitTemp(temp, this.snapshotFile);
     } catch (error) {
       await handle.close();
       await unlink(nextFile).catch(() => undefined);
+      await unlink(temp).catch(() => undefined);
       throw error;
     }
     const previous = this.handle;
     const previousFile = this.journalFile(this.generation);
     this.handle = handle;
     this.generation = next;
-    this.offset = 0;
+    this.offset = tail.length;
     this.snapshotStats = stats;
     this.stats.compactions++;
     this.stats.lastCompactionMs = Math.round(performance.now() - started);
@@ -524,8 +600,11 @@ export class Journal {
     await unlink(previousFile).catch(() => undefined);
   }
 
-  /** The state as a Snapshot's JSON, from each entry's cached JSON (what a compaction costs is mostly I/O). */
-  private snapshotText(generation: number): string {
+  /**
+   * Captured entries as a Snapshot's JSON, reusing each entry's cached JSON, and giving the event loop a
+   * turn every few hundred entries so that requests are not held up.
+   */
+  private async snapshotText(generation: number, captured: [string, [string, Entry][]][]): Promise<string> {
     const head: Omit<Snapshot, 'collections'> = {
       version: 2,
       journal: this.options.name,
@@ -533,25 +612,32 @@ export class Journal {
       ...(this.keyId === undefined ? {} : { keyId: this.keyId }),
     };
     const collections: string[] = [];
-    for (const [collection, map] of this.state) {
+    let count = 0;
+    for (const [collection, entries] of captured) {
       const pairs: string[] = [];
-      for (const [key, entry] of map) {
+      for (const [key, entry] of entries) {
         entry.json ??= JSON.stringify(entry.stored);
         pairs.push(`[${JSON.stringify(key)},${entry.json}]`);
+        if (++count % 500 === 0) await new Promise((resolve) => setImmediate(resolve));
       }
       collections.push(`${JSON.stringify(collection)}:[${pairs.join(',')}]`);
     }
     return `${JSON.stringify(head).slice(0, -1)},"collections":{${collections.join(',')}}}`;
   }
 
-  /** Journals of other generations and temp files of killed writers (safe: we hold the lock). */
+  /**
+   * Journals of other generations (safe: we hold the lock), and temp files of killed writers: those
+   * older than an hour, as a live process may be writing a snapshot without the lock.
+   */
   private async removeLeftovers(): Promise<void> {
     for (const name of await readdir(this.options.dir)) {
+      const file = path.join(this.options.dir, name);
       const generation = this.ownJournal.exec(name)?.[1];
       const stale =
         (generation !== undefined && Number(generation) !== this.generation) ||
-        isTempOf(name, this.snapshotFile);
-      if (stale) await unlink(path.join(this.options.dir, name)).catch(() => undefined);
+        (isTempOf(name, this.snapshotFile) &&
+          ((await stat(file).catch(() => undefined))?.mtimeMs ?? Infinity) < Date.now() - 3_600_000);
+      if (stale) await unlink(file).catch(() => undefined);
     }
   }
 

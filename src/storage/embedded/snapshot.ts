@@ -83,19 +83,29 @@ export async function syncDir(dir: string): Promise<void> {
 }
 
 /**
- * Replaces `file` atomically and durably: a temp file (unique per process and call, so two processes never
- * share one), fsync, rename, fsync of the folder. Readers see the old content or the new, never a mix.
+ * Writes `text` to a new temp file beside `file` (unique per process and call, so two processes never
+ * share one) and fsyncs it; `commitTemp` then puts it in place.
  */
-export async function writeFileDurably(file: string, text: string): Promise<Stats> {
+export async function writeTemp(file: string, text: string): Promise<string> {
   const temp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   const handle = await open(temp, 'wx', 0o600);
   try {
     await handle.writeFile(text);
     await handle.sync();
     await handle.close();
-    await rename(temp, file);
   } catch (error) {
     await handle.close().catch(() => undefined);
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  return temp;
+}
+
+/** Renames a temp file over `file` and makes that durable: readers see the old content or the new. */
+export async function commitTemp(temp: string, file: string): Promise<Stats> {
+  try {
+    await rename(temp, file);
+  } catch (error) {
     await unlink(temp).catch(() => undefined);
     throw error;
   }
@@ -103,6 +113,11 @@ export async function writeFileDurably(file: string, text: string): Promise<Stat
   return stat(file);
 }
 
-/** Whether a temp file left by writeFileDurably (a process killed mid-write) belongs to `file`. */
+/** Replaces `file` atomically and durably. */
+export async function writeFileDurably(file: string, text: string): Promise<Stats> {
+  return commitTemp(await writeTemp(file, text), file);
+}
+
+/** Whether `name` is a temp file of writeTemp for `file`. */
 export const isTempOf = (name: string, file: string) =>
   name.startsWith(`${path.basename(file)}.`) && /\.\d+-[0-9a-f]{8}\.tmp$/.test(name);
