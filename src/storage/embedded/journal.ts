@@ -133,9 +133,9 @@ const sameFile = (a: Stats, b: Stats) => a.ino === b.ino && a.size === b.size &&
  * inter-process lock: catch up on what other processes appended, run the operations against that state
  * (so checks such as duplicate keys see every process's writes), append, fsync, acknowledge.
  *
- * When the journal outgrows the snapshot, the state is written as a new snapshot that names a new, empty
- * journal generation; the old journal is deleted. The snapshot file is the commit point: a process that
- * sees it change reloads.
+ * When the journal outgrows the snapshot, the state is written as a new snapshot that names a new
+ * journal generation (holding only the lines appended while the snapshot was written); the old journal
+ * is deleted. The snapshot file is the commit point: a process that sees it change reloads.
  */
 export class Journal {
   readonly stats: JournalStats = {
@@ -181,11 +181,6 @@ export class Journal {
     await options.lock.run(() => journal.load(true));
     journal.follow();
     return journal;
-  }
-
-  /** The current snapshot's key fingerprint. */
-  get snapshotKeyId(): string | undefined {
-    return this.keyId;
   }
 
   /** The entries of one collection, caught up as of the last `fresh()` or batch. Do not change them. */
