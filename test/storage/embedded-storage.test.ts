@@ -87,7 +87,10 @@ async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, 
 describe('createEmbeddedStorage', () => {
   let dir: string;
   const opened: EmbeddedStorage[] = [];
-  const open = async (k = key, extra: { compactBytes?: number; dataDir?: string } = {}) => {
+  const open = async (
+    k = key,
+    extra: { compactBytes?: number; dataDir?: string; compactOnClose?: boolean } = {},
+  ) => {
     const storage = await createEmbeddedStorage({ dataDir: dir, key: k, ...extra });
     opened.push(storage);
     return storage;
@@ -152,6 +155,13 @@ describe('createEmbeddedStorage', () => {
     expect(JSON.parse(line).v.consumerSecret).toMatch(/^v1:/);
 
     await storage.close();
+    // A clean close folds the journal into db.json, readable and still without a secret in clear.
+    expect(await journals('db')).toEqual(['db.2.journal']);
+    expect(await readFile(path.join(dir, 'db.2.journal'), 'utf8')).toBe('');
+    const snapshot = await readFile(dbFile(), 'utf8');
+    expect(snapshot).toContain('"email": "u1@example.com"');
+    for (const secret of secrets) expect(snapshot).not.toContain(secret);
+    expect(JSON.parse(snapshot).collections.integrations).toHaveLength(1);
     const reopened = await open();
     expect(await dump(reopened, ['s1'])).toEqual(before);
     expect(await reopened.integrations.get('ck1')).toMatchObject({
@@ -177,7 +187,7 @@ describe('createEmbeddedStorage', () => {
   });
 
   it('reports a modified secret in the journal as such when the key is right', async () => {
-    const storage = await open();
+    const storage = await open(key, { compactOnClose: false });
     await storage.integrations.put(integration('ck1'));
     await storage.close();
     const file = path.join(dir, 'db.1.journal');
@@ -202,7 +212,7 @@ describe('createEmbeddedStorage', () => {
   });
 
   it('refuses to start empty over a journal whose snapshot is missing', async () => {
-    const storage = await open();
+    const storage = await open(key, { compactOnClose: false });
     await storage.users.create(user('u1'));
     await storage.close();
     await rm(dbFile());
@@ -404,7 +414,8 @@ describe('createEmbeddedStorage', () => {
   });
 
   it('ignores a torn last line (kill -9 mid-append), keeps what was acknowledged before it, cuts it away', async () => {
-    const storage = await open();
+    // Closed without folding the journal into the snapshot, as a killed process leaves it.
+    const storage = await open(key, { compactOnClose: false });
     await storage.integrations.put(integration('ck1'));
     await storage.users.create(user('u1'));
     await storage.close();
@@ -418,11 +429,12 @@ describe('createEmbeddedStorage', () => {
     expect((await stat(file)).size).toBe(size);
     await reopened.users.create(user('u3'));
     await reopened.close();
-    expect((await (await open()).users.list()).map((u) => u.id)).toEqual(['u1', 'u3']);
+    const last = await open();
+    expect((await last.users.list()).map((u) => u.id)).toEqual(['u1', 'u3']);
   });
 
   it('refuses a damaged line in the middle of a journal', async () => {
-    const storage = await open();
+    const storage = await open(key, { compactOnClose: false });
     await storage.users.create(user('u1'));
     await storage.close();
     const file = path.join(dir, 'db.1.journal');

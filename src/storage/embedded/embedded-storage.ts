@@ -42,6 +42,8 @@ export interface EmbeddedStorageOptions {
   logger?: WarnLogger;
   /** Compact a journal once it passes this size (and the snapshot's); default 1 MiB. */
   compactBytes?: number;
+  /** Fold the journals into the snapshots on close (default true; tests of crashes turn it off). */
+  compactOnClose?: boolean;
 }
 
 const copy = <T>(value: T): T => structuredClone(value);
@@ -107,7 +109,15 @@ export async function createEmbeddedStorage(options: EmbeddedStorageOptions): Pr
   const syncLock = new FileLock(path.join(dir, 'sync'), logger);
   const dbLock = new FileLock(path.join(dir, 'db'), logger);
   const openSync = (initial?: Record<string, [string, unknown][]>) =>
-    Journal.open({ dir, name: 'sync', lock: syncLock, logger, initial, compactBytes: options.compactBytes });
+    Journal.open({
+      dir,
+      name: 'sync',
+      lock: syncLock,
+      logger,
+      initial,
+      compactBytes: options.compactBytes,
+      compactOnClose: options.compactOnClose,
+    });
 
   let sync: Journal | undefined;
   let db: Journal;
@@ -122,6 +132,7 @@ export async function createEmbeddedStorage(options: EmbeddedStorageOptions): Pr
       // Other processes' change notices arrive through this journal.
       follow: true,
       compactBytes: options.compactBytes,
+      compactOnClose: options.compactOnClose,
       verify(snapshot, file) {
         if (snapshot.keyId !== undefined && snapshot.keyId !== fingerprint) throw differentKey(file);
       },
@@ -143,7 +154,8 @@ export async function createEmbeddedStorage(options: EmbeddedStorageOptions): Pr
         }
         await keepOriginal(file);
         // The sync documents first (under both locks, always in this order): once db.json is replaced,
-        // this import is not run again.
+        // this import is not run again. A sync.json that exists already (an earlier attempt stopped
+        // before db.json was replaced) is kept.
         sync = await openSync(v1.sync);
         return v1.db;
       },

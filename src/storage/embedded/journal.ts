@@ -20,7 +20,7 @@ import { readLines, watchDir, type JournalLine } from './tail.js';
 export interface Entry {
   value: unknown;
   stored: unknown;
-  /** `stored` as JSON, kept once written so that a compaction does not serialise everything again. */
+  /** `[key, stored]` as a snapshot holds it, kept so that the next compaction need not serialise it again. */
   json?: string;
 }
 
@@ -61,6 +61,8 @@ export interface JournalOptions {
   freshMs?: number;
   /** Compact once the journal is larger than this and than the snapshot. */
   compactBytes?: number;
+  /** Fold the journal into the snapshot on close when this process wrote (default true). */
+  compactOnClose?: boolean;
   logger?: WarnLogger;
 }
 
@@ -90,10 +92,9 @@ export class Transaction {
   put(collection: string, key: string, value: unknown, stored: unknown = value): void {
     const map = this.table(collection);
     const before = map.get(key);
-    const json = JSON.stringify(stored);
-    map.set(key, { value, stored, json });
+    map.set(key, { value, stored });
     this.undo.push(() => (before ? map.set(key, before) : map.delete(key)));
-    this.lines.push(`${JSON.stringify({ c: collection, k: key }).slice(0, -1)},"v":${json}}`);
+    this.lines.push(JSON.stringify({ c: collection, k: key, v: stored }));
     this.durable = true;
   }
 
@@ -163,6 +164,8 @@ export class Journal {
   private lastCatchUp = 0;
   private changed = false;
   private closed = false;
+  /** Whether this process appended changes (a read-only process leaves the files as they are). */
+  private wrote = false;
   private readonly noticeListeners = new Set<(topic: string) => void>();
   private stopWatching: () => void = () => undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -229,6 +232,11 @@ export class Journal {
   async close(): Promise<void> {
     this.closed = true;
     while (this.flushing) await this.flushing;
+    if (this.wrote && this.options.compactOnClose !== false && this.handle) {
+      await this.compactOnClose().catch((error: unknown) =>
+        this.options.logger?.warn({ err: error, journal: this.options.name }, 'Compaction failed.'),
+      );
+    }
     // A snapshot still being written is dropped; the next process to write starts another.
     const compaction = this.compaction;
     this.compaction = undefined;
@@ -239,6 +247,23 @@ export class Journal {
     await this.catching?.catch(() => undefined);
     await this.handle?.close();
     this.handle = undefined;
+  }
+
+  /**
+   * After a clean stop the snapshot alone holds everything (a copy of `db.json` is a backup, the next
+   * start replays nothing). Written like any compaction: the snapshot without the lock, the switch under it.
+   */
+  private async compactOnClose(): Promise<void> {
+    await this.catching?.catch(() => undefined);
+    await this.compaction?.written;
+    if (!this.compaction) {
+      await this.catchUp(false);
+      if (this.offset === 0) return;
+      this.startCompaction();
+      await this.compaction!.written;
+    }
+    // An empty batch: catch up under the lock, then commit the snapshot.
+    if (this.compaction?.temp) await this.flush([]);
   }
 
   private schedule(): void {
@@ -328,6 +353,7 @@ export class Journal {
       if (durable) {
         await handle.datasync();
         this.stats.syncs++;
+        this.wrote = true;
       }
     } catch (error) {
       // Take back whatever part was written so the file matches memory again (others who read it in
@@ -511,7 +537,7 @@ export class Journal {
       ...(this.keyId === undefined ? {} : { keyId: this.keyId }),
       collections,
     };
-    await writeFileDurably(this.snapshotFile, JSON.stringify(snapshot));
+    await writeFileDurably(this.snapshotFile, `${JSON.stringify(snapshot, null, 2)}\n`);
   }
 
   /**
@@ -597,7 +623,8 @@ export class Journal {
 
   /**
    * Captured entries as a Snapshot's JSON, reusing each entry's cached JSON, and giving the event loop a
-   * turn every few hundred entries so that requests are not held up.
+   * turn every few hundred entries so that requests are not held up. Indented like the single-file format
+   * was, so that `db.json` stays readable by people.
    */
   private async snapshotText(generation: number, captured: [string, [string, Entry][]][]): Promise<string> {
     const head: Omit<Snapshot, 'collections'> = {
@@ -611,13 +638,15 @@ export class Journal {
     for (const [collection, entries] of captured) {
       const pairs: string[] = [];
       for (const [key, entry] of entries) {
-        entry.json ??= JSON.stringify(entry.stored);
-        pairs.push(`[${JSON.stringify(key)},${entry.json}]`);
+        entry.json ??= JSON.stringify([key, entry.stored], null, 2).replace(/\n/g, '\n      ');
+        pairs.push(entry.json);
         if (++count % 500 === 0) await new Promise((resolve) => setImmediate(resolve));
       }
-      collections.push(`${JSON.stringify(collection)}:[${pairs.join(',')}]`);
+      const list = pairs.length === 0 ? '[]' : `[\n      ${pairs.join(',\n      ')}\n    ]`;
+      collections.push(`    ${JSON.stringify(collection)}: ${list}`);
     }
-    return `${JSON.stringify(head).slice(0, -1)},"collections":{${collections.join(',')}}}`;
+    const body = collections.length === 0 ? '{}' : `{\n${collections.join(',\n')}\n  }`;
+    return `${JSON.stringify(head, null, 2).slice(0, -2)},\n  "collections": ${body}\n}\n`;
   }
 
   /**
