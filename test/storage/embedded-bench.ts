@@ -87,6 +87,22 @@ try {
   }
   console.log(`${concurrent} concurrent puts in each of two instances at once: ${stats(shared)}`);
   console.log('instance a:', a.journalStats().db);
+
+  // What `npm run user -- add` beside the running server costs: open, one write, close (which folds the
+  // journal into db.json), then the server's next burst (which reloads the new snapshot).
+  t = performance.now();
+  const cli = await createEmbeddedStorage({ dataDir: dir, key });
+  await cli.users.create({
+    id: 'u1',
+    email: 'a@b.co',
+    passwordHash: 'h',
+    createdAt: new Date().toISOString(),
+  });
+  await cli.close();
+  console.log(`a second process: open, add a user, close: ${ms(t)}`);
+  t = performance.now();
+  await burst(a, 999);
+  console.log(`next burst in the server, with its reload: ${ms(t)}`, a.journalStats().db);
   await Promise.all([a.close(), b.close()]);
 } finally {
   await rm(dir, { recursive: true, force: true });

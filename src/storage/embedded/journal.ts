@@ -250,15 +250,18 @@ export class Journal {
   }
 
   /**
-   * After a clean stop the snapshot alone holds everything (a copy of `db.json` is a backup, the next
-   * start replays nothing). Written like any compaction: the snapshot without the lock, the switch under it.
+   * After a clean stop the snapshot alone holds what was written (a copy of `db.json` is a backup, the
+   * next start replays nothing). Not when the journal is a small part of a large snapshot: rewriting
+   * megabytes for a few lines, and making every other process reload them, costs more than replaying
+   * those lines at the next start. Written like any compaction: the snapshot without the lock, the switch
+   * under it.
    */
   private async compactOnClose(): Promise<void> {
     await this.catching?.catch(() => undefined);
     await this.compaction?.written;
     if (!this.compaction) {
       await this.catchUp(false);
-      if (this.offset === 0) return;
+      if (this.offset === 0 || this.offset * 4 < (this.snapshotStats?.size ?? 0)) return;
       this.startCompaction();
       await this.compaction!.written;
     }
