@@ -186,6 +186,25 @@ describe('createEmbeddedStorage', () => {
     );
   });
 
+  it('a close folds the journal into db.json only when it is a real part of the data', async () => {
+    const first = await open();
+    await Promise.all(Array.from({ length: 50 }, (_, i) => first.integrations.put(integration(`ck${i}`))));
+    await first.close();
+    const snapshot = await readFile(dbFile(), 'utf8');
+    expect(JSON.parse(snapshot).collections.integrations).toHaveLength(50);
+
+    // One line beside 50 records: replayed at the next start rather than rewriting everything.
+    const cli = await open();
+    await cli.users.create(user('u1'));
+    await cli.close();
+    expect(await readFile(dbFile(), 'utf8')).toBe(snapshot);
+    const [journal] = await journals('db');
+    expect(await readFile(path.join(dir, journal!), 'utf8')).toContain('"k":"u1"');
+    const reopened = await open();
+    expect(await reopened.users.getById('u1')).toEqual(user('u1'));
+    expect(await reopened.integrations.list()).toHaveLength(50);
+  });
+
   it('reports a modified secret in the journal as such when the key is right', async () => {
     const storage = await open(key, { compactOnClose: false });
     await storage.integrations.put(integration('ck1'));
