@@ -7,6 +7,7 @@ import type { FileLock } from './lock.js';
 import {
   commitTemp,
   isTempOf,
+  syncDir,
   notADatabase,
   parseSnapshot,
   readJsonFile,
@@ -472,6 +473,8 @@ export class Journal {
         // Only under the lock may a missing journal be created (a crash right after a compaction).
         const flags = constants.O_RDWR | constants.O_APPEND | (locked ? constants.O_CREAT : 0);
         handle = await open(file, flags, 0o600);
+        // A journal just created must keep its name through a power loss, or acknowledged lines go too.
+        if (locked) await syncDir(this.options.dir);
       } catch (error) {
         // Replaced by a compaction since the snapshot was read: read the new one.
         if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !locked && attempt < 20) continue;
@@ -605,6 +608,8 @@ export class Journal {
       await handle.truncate(0);
       if (tail.length > 0) await handle.write(tail, 0, tail.length, null);
       await handle.datasync();
+      // The new journal's name is durable before the snapshot that names it.
+      await syncDir(this.options.dir);
       stats = await commitTemp(temp, this.snapshotFile);
     } catch (error) {
       await handle.close();
