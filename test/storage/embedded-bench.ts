@@ -89,7 +89,7 @@ try {
   console.log('instance a:', a.journalStats().db);
 
   // What `npm run user -- add` beside the running server costs: open, one write, close (which folds the
-  // journal into db.json), then the server's next burst (which reloads the new snapshot).
+  // journal into db.json when it is a real part of the data), then the server's next burst.
   t = performance.now();
   const cli = await createEmbeddedStorage({ dataDir: dir, key });
   await cli.users.create({
@@ -102,7 +102,7 @@ try {
   console.log(`a second process: open, add a user, close: ${ms(t)}`);
   t = performance.now();
   await burst(a, 999);
-  console.log(`next burst in the server, with its reload: ${ms(t)}`, a.journalStats().db);
+  console.log(`next burst in the server (following its changes): ${ms(t)}`, a.journalStats().db);
   await Promise.all([a.close(), b.close()]);
 } finally {
   await rm(dir, { recursive: true, force: true });

@@ -157,7 +157,8 @@ describe('createEmbeddedStorage', () => {
     await storage.close();
     // A clean close folds the journal into db.json, readable and still without a secret in clear.
     expect(await journals('db')).toEqual(['db.2.journal']);
-    expect(await readFile(path.join(dir, 'db.2.journal'), 'utf8')).toBe('');
+    // Only the line that says where the snapshot stops in the journal before.
+    expect(await readFile(path.join(dir, 'db.2.journal'), 'utf8')).toMatch(/^\{"from":\[1,\d+\]\}\n$/);
     const snapshot = await readFile(dbFile(), 'utf8');
     expect(snapshot).toContain('"email": "u1@example.com"');
     for (const secret of secrets) expect(snapshot).not.toContain(secret);
@@ -504,7 +505,7 @@ describe('createEmbeddedStorage', () => {
     // The other instance follows the compactions.
     await new Promise((resolve) => setTimeout(resolve, 250));
     expect(await dump(other, sids)).toEqual(before);
-    expect(other.journalStats().db.reloads).toBeGreaterThan(0);
+    expect(other.journalStats().db.follows).toBeGreaterThan(0);
 
     await storage.close();
     await other.close();

@@ -15,7 +15,7 @@ import {
   writeTemp,
   type Snapshot,
 } from './snapshot.js';
-import { readLines, watchDir, type JournalLine } from './tail.js';
+import { readLines, watchDir, type ChangeLine } from './tail.js';
 
 /** A value as the stores use it and as it is written (secrets encrypted); the same object when alike. */
 export interface Entry {
@@ -77,8 +77,10 @@ export interface JournalStats {
   compactions: number;
   /** How long the last compaction held the lock (its snapshot is written before, without it). */
   lastCompactionMs: number;
-  /** Full reloads after another process compacted. */
+  /** Full reloads (another process compacted and the new generation could not simply be followed). */
   reloads: number;
+  /** Another process's compactions followed by reading on in the new journal (no reload). */
+  follows: number;
 }
 
 /** The changes of one operation: applied to memory at once, written with its batch, undone if it throws. */
@@ -125,6 +127,19 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
+/** The first bytes of a file (by name or open handle) as text, and its stats. */
+async function readHead(target: string | FileHandle, bytes: number): Promise<{ text: string; stats: Stats }> {
+  const handle = typeof target === 'string' ? await open(target, 'r') : target;
+  try {
+    const stats = await handle.stat();
+    const buffer = Buffer.alloc(Math.min(bytes, stats.size));
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    return { text: buffer.subarray(0, bytesRead).toString('utf8'), stats };
+  } finally {
+    if (typeof target === 'string') await handle.close();
+  }
+}
+
 const sameFile = (a: Stats, b: Stats) => a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
 
 /**
@@ -147,6 +162,7 @@ export class Journal {
     compactions: 0,
     lastCompactionMs: 0,
     reloads: 0,
+    follows: 0,
   };
   private state: State = new Map();
   private generation = 0;
@@ -375,26 +391,77 @@ export class Journal {
     this.changed = false;
     const snapshot = await stat(this.snapshotFile).catch(() => undefined);
     if (snapshot && this.snapshotStats && !sameFile(snapshot, this.snapshotStats)) {
-      // Notices still in the old journal reach subscribers; its changes are in the new snapshot.
-      await this.readAppended(false, false);
-      await this.load(locked);
-      this.stats.reloads++;
-    } else {
-      const { size } = await this.handle!.stat();
-      if (size < this.offset) {
-        // A failed write elsewhere was taken back after this process read it.
+      // The old journal no longer grows: read it to its end (its notices reach subscribers), then go on
+      // in the new generation, or reload when that is not the one that continues it.
+      await this.readAppended(true, true);
+      if (await this.followCompaction(snapshot)) this.stats.follows++;
+      else {
         await this.load(locked);
         this.stats.reloads++;
-      } else if (size > this.offset) {
-        const partial = await this.readAppended(true, true, size);
-        if (partial && locked) {
-          // Under the lock nobody is writing: a line without its newline was torn by a crash.
-          await this.handle!.truncate(this.offset);
-          await this.handle!.datasync();
-        }
+      }
+    }
+    // What was appended since (in the new generation, after a follow).
+    const { size } = await this.handle!.stat();
+    if (size < this.offset) {
+      // A failed write elsewhere was taken back after this process read it.
+      await this.load(locked);
+      this.stats.reloads++;
+    } else if (size > this.offset) {
+      const partial = await this.readAppended(true, true, size);
+      if (partial && locked) {
+        // Under the lock nobody is writing: a line without its newline was torn by a crash.
+        await this.handle!.truncate(this.offset);
+        await this.handle!.datasync();
       }
     }
     this.lastCatchUp = Date.now();
+  }
+
+  /**
+   * After another process compacted: when the new snapshot is the next generation and its journal says it
+   * continues this one at a point already read here, memory is already that snapshot plus the copied
+   * lines read here; reading on past them in the new journal spares parsing the whole snapshot.
+   */
+  private async followCompaction(seen: Stats): Promise<boolean> {
+    const next = this.generation + 1;
+    // The generation is near the start of the snapshot (written first), so a few hundred bytes tell it.
+    const head = await readHead(this.snapshotFile, 512).catch(() => undefined);
+    const generation = Number(/"generation": (\d+),/.exec(head?.text ?? '')?.[1]);
+    if (!head || generation !== next || head.stats.ino !== seen.ino) return false;
+    const file = this.journalFile(next);
+    let handle: FileHandle;
+    try {
+      handle = await open(file, constants.O_RDWR | constants.O_APPEND);
+    } catch {
+      return false;
+    }
+    try {
+      const first = await readHead(handle, 128);
+      const end = first.text.indexOf('\n');
+      const from = end > 0 ? (JSON.parse(first.text.slice(0, end)) as { from?: unknown }).from : undefined;
+      const continues =
+        Array.isArray(from) &&
+        from[0] === this.generation &&
+        typeof from[1] === 'number' &&
+        from[1] <= this.offset;
+      const start = continues
+        ? Buffer.byteLength(first.text.slice(0, end + 1)) + this.offset - (from[1] as number)
+        : 0;
+      if (!continues || first.stats.size < start) {
+        await handle.close();
+        return false;
+      }
+      const previous = this.handle;
+      this.handle = handle;
+      this.generation = next;
+      this.offset = start;
+      this.snapshotStats = head.stats;
+      await previous?.close();
+      return true;
+    } catch {
+      await handle.close();
+      return false;
+    }
   }
 
   /** Reads complete lines past `offset`; returns whether an incomplete line follows them. */
@@ -406,7 +473,7 @@ export class Journal {
     const topics: string[] = [];
     for (const line of lines) {
       if ('n' in line) topics.push(line.n);
-      else if (apply) this.apply(line, file);
+      else if ('c' in line && apply) this.apply(line, file);
     }
     if (advance) this.offset = complete;
     for (const topic of topics) {
@@ -421,12 +488,7 @@ export class Journal {
     return partial;
   }
 
-  private apply(
-    line: Exclude<JournalLine, { n: string }>,
-    file: string,
-    state = this.state,
-    previous = this.state,
-  ): void {
+  private apply(line: ChangeLine, file: string, state = this.state, previous = this.state): void {
     let map = state.get(line.c);
     if (!map) {
       map = new Map();
@@ -504,7 +566,7 @@ export class Journal {
         }
         const { size } = await handle.stat();
         const { lines, end, partial } = await readLines(handle, 0, size, file);
-        for (const line of lines) if (!('n' in line)) this.apply(line, file, state, this.state);
+        for (const line of lines) if ('c' in line) this.apply(line, file, state, this.state);
         if (partial && locked) {
           await handle.truncate(end);
           await handle.datasync();
@@ -594,6 +656,9 @@ export class Journal {
       await unlink(temp).catch(() => undefined);
       return;
     }
+    // The new journal starts by saying which point of this one the snapshot stops at, then the lines
+    // after it: a process that has read this journal reads on there (see followCompaction).
+    const header = Buffer.from(`${JSON.stringify({ from: [this.generation, compaction.offset] })}\n`);
     const tail = Buffer.alloc(this.offset - compaction.offset);
     for (let read = 0; read < tail.length;) {
       const { bytesRead } = await this.handle!.read(tail, read, tail.length - read, compaction.offset + read);
@@ -606,7 +671,8 @@ export class Journal {
     let stats: Stats;
     try {
       await handle.truncate(0);
-      if (tail.length > 0) await handle.write(tail, 0, tail.length, null);
+      const content = Buffer.concat([header, tail]);
+      await handle.write(content, 0, content.length, null);
       await handle.datasync();
       // The new journal's name is durable before the snapshot that names it.
       await syncDir(this.options.dir);
@@ -621,7 +687,7 @@ export class Journal {
     const previousFile = this.journalFile(this.generation);
     this.handle = handle;
     this.generation = next;
-    this.offset = tail.length;
+    this.offset = header.length + tail.length;
     this.snapshotStats = stats;
     this.stats.compactions++;
     this.stats.lastCompactionMs = Math.round(performance.now() - started);

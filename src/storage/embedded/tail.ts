@@ -1,9 +1,14 @@
 import { watch } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 
-/** One journal line: an upsert or a delete of one keyed value, or a change notice. */
-export type JournalLine =
-  { c: string; k: string; v: unknown } | { c: string; k: string; d: 1 } | { n: string };
+/** A change: an upsert or a delete of one keyed value. */
+export type ChangeLine = { c: string; k: string; v: unknown } | { c: string; k: string; d: 1 };
+
+/**
+ * One journal line: a change, a change notice, or (first line of a generation made by a compaction) where
+ * in the previous journal the new snapshot stops: the lines after it follow this one.
+ */
+export type JournalLine = ChangeLine | { n: string } | { from: [number, number] };
 
 const NEWLINE = 0x0a;
 
@@ -47,7 +52,8 @@ function parseLine(text: string, file: string): JournalLine {
     typeof l === 'object' &&
     l !== null &&
     (typeof l.n === 'string' ||
-      (typeof l.c === 'string' && typeof l.k === 'string' && (l.d === 1 || 'v' in l)));
+      (typeof l.c === 'string' && typeof l.k === 'string' && (l.d === 1 || 'v' in l)) ||
+      (Array.isArray(l.from) && l.from.length === 2 && l.from.every(Number.isSafeInteger)));
   // A write is one buffer ending in a newline, so a crash leaves at most a line without its newline:
   // a complete line that does not parse is damage, which must stop the start rather than be skipped.
   if (!ok) throw new Error(`${file} is damaged: a journal line is not valid.`);
