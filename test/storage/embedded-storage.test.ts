@@ -554,6 +554,38 @@ describe('createEmbeddedStorage', () => {
     ).toBe(20);
   });
 
+  it('follows another instance’s compactions by reading on in the new journal', async () => {
+    const server = await open();
+    const cli = await open();
+    await cli.users.create(user('u1'));
+    await cli.close();
+    // The close folded the journal into db.json; the server read on in the new generation.
+    expect(await journals('db')).toEqual(['db.2.journal']);
+    expect(
+      await eventually(
+        () => server.users.getById('u1'),
+        (u) => u !== undefined,
+      ),
+    ).toEqual(user('u1'));
+    expect(server.journalStats().db).toMatchObject({ follows: 1, reloads: 0 });
+
+    const busy = await open(key, { compactBytes: 2048 });
+    for (let round = 0; round < 12; round++) {
+      await Promise.all(
+        Array.from({ length: 5 }, (_, i) => busy.integrations.put(integration(`ck${round}-${i}`))),
+      );
+    }
+    expect(busy.journalStats().db.compactions).toBeGreaterThan(1);
+    // The server follows each compaction as it sees it, or reloads when it missed one.
+    const listed = await eventually(
+      () => server.integrations.list(),
+      (l) => l.length === 60,
+    );
+    expect(listed).toHaveLength(60);
+    expect(server.journalStats().db.follows + server.journalStats().db.reloads).toBeGreaterThan(1);
+    expect(await server.users.getById('u1')).toEqual(user('u1'));
+  });
+
   it('change notices reach subscribers here at once and in the other instance', async () => {
     const a = await open();
     const b = await open();
