@@ -152,7 +152,8 @@ const sameFile = (a: Stats, b: Stats) => a.ino === b.ino && a.size === b.size &&
  *
  * When the journal outgrows the snapshot, the state is written as a new snapshot that names a new
  * journal generation (holding only the lines appended while the snapshot was written); the old journal
- * is deleted. The snapshot file is the commit point: a process that sees it change reloads.
+ * is deleted. The snapshot file is the commit point: a process that sees it change reads on in the new
+ * journal when it had read the old one, and reloads otherwise.
  */
 export class Journal {
   readonly stats: JournalStats = {
