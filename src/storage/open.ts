@@ -1,6 +1,6 @@
 import { chmod, mkdir } from 'node:fs/promises';
 import { loadOrCreateKey, type WarnLogger } from './crypto.js';
-import { createLowdbStorage } from './lowdb-storage.js';
+import { createEmbeddedStorage } from './embedded/embedded-storage.js';
 import { createPostgresStorage } from './postgres/postgres-storage.js';
 import type { Storage } from './types.js';
 
@@ -29,6 +29,6 @@ export async function openStorage(options: {
   // db.json is rewritten through a temp file, so its mode comes from the umask: close the folder instead.
   await chmod(options.dataDir, 0o700).catch(() => undefined);
   const key = await loadOrCreateKey(options);
-  const storage = await createLowdbStorage({ dataDir: options.dataDir, key });
+  const storage = await createEmbeddedStorage({ dataDir: options.dataDir, key, logger: options.logger });
   return { storage, key };
 }

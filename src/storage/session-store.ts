@@ -21,7 +21,7 @@ type Callback = (err?: unknown) => void;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** express-session store over a `SessionStoreBackend` (the lowdb file by default). */
+/** express-session store over a `SessionStoreBackend` (the embedded journal by default). */
 export class PersistentSessionStore extends session.Store {
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly defaultMaxAgeMs: number;

@@ -3,7 +3,7 @@ import type { JobQueue } from './jobs.js';
 import type { RecordStore } from './records.js';
 
 /**
- * What the connector keeps, behind interfaces so the lowdb file can be swapped for a database.
+ * What the connector keeps, behind interfaces so the embedded files can be swapped for a database.
  * Records hold secrets in clear in memory; adapters encrypt them at rest.
  */
 

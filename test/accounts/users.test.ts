@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { hashPassword, needsRehash, verifyPassword } from '../../src/accounts/password.js';
 import { AccountError, AccountService, normaliseEmail } from '../../src/accounts/users.js';
-import { createLowdbStorage } from '../../src/storage/lowdb-storage.js';
+import { createEmbeddedStorage } from '../../src/storage/embedded/embedded-storage.js';
 import type { Storage } from '../../src/storage/types.js';
 
 const PASSWORD = 'correct horse battery';
@@ -25,7 +25,7 @@ describe('AccountService', () => {
 
   beforeEach(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'mic-acc-'));
-    storage = await createLowdbStorage({ dataDir: dir, key: Buffer.alloc(32, 4) });
+    storage = await createEmbeddedStorage({ dataDir: dir, key: Buffer.alloc(32, 4) });
     accounts = new AccountService(storage.users);
   });
   afterEach(async () => {

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { SessionData } from 'express-session';
-import { createLowdbStorage, DB_FILE_NAME } from '../../src/storage/lowdb-storage.js';
+import { createEmbeddedStorage } from '../../src/storage/embedded/embedded-storage.js';
 import type { Job } from '../../src/storage/jobs.js';
 import { createPostgresStorage, type PostgresStorage } from '../../src/storage/postgres/postgres-storage.js';
 import type { LocalRecord } from '../../src/storage/records.js';
@@ -36,7 +36,7 @@ async function embeddedHarness(): Promise<Harness> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'mic-contract-'));
   const opened: Storage[] = [];
   const open = async () => {
-    const storage = await createLowdbStorage({ dataDir: dir, key });
+    const storage = await createEmbeddedStorage({ dataDir: dir, key });
     opened.push(storage);
     return storage;
   };
@@ -46,7 +46,15 @@ async function embeddedHarness(): Promise<Harness> {
       await previous.close();
       return open();
     },
-    atRest: () => readFile(path.join(dir, DB_FILE_NAME), 'utf8'),
+    // Snapshots and journals alike.
+    atRest: async () =>
+      (
+        await Promise.all(
+          (await readdir(dir, { withFileTypes: true }))
+            .filter((e) => e.isFile())
+            .map((e) => readFile(path.join(dir, e.name), 'utf8')),
+        )
+      ).join('\n'),
     async teardown() {
       await Promise.all(opened.map((s) => s.close().catch(() => undefined)));
       await rm(dir, { recursive: true, force: true });

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import express from 'express';
 import session, { type SessionData } from 'express-session';
 import request from 'supertest';
-import { createLowdbStorage } from '../../src/storage/lowdb-storage.js';
+import { createEmbeddedStorage } from '../../src/storage/embedded/embedded-storage.js';
 import { PersistentSessionStore } from '../../src/storage/session-store.js';
 import type { SessionStoreBackend, Storage } from '../../src/storage/types.js';
 
@@ -48,7 +48,7 @@ describe('PersistentSessionStore', () => {
 
   beforeEach(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'mic-sess-'));
-    storage = await createLowdbStorage({ dataDir: dir, key: Buffer.alloc(32, 3) });
+    storage = await createEmbeddedStorage({ dataDir: dir, key: Buffer.alloc(32, 3) });
     clock = T0;
   });
   afterEach(async () => {
@@ -175,7 +175,7 @@ describe('PersistentSessionStore', () => {
     expect((await request(first).get('/count').set('Cookie', cookie)).body).toEqual({ views: 2 });
 
     await storage.close();
-    storage = await createLowdbStorage({ dataDir: dir, key: Buffer.alloc(32, 3) });
+    storage = await createEmbeddedStorage({ dataDir: dir, key: Buffer.alloc(32, 3) });
     const restarted = appWith(new PersistentSessionStore(storage.sessions, { pruneIntervalMs: 0 }));
     const res = await request(restarted).get('/count').set('Cookie', cookie);
     expect(res.body).toEqual({ views: 3 });
