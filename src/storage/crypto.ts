@@ -25,6 +25,9 @@ function checkKey(key: Buffer): void {
     throw new Error(`Encryption key must be ${KEY_BYTES} bytes, got ${key.length}.`);
 }
 
+/** What an integration's secret is bound to: a ciphertext moved to another record or field fails. */
+export const secretContext = (consumerKey: string, field: string) => `integration:${consumerKey}:${field}`;
+
 const aad = (context: string) => Buffer.from(AAD_LABEL + context, 'utf8');
 
 /** v2 bound to `context` when one is given; v1 (unbound, as written before contexts) otherwise. */

@@ -152,7 +152,7 @@ describe('createEmbeddedStorage', () => {
     expect(text).toContain('ck1');
     for (const secret of secrets) expect(text).not.toContain(secret);
     const line = (await readFile(path.join(dir, 'db.1.journal'), 'utf8')).split('\n')[0]!;
-    expect(JSON.parse(line).v.consumerSecret).toMatch(/^v1:/);
+    expect(JSON.parse(line).v.consumerSecret).toMatch(/^v2:/);
 
     await storage.close();
     // A clean close folds the journal into db.json, readable and still without a secret in clear.

@@ -74,6 +74,28 @@ describe('PostgreSQL storage', () => {
   });
 
   describe('migrations', () => {
+    it('binds each secret to its record: a ciphertext copied onto another record does not decrypt', async () => {
+      const url = await fresh();
+      const storage = await open(url);
+      await storage.integrations.put({ ...integration('a'.repeat(32)), consumerSecret: 'secret-of-a' });
+      await storage.integrations.put({ ...integration('b'.repeat(32)), consumerSecret: 'secret-of-b' });
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        // An attacker with write access to the table moves a's secret onto b.
+        await client.query(
+          `UPDATE integrations SET record = jsonb_set(record, '{consumerSecret}',
+           (SELECT record->'consumerSecret' FROM integrations WHERE consumer_key = $1))
+         WHERE consumer_key = $2`,
+          ['a'.repeat(32), 'b'.repeat(32)],
+        );
+      } finally {
+        await client.end();
+      }
+      expect((await storage.integrations.get('a'.repeat(32)))?.consumerSecret).toBe('secret-of-a');
+      expect((await rejection(storage.integrations.get('b'.repeat(32)))).name).toBe('DecryptionError');
+    });
+
     it('two instances starting at once on an empty database: one migrates, both start', async () => {
       const url = await fresh();
       const [a, b] = await Promise.all([open(url), open(url)]);

@@ -1,7 +1,14 @@
 import { EventEmitter } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { decryptSecret, DecryptionError, encryptSecret, keyFingerprint, type WarnLogger } from '../crypto.js';
+import {
+  decryptSecret,
+  DecryptionError,
+  encryptSecret,
+  keyFingerprint,
+  secretContext,
+  type WarnLogger,
+} from '../crypto.js';
 import { createDocumentJobQueue, type QueuedJobDocument } from '../document-job-queue.js';
 import { createFileRecordStore } from '../file-record-store.js';
 import { PersistentSessionStore } from '../session-store.js';
@@ -81,7 +88,8 @@ export async function createEmbeddedStorage(options: EmbeddedStorageOptions): Pr
     const out = { ...stored };
     for (const field of SECRET_FIELDS) {
       const value = stored[field];
-      if (value !== undefined) out[field] = decryptSecret(value, key);
+      if (value !== undefined)
+        out[field] = decryptSecret(value, key, secretContext(stored.consumerKey, field));
     }
     return out;
   }
@@ -186,7 +194,8 @@ export async function createEmbeddedStorage(options: EmbeddedStorageOptions): Pr
     const out: Partial<IntegrationRecord> = {};
     for (const field of SECRET_FIELDS) {
       const value = next[field];
-      if (value !== undefined && plain?.[field] !== value) out[field] = encryptSecret(value, key);
+      if (value !== undefined && plain?.[field] !== value)
+        out[field] = encryptSecret(value, key, secretContext(next.consumerKey, field));
     }
     return out;
   }
@@ -201,7 +210,8 @@ export async function createEmbeddedStorage(options: EmbeddedStorageOptions): Pr
       const value = next[field];
       if (value === undefined) continue;
       const kept = plain?.[field] === value ? stored?.[field] : undefined;
-      out[field] = kept ?? prepared[field] ?? encryptSecret(value, key);
+      out[field] =
+        kept ?? prepared[field] ?? encryptSecret(value, key, secretContext(next.consumerKey, field));
     }
     return out;
   }
