@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,6 +22,8 @@ import { parseSearchCriteria } from '../simulator/rest/search-criteria.js';
 import { startSimulator } from '../simulator/server.js';
 import { runScale, type Adapter } from '../bench/scale.js';
 import { crashFigures } from '../bench/crash.js';
+import { startBenchPostgres } from '../bench/postgres.js';
+import { createPostgresStorage } from '../storage/postgres/postgres-storage.js';
 
 /** Benchmarks, printed as one JSON document. Loopback only; every loop is bounded. */
 
@@ -252,11 +254,18 @@ async function simulatorProcess(products: number): Promise<{ url: string; stop: 
   return { url, stop: () => child.kill('SIGTERM') };
 }
 
-/** Initial load of every product into the file record store: rate and this process's peak memory. */
-async function syncFigures(products: number) {
+/**
+ * Initial load of every product into a record store (the embedded files, or PostgreSQL in its own
+ * server process): rate and this process's peak memory.
+ */
+async function syncFigures(products: number, adapter: Adapter = 'embedded') {
   const sim = await simulatorProcess(products);
   const dir = await mkdtemp(path.join(tmpdir(), 'bench-sync-'));
-  const records = createFileRecordStore(dir);
+  const pgServer = adapter === 'postgres' ? await startBenchPostgres() : undefined;
+  const pgStorage = pgServer
+    ? await createPostgresStorage({ url: await pgServer.createDatabase('sync_bench'), key: randomBytes(32) })
+    : undefined;
+  const records = pgStorage ? pgStorage.records : createFileRecordStore(dir);
   try {
     const c = await manualCredentials(sim.url);
     const client = new MagentoClient({
@@ -296,6 +305,7 @@ async function syncFigures(products: number) {
     const seconds = (performance.now() - started) / 1000;
     clearInterval(sampler);
     return {
+      adapter,
       products,
       created: run.counts.created,
       seconds: Math.round(seconds * 10) / 10,
@@ -307,7 +317,8 @@ async function syncFigures(products: number) {
     };
   } finally {
     sim.stop();
-    await records.close();
+    await (pgStorage ? pgStorage.close() : records.close());
+    await pgServer?.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -317,7 +328,7 @@ const HELP = `Usage: npm run bench -- [group ...] [options]
 Groups (none given: simulator, connector, sync):
   simulator   catalog generation and search, signed REST against the simulator
   connector   signing cost, signed vs unsigned requests, 100 activations in-process
-  sync        initial load of 10,000 and 100,000 products
+  sync        initial load of 10,000 and 100,000 products, per storage adapter
   scale       the connector as its own process against a canned store: 100 callbacks and
               1,000 concurrent activations per storage adapter and number of stored integrations,
               and (PostgreSQL) two instances against one
@@ -325,7 +336,7 @@ Groups (none given: simulator, connector, sync):
 
 Options:
   --sizes 100,1000,10000       stored integrations (scale; default 100,1000,10000, with --quick 100)
-  --adapters embedded,postgres storages (scale; default both)
+  --adapters embedded,postgres storages (scale, sync; default both)
   --rounds 50                  kills (crash; default 50)
   --quick                      scale: 200 concurrent activations instead of 1,000 and shorter waits;
                                crash: 5 rounds
@@ -362,6 +373,7 @@ const list = (text: string | undefined, fallback: string) =>
     .map((s) => s.trim())
     .filter(Boolean);
 const scaleAdapters = list(optionValue('adapters'), 'embedded,postgres');
+const syncAdapters = scaleAdapters as Adapter[];
 const badAdapter = scaleAdapters.find((a) => a !== 'embedded' && a !== 'postgres');
 if (badAdapter) {
   console.error(`Unknown adapter ${badAdapter}: use embedded, postgres or both.`);
@@ -383,7 +395,17 @@ const result = {
     connector_signed_vs_unsigned_sequential: await signedVsUnsigned(2000),
     connector_concurrent_activations: await concurrentActivations(100),
   }),
-  ...(want('sync') && { sync_initial_load: [await syncFigures(10_000), await syncFigures(100_000)] }),
+  ...(want('sync') && {
+    sync_initial_load: await (async () => {
+      const out = [];
+      for (const adapter of syncAdapters)
+        for (const n of [10_000, 100_000]) {
+          progress(`[sync] ${adapter}: initial load of ${n} products`);
+          out.push(await syncFigures(n, adapter));
+        }
+      return out;
+    })(),
+  }),
   ...(want('scale') && {
     scale: await runScale({
       sizes: scaleSizes,
