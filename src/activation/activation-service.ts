@@ -83,6 +83,8 @@ export interface ActivationServiceOptions {
   candidateRetentionSeconds?: number;
   /** How often unfinished exchanges are looked for (another instance died) and junk is pruned. */
   sweepSeconds?: number;
+  /** Token exchanges this process runs at once; the others wait their turn (stored, so never lost). */
+  maxConcurrentExchanges?: number;
 }
 
 const EVENT_LIMIT = 50;
@@ -110,6 +112,8 @@ export class ActivationService {
   private readonly owner = randomUUID();
   private sweeper?: NodeJS.Timeout;
   private closing = false;
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(private readonly options: ActivationServiceOptions) {
     this.clock = options.clock ?? (() => new Date());
@@ -170,7 +174,8 @@ export class ActivationService {
       { consumerKey: key, store: result.record.storeOrigin, outcome: result.outcome },
       'store callback received',
     );
-    await this.publish(key);
+    // A notice only says "look again" (waiters also poll): it need not hold up the store's answer.
+    void this.publish(key);
     if (result.outcome !== 'repeat') this.startExchange(key);
     return result;
   }
@@ -404,7 +409,7 @@ export class ActivationService {
   private startExchange(consumerKey: string, options: { takeOver?: boolean } = {}): void {
     const previous = this.inFlight.get(consumerKey) ?? Promise.resolve();
     const run = previous
-      .then(() => this.exchange(consumerKey, options.takeOver ?? false))
+      .then(() => this.inSlot(() => this.exchange(consumerKey, options.takeOver ?? false)))
       // Storage failing under the exchange must not crash the process: the record stays unfinished
       // and the sweep (here or in another instance) takes it over once its lease lapses.
       .catch((error: unknown) =>
@@ -414,6 +419,25 @@ export class ActivationService {
     void run.finally(() => {
       if (this.inFlight.get(consumerKey) === run) this.inFlight.delete(consumerKey);
     });
+  }
+
+  /**
+   * Runs an exchange once a slot is free, after the current burst of callbacks: an exchange may take
+   * minutes, a callback must be answered within Magento's 5 s, so callbacks go first and a flood of
+   * activations does not open thousands of store connections at once.
+   */
+  private async inSlot(work: () => Promise<void>): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (this.running >= (this.options.maxConcurrentExchanges ?? 32)) {
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+    this.running++;
+    try {
+      await work();
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
+    }
   }
 
   /** Claims the record for this process; undefined when another instance holds a live claim. */

@@ -79,6 +79,9 @@ export function createDocumentJobQueue(options: DocumentJobQueueOptions): JobQue
   }
 
   async function pump(): Promise<void> {
+    // Every worker busy: nothing could start, so do not read (and copy) every waiting job.
+    const free = [...workers].some(([name, w]) => [...runningByQueue(name)].length < w.concurrency);
+    if (!free) return;
     const at = now();
     const all = await jobs.list();
     // A job whose process died (or that ran past its expiry) waits again.

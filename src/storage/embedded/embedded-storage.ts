@@ -393,6 +393,19 @@ export async function createEmbeddedStorage(options: EmbeddedStorageOptions): Pr
   let sessionsStore: PersistentSessionStore | undefined;
   let closed = false;
   let closing: Promise<void> | undefined;
+  const outgoingNotices = new Set<string>();
+  let noticeFlush: NodeJS.Timeout | undefined;
+  let noticesWritten: Promise<void> = Promise.resolve();
+  function flushNotices(): void {
+    noticeFlush = undefined;
+    const topics = [...outgoingNotices];
+    outgoingNotices.clear();
+    if (topics.length === 0 || closed) return;
+    noticesWritten = db
+      .commit((tx) => topics.forEach((topic) => tx.notice(topic)))
+      .catch((error: unknown) => logger?.warn({ err: error }, 'change notices not written'));
+  }
+
   return {
     kind: 'embedded',
     integrations: integrationStore,
@@ -409,8 +422,10 @@ export async function createEmbeddedStorage(options: EmbeddedStorageOptions): Pr
       async publish(topic) {
         if (closed) throw new Error('Storage is closed.');
         changes.emit(topic);
-        // Other processes read it from the journal; a notice alone is written without an fsync.
-        await db.commit((tx) => tx.notice(topic));
+        // Other processes read notices from the journal. They are written together a moment later,
+        // without an fsync, so a burst of changes costs one append rather than one lock cycle each.
+        outgoingNotices.add(topic);
+        noticeFlush ??= setTimeout(flushNotices, 20);
       },
       subscribe(topic, listener) {
         changes.on(topic, listener);
@@ -430,6 +445,9 @@ export async function createEmbeddedStorage(options: EmbeddedStorageOptions): Pr
       closing ??= (async () => {
         await jobQueue.stop(10_000);
         sessionsStore?.close();
+        clearTimeout(noticeFlush);
+        flushNotices();
+        await noticesWritten;
         closed = true;
         await Promise.all([db.close(), syncJournal.close()]);
         await records.close();
