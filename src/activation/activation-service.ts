@@ -148,6 +148,7 @@ export class ActivationService {
   async close(timeoutMs = 10_000): Promise<void> {
     this.closing = true;
     clearInterval(this.sweeper);
+    this.waiting.splice(0).forEach((wake) => wake());
     const running = Promise.allSettled([...this.inFlight.values()]);
     await Promise.race([running, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
   }
@@ -428,9 +429,12 @@ export class ActivationService {
    */
   private async inSlot(work: () => Promise<void>): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
-    if (this.running >= (this.options.maxConcurrentExchanges ?? 32)) {
+    while (!this.closing && this.running >= (this.options.maxConcurrentExchanges ?? 200)) {
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
+    // Shutting down: one not started stays pending (the store issued nothing yet) and resumes at the
+    // next start or on another instance, so the drain only waits for the ones already talking to stores.
+    if (this.closing) return;
     this.running++;
     try {
       await work();
