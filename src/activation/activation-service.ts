@@ -279,7 +279,6 @@ export class ActivationService {
       callbackCount: 1,
       createdAt: at,
       updatedAt: at,
-      ...(previous ? { replaces: previous.consumerKey } : {}),
       events: [{ at, step: 'callback_received', ok: true }],
       history: [],
     };
@@ -590,7 +589,6 @@ export class ActivationService {
       userId: r.userId ?? heir.userId,
       linkedAt: r.linkedAt ?? heir.linkedAt,
       syncIntervals: r.syncIntervals ?? heir.syncIntervals,
-      replaces: undefined,
       history: bounded([...heir.history, ...older.map((o) => historyEntry(o, 'reset', at))]),
     }));
     for (const old of older) {

@@ -48,7 +48,8 @@ export function createDocumentJobQueue(options: DocumentJobQueueOptions): JobQue
   const now = options.now ?? Date.now;
   const owner = randomUUID();
   const workers = new Map<string, { concurrency: number; handler: JobHandler<object> }>();
-  const running = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  const running = new Map<string, { name: string; abort: AbortController; done: Promise<void> }>();
+  const runningIn = (name: string) => [...running.values()].filter((r) => r.name === name).length;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let pumping: Promise<void> | undefined;
@@ -80,7 +81,7 @@ export function createDocumentJobQueue(options: DocumentJobQueueOptions): JobQue
 
   async function pump(): Promise<void> {
     // Every worker busy: nothing could start, so do not read (and copy) every waiting job.
-    const free = [...workers].some(([name, w]) => [...runningByQueue(name)].length < w.concurrency);
+    const free = [...workers].some(([name, w]) => runningIn(name) < w.concurrency);
     if (!free) return;
     const at = now();
     const all = await jobs.list();
@@ -102,9 +103,7 @@ export function createDocumentJobQueue(options: DocumentJobQueueOptions): JobQue
       if (stopped) return;
       const worker = workers.get(candidate.name);
       if (!worker) continue;
-      const busy = [...running.values()].length;
-      const mine = [...runningByQueue(candidate.name)].length;
-      if (mine >= worker.concurrency || busy > 1000) continue;
+      if (runningIn(candidate.name) >= worker.concurrency) continue;
       const key = candidate.singletonKey && `${candidate.name}\n${candidate.singletonKey}`;
       if (key && activeKeys.has(key)) continue;
       const claimed = await claim(candidate.id, at);
@@ -112,11 +111,6 @@ export function createDocumentJobQueue(options: DocumentJobQueueOptions): JobQue
       if (key) activeKeys.add(key);
       launch(claimed, worker.handler);
     }
-  }
-
-  const runningNames = new Map<string, string>();
-  function* runningByQueue(name: string): Generator<string> {
-    for (const [id, n] of runningNames) if (n === name) yield id;
   }
 
   async function claim(id: string, at: number): Promise<QueuedJobDocument | undefined> {
@@ -132,7 +126,6 @@ export function createDocumentJobQueue(options: DocumentJobQueueOptions): JobQue
   function launch(doc: QueuedJobDocument, handler: JobHandler<object>): void {
     const abort = new AbortController();
     const job: Job<object> = { id: doc.id, name: doc.name, data: doc.data, retryCount: doc.retryCount };
-    runningNames.set(doc.id, doc.name);
     const done = handler(job, abort.signal)
       .then(
         () => (abort.signal.aborted ? undefined : jobs.delete(doc.id)),
@@ -144,10 +137,9 @@ export function createDocumentJobQueue(options: DocumentJobQueueOptions): JobQue
       )
       .finally(() => {
         running.delete(doc.id);
-        runningNames.delete(doc.id);
         wake();
       });
-    running.set(doc.id, { abort, done });
+    running.set(doc.id, { name: doc.name, abort, done });
   }
 
   async function failed(doc: QueuedJobDocument, error: unknown): Promise<void> {

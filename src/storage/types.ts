@@ -98,11 +98,6 @@ export interface IntegrationRecord {
   linkedAt?: string;
   /** For a superseded record: the consumer key that replaced it. */
   supersededBy?: string;
-  /**
-   * For a candidate from a store that already has a live integration (a Reset): the key it replaces once
-   * the store has issued tokens for it. Until then the old integration stays active.
-   */
-  replaces?: string;
   /** Which process runs the token exchange, until when: another instance takes over after `until`. */
   lease?: { owner: string; until: string };
   callbackCount: number;
