@@ -20,6 +20,11 @@ export class DecryptionError extends Error {
   override name = 'DecryptionError';
 }
 
+/** Stored secrets carry another key's fingerprint: the key is wrong, the data is not damaged. */
+export class DifferentKeyError extends Error {
+  override name = 'DifferentKeyError';
+}
+
 function checkKey(key: Buffer): void {
   if (key.length !== KEY_BYTES)
     throw new Error(`Encryption key must be ${KEY_BYTES} bytes, got ${key.length}.`);

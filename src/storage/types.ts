@@ -213,6 +213,12 @@ export interface ChangeNotices {
   subscribe(topic: string, listener: () => void): () => void;
 }
 
+/** What a key rotation re-encrypted. */
+export interface KeyRotation {
+  integrations: number;
+  secrets: number;
+}
+
 export interface Storage {
   readonly kind: 'embedded' | 'postgres';
   integrations: IntegrationStore;

@@ -4,13 +4,16 @@ import { spawn } from 'node:child_process';
 export function runCli(
   script: string,
   args: string[],
-  env: Record<string, string>,
+  /** Added to this process's environment; `undefined` removes a variable. */
+  env: Record<string, string | undefined>,
   /** Piped to its stdin (then closed). */
   input = '',
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '', ...env };
+    for (const [name, value] of Object.entries(env)) if (value === undefined) delete childEnv[name];
     const child = spawn(process.execPath, ['--import', 'tsx', `src/cli/${script}.ts`, ...args], {
-      env: { ...process.env, NODE_OPTIONS: '', ...env },
+      env: childEnv,
     });
     let stdout = '';
     let stderr = '';

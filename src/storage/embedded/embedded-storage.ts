@@ -4,6 +4,7 @@ import path from 'node:path';
 import {
   decryptSecret,
   DecryptionError,
+  DifferentKeyError,
   encryptSecret,
   keyFingerprint,
   secretContext,
@@ -16,6 +17,7 @@ import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import {
   type DocumentCollection,
+  type KeyRotation,
   type DocumentStore,
   DuplicateError,
   INTEGRATION_SECRET_FIELDS,
@@ -42,6 +44,11 @@ const SECRET_FIELDS = INTEGRATION_SECRET_FIELDS;
 
 export interface EmbeddedStorage extends Storage {
   sessions: SessionStoreBackend;
+  /**
+   * Re-encrypts every secret with `newKey` in one new snapshot; this instance goes on with the new key.
+   * Another process still holding the old key fails its next read or write instead of mixing keys.
+   */
+  rotateKey(newKey: Buffer): Promise<KeyRotation>;
   /** Counters of the two journals and their locks (tests, benchmarks). */
   journalStats(): Record<'db' | 'sync', JournalStats & { locks: number }>;
 }
@@ -73,14 +80,16 @@ const unchanged = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringi
  * batch is written, `records/` (synced entities). A version 1 `db.json` is imported on first open.
  */
 export async function createEmbeddedStorage(options: EmbeddedStorageOptions): Promise<EmbeddedStorage> {
-  const { key, logger } = options;
+  const { logger } = options;
+  let key = options.key;
   const dir = options.dataDir;
   // 0700 when we create it: the files hold password hashes and session ids.
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const fingerprint = keyFingerprint(key);
+  let fingerprint = keyFingerprint(key);
   const differentKey = (file: string, cause?: unknown) =>
-    new Error(
-      `${file} was encrypted with a different TOKEN_ENCRYPTION_KEY; set the key it was written with.`,
+    new DifferentKeyError(
+      `${file} was encrypted with a different TOKEN_ENCRYPTION_KEY; set the key it was written with ` +
+        '(after an interrupted `npm run key -- rotate`, run it again).',
       { cause },
     );
 
@@ -434,6 +443,27 @@ export async function createEmbeddedStorage(options: EmbeddedStorageOptions): Pr
     },
     async ping() {
       if (closed) throw new Error('Storage is closed.');
+    },
+    async rotateKey(newKey) {
+      if (closed) throw new Error('Storage is closed.');
+      const newFingerprint = keyFingerprint(newKey);
+      const done: KeyRotation = { integrations: 0, secrets: 0 };
+      await db.rewrite(newFingerprint, (collection, consumerKey, entry) => {
+        if (collection !== INTEGRATIONS) return entry.stored;
+        const plain = entry.value as IntegrationRecord;
+        const out = { ...(entry.stored as IntegrationRecord) };
+        for (const field of SECRET_FIELDS) {
+          const value = plain[field];
+          if (value === undefined) continue;
+          out[field] = encryptSecret(value, newKey, secretContext(consumerKey, field));
+          done.secrets++;
+        }
+        done.integrations++;
+        return out;
+      });
+      key = newKey;
+      fingerprint = newFingerprint;
+      return done;
     },
     journalStats() {
       return {

@@ -268,6 +268,82 @@ export class Journal {
   }
 
   /**
+   * Replaces every entry's stored form (a new encryption key) in a snapshot of a new generation with an
+   * empty journal, under the lock. That journal does not say where it continues the old one, so other
+   * processes reload, and `verify` stops one that still holds the old key id from writing.
+   */
+  async rewrite(
+    keyId: string,
+    restore: (collection: string, key: string, entry: Entry) => unknown,
+  ): Promise<void> {
+    if (this.closed) throw new Error('Storage is closed.');
+    while (this.flushing) await this.flushing;
+    // A snapshot being written holds the old stored forms.
+    const compaction = this.compaction;
+    this.compaction = undefined;
+    await compaction?.written;
+    if (compaction?.temp) await unlink(compaction.temp).catch(() => undefined);
+    this.writing = true;
+    try {
+      await this.catching?.catch(() => undefined);
+      await this.options.lock.run(async () => {
+        await this.catchUp(true);
+        const state: State = new Map();
+        for (const [collection, map] of this.state) {
+          const entries = [...map].map(([key, entry]): [string, Entry] => [
+            key,
+            { value: entry.value, stored: restore(collection, key, entry) },
+          ]);
+          state.set(collection, new Map(entries));
+        }
+        const next = this.generation + 1;
+        const previousKeyId = this.keyId;
+        this.keyId = keyId;
+        let temp: string;
+        try {
+          temp = await writeTemp(
+            this.snapshotFile,
+            await this.snapshotText(
+              next,
+              [...state].map(([c, map]) => [c, [...map]]),
+            ),
+          );
+        } catch (error) {
+          this.keyId = previousKeyId;
+          throw error;
+        }
+        const nextFile = this.journalFile(next);
+        const handle = await open(nextFile, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o600);
+        let stats: Stats;
+        try {
+          await handle.truncate(0);
+          await handle.datasync();
+          await syncDir(this.options.dir);
+          stats = await commitTemp(temp, this.snapshotFile);
+        } catch (error) {
+          this.keyId = previousKeyId;
+          await handle.close();
+          await unlink(nextFile).catch(() => undefined);
+          await unlink(temp).catch(() => undefined);
+          throw error;
+        }
+        const previous = this.handle;
+        const previousFile = this.journalFile(this.generation);
+        this.handle = handle;
+        this.state = state;
+        this.generation = next;
+        this.offset = 0;
+        this.snapshotStats = stats;
+        this.wrote = true;
+        await previous?.close();
+        await unlink(previousFile).catch(() => undefined);
+      });
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  /**
    * After a clean stop the snapshot alone holds what was written (a copy of `db.json` is a backup, the
    * next start replays nothing). Not when the journal is a small part of a large snapshot: rewriting
    * megabytes for a few lines, and making every other process reload them, costs more than replaying

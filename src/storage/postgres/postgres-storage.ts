@@ -1,7 +1,7 @@
 import connectPgSimple from 'connect-pg-simple';
 import session from 'express-session';
 import pg from 'pg';
-import { keyFingerprint } from '../crypto.js';
+import { DifferentKeyError, keyFingerprint } from '../crypto.js';
 import type { DocumentCollection, DocumentStore, Storage } from '../types.js';
 import { createPgChangeNotices } from './change-notices.js';
 import { connectionError, redactUrl } from './connection-error.js';
@@ -130,13 +130,17 @@ async function checkKey(pool: pg.Pool, key: Buffer, url: string): Promise<void> 
     "INSERT INTO storage_meta (name, value) VALUES ('key_fingerprint', $1) ON CONFLICT (name) DO NOTHING",
     [fingerprint],
   );
+  // FOR SHARE waits for a key rotation under way, so an instance starting meanwhile sees its outcome.
   const { rows } = await pool.query<{ value: string }>(
-    "SELECT value FROM storage_meta WHERE name = 'key_fingerprint'",
+    "SELECT value FROM storage_meta WHERE name = 'key_fingerprint' FOR SHARE",
   );
-  if (rows[0]?.value !== fingerprint) {
-    throw new Error(
-      `The database at DATABASE_URL (${redactUrl(url)}) holds secrets encrypted with a different ` +
-        'TOKEN_ENCRYPTION_KEY; set the key it was written with.',
-    );
-  }
+  if (rows[0]?.value !== fingerprint) throw differentKeyError(url);
+}
+
+export function differentKeyError(url: string): DifferentKeyError {
+  return new DifferentKeyError(
+    `The database at DATABASE_URL (${redactUrl(url)}) holds secrets encrypted with a different ` +
+      'TOKEN_ENCRYPTION_KEY; set the key it was written with (after an interrupted ' +
+      '`npm run key -- rotate`, run it again).',
+  );
 }
