@@ -85,6 +85,8 @@ export interface ActivationServiceOptions {
   sweepSeconds?: number;
   /** Token exchanges this process runs at once; the others wait their turn (stored, so never lost). */
   maxConcurrentExchanges?: number;
+  /** Longest an exchange waits for the callbacks being handled to be answered (default 1 s). */
+  exchangeDeferMs?: number;
 }
 
 const EVENT_LIMIT = 50;
@@ -114,6 +116,9 @@ export class ActivationService {
   private closing = false;
   private running = 0;
   private readonly waiting: (() => void)[] = [];
+  /** Callback requests being handled, and exchanges waiting for them to be answered. */
+  private callbacks = 0;
+  private readonly afterCallbacks: (() => void)[] = [];
 
   constructor(private readonly options: ActivationServiceOptions) {
     this.clock = options.clock ?? (() => new Date());
@@ -149,8 +154,41 @@ export class ActivationService {
     this.closing = true;
     clearInterval(this.sweeper);
     this.waiting.splice(0).forEach((wake) => wake());
+    this.afterCallbacks.splice(0).forEach((wake) => wake());
     const running = Promise.allSettled([...this.inFlight.values()]);
     await Promise.race([running, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+  }
+
+  /**
+   * Marks a callback request as being handled until the returned function is called: exchanges wait
+   * for the callbacks in hand to be answered first (see inSlot).
+   */
+  callbackStarted(): () => void {
+    this.callbacks++;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      if (--this.callbacks === 0) this.afterCallbacks.splice(0).forEach((wake) => wake());
+    };
+  }
+
+  /** Callback requests being handled now (tests, status). */
+  get callbacksInHand(): number {
+    return this.callbacks;
+  }
+
+  /** Resolves once no callback is being handled, or after `maxMs` under a steady stream of them. */
+  private callbacksAnswered(maxMs: number): Promise<void> {
+    if (this.callbacks === 0 || this.closing) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, maxMs);
+      timer.unref();
+      this.afterCallbacks.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   /** Records the store's callback POST (stored when this resolves) and starts the exchange. */
@@ -428,6 +466,9 @@ export class ActivationService {
    */
   private async inSlot(work: () => Promise<void>): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
+    // An exchange costs a callback's CPU several times over (two signed requests to the store); run
+    // during a burst, it would push the burst's last answers towards Magento's 5 s limit.
+    await this.callbacksAnswered(this.options.exchangeDeferMs ?? 1000);
     while (!this.closing && this.running >= (this.options.maxConcurrentExchanges ?? 200)) {
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     }

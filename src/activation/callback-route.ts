@@ -139,6 +139,10 @@ export function callbackRoute(deps: {
   const router = express.Router();
   router.post(
     '/magento/callback',
+    (_req, res, next) => {
+      res.once('close', deps.activation.callbackStarted());
+      next();
+    },
     invalidCallbackLimiter(deps.invalidLimit ?? DEFAULT_LIMIT),
     callbackBody,
     async (req, res) => {

@@ -24,8 +24,13 @@ export interface TsxChild {
 }
 
 /** Runs `node --import tsx <script>` in its own process group, capturing its output. */
-export function spawnTsx(script: string, args: string[], env: Record<string, string>): TsxChild {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+export function spawnTsx(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): TsxChild {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], {
     cwd: REPO_ROOT,
     // Only what we pass: no NODE_OPTIONS from a test runner, no stray DATABASE_URL.
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },

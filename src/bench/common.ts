@@ -1,3 +1,4 @@
+import { readdir, readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 
@@ -91,5 +92,24 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T
     return await Promise.race([promise, timeout]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * CPU time a process has used, in ms: its main thread (the event loop) and all its threads. From
+ * /proc's schedstat (nanoseconds), so it is the connector's own work whatever else the machine runs;
+ * undefined where there is no /proc.
+ */
+export async function processCpuMs(pid: number): Promise<{ main: number; all: number } | undefined> {
+  const readNs = async (file: string) => Number((await readFile(file, 'utf8')).split(' ')[0]);
+  try {
+    const main = await readNs(`/proc/${pid}/schedstat`);
+    let all = 0;
+    for (const task of await readdir(`/proc/${pid}/task`)) {
+      all += await readNs(`/proc/${pid}/task/${task}/schedstat`).catch(() => 0);
+    }
+    return { main: main / 1e6, all: all / 1e6 };
+  } catch {
+    return undefined;
   }
 }

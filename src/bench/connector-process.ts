@@ -42,7 +42,14 @@ export async function spawnConnector(options: ConnectorProcessOptions): Promise<
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
     ...options.env,
   };
-  const p = spawnTsx('src/cli/start.ts', [], env);
+  // BENCH_CPU_PROF=<dir>: each connector writes a V8 CPU profile there when it exits.
+  const profileDir = process.env.BENCH_CPU_PROF;
+  const p = spawnTsx(
+    'src/cli/start.ts',
+    [],
+    env,
+    profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  );
   let url: string;
   try {
     const m = await waitForOutput(p, /Dashboard:\s+(http:\/\/\S+?)\/\s/, 60_000);

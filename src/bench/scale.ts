@@ -1,9 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { newCredentials, newEncryptionKey, percentile, sleep, waitUntil } from './common.js';
+import { newCredentials, newEncryptionKey, percentile, processCpuMs, sleep, waitUntil } from './common.js';
 import type { CannedStoreProcess } from './canned-store-process.js';
 import { startCannedStoreProcess } from './canned-store-process.js';
+import { spawnTsx, waitForOutput } from './child-process.js';
 import { spawnConnector, type ConnectorProcess } from './connector-process.js';
 import type { CallbackResult } from './load-generator.js';
 import { startLoadGenerator } from './load-process.js';
@@ -31,7 +32,11 @@ const CONNECTOR_ENV = { SYNC_INTERVALS: 'products=0,customers=0,orders=0' };
 
 interface Burst {
   results: CallbackResult[];
+  /** The connectors' CPU while the callbacks were answered, and until the store stopped issuing tokens. */
+  cpu?: { callbacks: CpuMs; total: CpuMs };
 }
+
+type CpuMs = { main: number; all: number };
 
 /** Posts `count` callbacks at once (concurrency = count) and waits until the store stops issuing tokens. */
 export async function burst(options: {
@@ -40,8 +45,18 @@ export async function burst(options: {
   count: number;
   block: number;
   settleTimeoutMs: number;
+  /** Connector pids whose CPU time is reported. */
+  pids?: number[];
 }): Promise<Burst> {
   const { store } = options;
+  const cpuNow = async (): Promise<CpuMs | undefined> => {
+    const each = await Promise.all((options.pids ?? []).map(processCpuMs));
+    if (each.length === 0 || each.some((c) => !c)) return undefined;
+    return each.reduce<CpuMs>((sum, c) => ({ main: sum.main + c!.main, all: sum.all + c!.all }), {
+      main: 0,
+      all: 0,
+    });
+  };
   const before = (await store.stats(false)).totals;
   const credentials = Array.from({ length: options.count }, (_, i) =>
     newCredentials(i, options.block, store.port),
@@ -54,10 +69,22 @@ export async function burst(options: {
     sourceBlock: 250 - (options.block % 40),
     timeoutMs: 30_000,
   });
+  const cpuStart = await cpuNow();
   const results = await load.done;
+  const cpuAnswered = await cpuNow();
   const acked = results.filter((r) => r.status === 200).length;
   await settleStore(store, before.accessTokens + acked, options.settleTimeoutMs);
-  return { results };
+  const cpuEnd = await cpuNow();
+  const since = (a: CpuMs, b: CpuMs): CpuMs => ({
+    main: Math.round(b.main - a.main),
+    all: Math.round(b.all - a.all),
+  });
+  return {
+    results,
+    ...(cpuStart && cpuAnswered && cpuEnd
+      ? { cpu: { callbacks: since(cpuStart, cpuAnswered), total: since(cpuStart, cpuEnd) } }
+      : {}),
+  };
 }
 
 /**
@@ -107,6 +134,16 @@ export function burstFigures(b: Burst, records: Map<string, StoredOutcome>) {
         ? Math.round((activeOnes.length / ((lastActive - firstSent) / 1000)) * 10) / 10
         : 0,
     end_to_end_ms: { p50: percentile(e2e, 0.5), p99: percentile(e2e, 0.99) },
+    // The connector's own CPU (event-loop thread, and all threads), however busy the machine was.
+    ...(b.cpu
+      ? {
+          connector_cpu_ms: {
+            until_answered: b.cpu.callbacks,
+            until_settled: b.cpu.total,
+            main_per_activation: Math.round((b.cpu.total.main / Math.max(1, activeOnes.length)) * 100) / 100,
+          },
+        }
+      : {}),
   };
 }
 
@@ -143,6 +180,7 @@ async function oneSize(
       count: 100,
       block: blockBase,
       settleTimeoutMs: settleMs,
+      pids: [connector.pid],
     });
     const bigCount = options.quick ? 200 : 1000;
     options.progress(`[scale] ${tag}: ${bigCount} concurrent activations`);
@@ -152,6 +190,7 @@ async function oneSize(
       count: bigCount,
       block: blockBase + 1,
       settleTimeoutMs: settleMs,
+      pids: [connector.pid],
     });
     options.progress(`[scale] ${tag}: stopping the connector and reading its records`);
     const stopStarted = performance.now();
@@ -209,6 +248,7 @@ async function twoInstances(
         count,
         block,
         settleTimeoutMs: options.quick ? 30_000 : 120_000,
+        pids: connectors.map((c) => c.pid),
       });
       await Promise.all(connectors.map((c) => c.stop(60_000)));
       const records = new Map(
@@ -226,10 +266,48 @@ async function twoInstances(
   return { stored, one_instance: await run(1, 90), two_instances: await run(2, 91) };
 }
 
+/** The same bursts against a bare Node server (see floor-server-main.ts): what this machine allows. */
+async function machineFloor(store: CannedStoreProcess, options: ScaleOptions) {
+  const p = spawnTsx('src/bench/floor-server-main.ts', [], {});
+  try {
+    const port = Number((await waitForOutput(p, /\{"listening":(\d+)\}/, 30_000))[1]);
+    const target = `http://127.0.0.1:${port}`;
+    const figures = async (count: number, block: number) => {
+      const credentials = Array.from({ length: count }, (_, i) => newCredentials(i, block, store.port));
+      const load = await startLoadGenerator({
+        storeAdminUrl: store.adminUrl,
+        targets: [target],
+        credentials,
+        concurrency: count,
+        sourceBlock: 250 - (block % 40),
+        timeoutMs: 30_000,
+      });
+      const answered = (await load.done).map((r) => r.ms).sort((x, y) => x - y);
+      return {
+        p50: percentile(answered, 0.5),
+        p99: percentile(answered, 0.99),
+        max: percentile(answered, 1),
+      };
+    };
+    options.progress('[scale] machine floor: a bare Node server, same load generator');
+    // The first burst warms up both sides, as the connector's first burst does.
+    await figures(100, 180);
+    const bigCount = options.quick ? 200 : 1000;
+    return {
+      callbacks_100_ms: await figures(100, 181),
+      [`concurrent_${bigCount}_ms`]: await figures(bigCount, 182),
+    };
+  } finally {
+    p.kill('SIGKILL');
+    await p.exited;
+  }
+}
+
 export async function runScale(options: ScaleOptions): Promise<Record<string, unknown>> {
   const store = await startCannedStoreProcess();
   const out: Record<string, unknown> = {};
   try {
+    out.machine_floor = await machineFloor(store, options);
     let block = 1;
     for (const adapter of options.adapters) {
       let pg: BenchPostgres | undefined;

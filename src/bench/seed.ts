@@ -4,8 +4,12 @@ import { loopbackAddress, magentoToken } from './common.js';
 
 type OpenOptions = Parameters<typeof openStorage>[0];
 
-/** Block of loopback addresses for seeded stores, apart from the ones that activate during a run. */
+/**
+ * Blocks of loopback addresses for seeded stores (62,750 each; 200-209, clear of the blocks activating
+ * stores and load sources use).
+ */
 export const SEED_BLOCK = 200;
+const PER_BLOCK = 251 * 250;
 
 /**
  * `count` active integrations with fake tokens and distinct stores, written through the storage API
@@ -38,7 +42,8 @@ export async function seedIntegrations(options: {
     }
     const at = new Date(Date.now() - 86_400_000).toISOString();
     const record = (i: number): IntegrationRecord => {
-      const storeBaseUrl = `http://${loopbackAddress(i, SEED_BLOCK)}:${options.storePort}/`;
+      const address = loopbackAddress(i % PER_BLOCK, SEED_BLOCK + Math.floor(i / PER_BLOCK));
+      const storeBaseUrl = `http://${address}:${options.storePort}/`;
       return {
         consumerKey: magentoToken(),
         storeBaseUrl,

@@ -1,12 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
+import { once } from 'node:events';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { clientForIntegration } from '../../src/activation/store-client.js';
 import { MagentoAuthError } from '../../src/magento/errors.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
+import type { OauthLogEntry } from '../../src/simulator/state.js';
 import type { IntegrationRecord } from '../../src/storage/types.js';
 import { DEMO_EMAIL, DEMO_PASSWORD, startTestConnector } from '../helpers/connector.js';
 import { adminJson } from '../helpers/http.js';
@@ -116,6 +118,47 @@ describe('activation end to end against the store simulator', () => {
     const dashboard = await agent.get('/');
     expect(dashboard.status).toBe(200);
     expect(dashboard.text).toContain(integration.consumer_key);
+  });
+
+  /** A callback whose body has not arrived: the connector is handling it until the socket ends. */
+  async function callbackInHand(): Promise<net.Socket> {
+    const url = new URL(t.connector.url);
+    const socket = net.connect(Number(url.port), url.hostname);
+    await once(socket, 'connect');
+    socket.write(
+      'POST /magento/callback HTTP/1.1\r\nHost: connector\r\n' +
+        'Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 200\r\n\r\n',
+    );
+    while (t.connector.activation.callbacksInHand === 0) await new Promise((r) => setTimeout(r, 5));
+    return socket;
+  }
+
+  const requestTokenAt = async (consumerKey: string) => {
+    const log = (await adminJson<OauthLogEntry[]>(sim.url, 'GET', '/oauth-log')).body;
+    return Date.parse(log.find((e) => e.consumerKey === consumerKey && e.endpoint === 'request_token')!.at);
+  };
+
+  it('answers the callbacks in hand before it starts an exchange', async () => {
+    const integration = await createInStore();
+    const pending = await callbackInHand();
+    await activateInStore(integration.id);
+    await new Promise((r) => setTimeout(r, 300));
+    const released = Date.now();
+    pending.destroy();
+    expect((await settled(integration.consumer_key)).status).toBe('active');
+    expect(await requestTokenAt(integration.consumer_key)).toBeGreaterThanOrEqual(released);
+  });
+
+  it('does not let a callback that never ends hold exchanges back for more than a moment', async () => {
+    const integration = await createInStore();
+    const stalled = await callbackInHand();
+    try {
+      await activateInStore(integration.id);
+      expect((await settled(integration.consumer_key)).status).toBe('active');
+      expect(t.connector.activation.callbacksInHand).toBe(1);
+    } finally {
+      stalled.destroy();
+    }
   });
 
   it('handles a Reauthorize: one current credential set, the old one in the history', async () => {

@@ -1,5 +1,5 @@
 import type { Stats } from 'node:fs';
-import { constants } from 'node:fs';
+import { constants, fstatSync, statSync, writeSync } from 'node:fs';
 import { open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { WarnLogger } from '../crypto.js';
@@ -139,6 +139,9 @@ async function readHead(target: string | FileHandle, bytes: number): Promise<{ t
     if (typeof target === 'string') await handle.close();
   }
 }
+
+/** Longest a writer keeps the lock for batch after batch before letting other processes in. */
+const HOLD_MS = 50;
 
 const sameFile = (a: Stats, b: Stats) => a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
 
@@ -375,51 +378,34 @@ export class Journal {
     // Let every operation started in this turn of the event loop join the first batch.
     await new Promise((resolve) => setImmediate(resolve));
     while (this.pending.length > 0 || (this.compaction?.temp && !this.closed)) {
-      await this.flush(this.pending.splice(0));
+      const held = await this.flush(this.pending.splice(0));
+      // Held as long as it may: give a process waiting for the lock its turn.
+      if (held && this.pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
 
-  private async flush(batch: Pending[]): Promise<void> {
+  /**
+   * Takes the lock, catches up, and writes batch after batch while more arrive, for up to HOLD_MS: under
+   * load one lock cycle and one catch-up serve many batches. Resolves true when it stopped at HOLD_MS.
+   */
+  private async flush(first: Pending[]): Promise<boolean> {
     this.writing = true;
+    let batch = first;
+    let full = false;
     try {
       await this.catching?.catch(() => undefined);
       await this.options.lock.run(async () => {
         await this.catchUp(true);
-        const done: { tx: Transaction; settle: () => void }[] = [];
-        for (const pending of batch) {
-          const tx = new Transaction((c) => this.table(c));
-          try {
-            const result = pending.op(tx);
-            done.push({ tx, settle: () => pending.resolve(result) });
-          } catch (error) {
-            // Nothing of it is written: it fails alone, now.
-            tx.rollback();
-            pending.reject(error);
+        const since = performance.now();
+        for (;;) {
+          await this.writeBatch(batch);
+          batch = [];
+          if (this.closed || this.pending.length === 0) break;
+          if (performance.now() - since >= HOLD_MS) {
+            full = true;
+            break;
           }
-        }
-        const lines = done.flatMap(({ tx }) => tx.lines);
-        if (lines.length > 0) {
-          try {
-            await this.append(
-              lines,
-              done.some(({ tx }) => tx.durable),
-            );
-          } catch (error) {
-            for (const { tx } of done.reverse()) tx.rollback();
-            throw error;
-          }
-        }
-        // Acknowledged now: compaction below only reorganises what is already durable.
-        for (const { settle } of done) settle();
-        if (this.compaction?.temp) {
-          await this.finishCompaction().catch((error: unknown) =>
-            this.options.logger?.warn({ err: error, journal: this.options.name }, 'Compaction failed.'),
-          );
-        } else if (
-          !this.compaction &&
-          this.offset > Math.max(this.options.compactBytes ?? 1 << 20, this.snapshotStats?.size ?? 0)
-        ) {
-          this.startCompaction();
+          batch = this.pending.splice(0);
         }
       });
     } catch (error) {
@@ -434,6 +420,47 @@ export class Journal {
     } finally {
       this.writing = false;
     }
+    return full;
+  }
+
+  /** Under the lock, caught up: runs the operations, appends their lines, acknowledges them. */
+  private async writeBatch(batch: Pending[]): Promise<void> {
+    const done: { tx: Transaction; settle: () => void }[] = [];
+    for (const pending of batch) {
+      const tx = new Transaction((c) => this.table(c));
+      try {
+        const result = pending.op(tx);
+        done.push({ tx, settle: () => pending.resolve(result) });
+      } catch (error) {
+        // Nothing of it is written: it fails alone, now.
+        tx.rollback();
+        pending.reject(error);
+      }
+    }
+    const lines = done.flatMap(({ tx }) => tx.lines);
+    if (lines.length > 0) {
+      try {
+        await this.append(
+          lines,
+          done.some(({ tx }) => tx.durable),
+        );
+      } catch (error) {
+        for (const { tx } of done.reverse()) tx.rollback();
+        throw error;
+      }
+    }
+    // Acknowledged now: compaction below only reorganises what is already durable.
+    for (const { settle } of done) settle();
+    if (this.compaction?.temp) {
+      await this.finishCompaction().catch((error: unknown) =>
+        this.options.logger?.warn({ err: error, journal: this.options.name }, 'Compaction failed.'),
+      );
+    } else if (
+      !this.compaction &&
+      this.offset > Math.max(this.options.compactBytes ?? 1 << 20, this.snapshotStats?.size ?? 0)
+    ) {
+      this.startCompaction();
+    }
   }
 
   /** Appends under the lock: one write and, for real changes, one fsync. */
@@ -443,9 +470,10 @@ export class Journal {
     try {
       let written = 0;
       while (written < buffer.length) {
-        const { bytesWritten } = await handle.write(buffer, written, buffer.length - written, null);
+        // Synchronous: a small append into the page cache takes microseconds, while each trip through
+        // the thread pool waits a whole turn of a busy event loop, and batches wait for them in a row.
+        written += writeSync(handle.fd, buffer, written, buffer.length - written);
         this.stats.writes++;
-        written += bytesWritten;
       }
       if (durable) {
         await handle.datasync();
@@ -466,7 +494,13 @@ export class Journal {
   private async catchUp(locked: boolean): Promise<void> {
     // Cleared first: a change seen while this runs calls for another catch-up.
     this.changed = false;
-    const snapshot = await stat(this.snapshotFile).catch(() => undefined);
+    // Synchronous stats, for the reason given in append.
+    let snapshot: Stats | undefined;
+    try {
+      snapshot = statSync(this.snapshotFile);
+    } catch {
+      snapshot = undefined;
+    }
     if (snapshot && this.snapshotStats && !sameFile(snapshot, this.snapshotStats)) {
       // The old journal no longer grows: read it to its end (its notices reach subscribers), then go on
       // in the new generation, or reload when that is not the one that continues it.
@@ -478,7 +512,7 @@ export class Journal {
       }
     }
     // What was appended since (in the new generation, after a follow).
-    const { size } = await this.handle!.stat();
+    const { size } = fstatSync(this.handle!.fd);
     if (size < this.offset) {
       // A failed write elsewhere was taken back after this process read it.
       await this.load(locked);

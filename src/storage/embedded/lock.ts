@@ -3,8 +3,8 @@ import type { WarnLogger } from '../crypto.js';
 
 /**
  * An inter-process lock on one journal (proper-lockfile: an atomic mkdir of `<target>.lock`, kept fresh
- * while held). Each batch holds it for a catch-up, one append and one fsync: milliseconds, so waiters poll
- * at short intervals rather than proper-lockfile's default of a second.
+ * while held). A writer holds it for milliseconds (see Journal.flush), so waiters poll at short
+ * intervals rather than proper-lockfile's default of a second.
  */
 export class FileLock {
   /** Times the lock was taken (tests, benchmarks). */
@@ -16,24 +16,53 @@ export class FileLock {
   ) {}
 
   async run<T>(work: () => Promise<T>): Promise<T> {
-    const release = await lockfile.lock(this.target, {
-      // The journal may not exist yet; the lock is a folder beside it.
-      realpath: false,
-      lockfilePath: `${this.target}.lock`,
-      // A holder killed with -9 leaves the folder: after this long without a refresh, others take over.
-      stale: 10_000,
-      // Up to about 20 s of waiting, which covers a stale lock being taken over.
-      retries: { retries: 800, factor: 1.2, minTimeout: 1, maxTimeout: 25, randomize: true },
-      // The default throws from a timer (the process would crash). A compromised lock means this process
-      // stalled past `stale`; the batch in hand still completes, so say it loudly.
-      onCompromised: (error) =>
-        this.logger?.warn({ err: error, lock: this.target }, 'Storage lock was taken over while held.'),
-    });
+    const release = await this.acquire();
     this.acquisitions++;
     try {
       return await work();
     } finally {
-      await release().catch(() => undefined);
+      try {
+        release();
+      } catch {
+        // Already released or taken over (onCompromised said so).
+      }
     }
+  }
+
+  /**
+   * Up to about 20 s of waiting, which covers a stale lock being taken over. Each attempt is
+   * synchronous (an mkdir and a stat: microseconds), since under load each trip through the thread
+   * pool waits a whole turn of the event loop; the waits between attempts are not.
+   */
+  private acquire(): Promise<() => void> | (() => void) {
+    const deadline = Date.now() + 20_000;
+    const attempt = () =>
+      lockfile.lockSync(this.target, {
+        // The journal may not exist yet; the lock is a folder beside it.
+        realpath: false,
+        lockfilePath: `${this.target}.lock`,
+        // A holder killed with -9 leaves the folder: after this long without a refresh, others take over.
+        stale: 10_000,
+        // The default throws from a timer (the process would crash). A compromised lock means this
+        // process stalled past `stale`; the batch in hand still completes, so say it loudly.
+        onCompromised: (error) =>
+          this.logger?.warn({ err: error, lock: this.target }, 'Storage lock was taken over while held.'),
+      });
+    const locked = (error: unknown) => (error as NodeJS.ErrnoException).code === 'ELOCKED';
+    try {
+      return attempt();
+    } catch (error) {
+      if (!locked(error)) throw error;
+    }
+    return (async () => {
+      for (let wait = 1; ; wait = Math.min(25, wait * 1.2)) {
+        await new Promise((resolve) => setTimeout(resolve, wait * (0.5 + Math.random())));
+        try {
+          return attempt();
+        } catch (error) {
+          if (!locked(error) || Date.now() > deadline) throw error;
+        }
+      }
+    })();
   }
 }
