@@ -101,7 +101,26 @@ function oneSentence(issues: { message: string; path: PropertyKey[] }[]): string
   return `${first.message.replace(/\.$/, '')} (also wrong: ${others}).`;
 }
 
-const parseForm = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
+/**
+ * Whether the body is declared a form. A plain comparison rather than type-is: Magento sends exactly
+ * this type, and parsing the header with every media-type rule is a measurable part of a callback.
+ */
+export function isFormBody(req: Request): boolean {
+  const type = req.headers['content-type'];
+  if (type === undefined) return false;
+  const semicolon = type.indexOf(';');
+  return (
+    (semicolon === -1 ? type : type.slice(0, semicolon)).trim().toLowerCase() ===
+    'application/x-www-form-urlencoded'
+  );
+}
+
+const parseForm = express.urlencoded({
+  extended: false,
+  limit: '8kb',
+  parameterLimit: 20,
+  type: (req) => isFormBody(req as Request),
+});
 
 /** body-parser's failures as one sentence each, saying what Magento sends instead. */
 function callbackBody(req: Request, res: Response, next: NextFunction) {
@@ -146,7 +165,7 @@ export function callbackRoute(deps: {
     invalidCallbackLimiter(deps.invalidLimit ?? DEFAULT_LIMIT),
     callbackBody,
     async (req, res) => {
-      if (!req.is('application/x-www-form-urlencoded')) {
+      if (!isFormBody(req)) {
         throw new HttpError(
           415,
           'Send the callback form-encoded (application/x-www-form-urlencoded), as Magento does.',
@@ -175,7 +194,14 @@ export function callbackRoute(deps: {
             : 'The connector could not store the credentials right now; click Activate again in a moment.',
         );
       }
-      res.status(200).json({ status: 'accepted', outcome });
+      // Written directly: express's send() would parse the content type back and hash the body for an
+      // ETag that no store sends back.
+      const body = JSON.stringify({ status: 'accepted', outcome });
+      res.writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+      });
+      res.end(body);
     },
   );
   return router;

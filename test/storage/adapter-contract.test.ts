@@ -198,6 +198,28 @@ describe.each([
       expect(await storage.integrations.delete(a.consumerKey)).toBe(true);
       expect(await storage.integrations.delete(a.consumerKey)).toBe(false);
       expect(await storage.integrations.get(a.consumerKey)).toBeUndefined();
+      expect((await storage.integrations.listByStore(store)).map((r) => r.consumerKey)).toEqual([
+        b.consumerKey,
+        c.consumerKey,
+      ]);
+
+      // Moved to another store (put and update alike): found under the new URL only.
+      const elsewhere = `http://${unique('other')}.test/`;
+      await storage.integrations.update(c.consumerKey, (r) => ({ ...r, storeBaseUrl: elsewhere }));
+      await storage.integrations.put({ ...b, storeBaseUrl: elsewhere });
+      expect(await storage.integrations.listByStore(store)).toEqual([]);
+      expect((await storage.integrations.listByStore(elsewhere)).map((r) => r.consumerKey)).toEqual([
+        b.consumerKey,
+        c.consumerKey,
+      ]);
+      // As another instance reads them (for the embedded files: replayed from the journal).
+      const other = await harness.another(storage);
+      storage = other;
+      expect((await other.integrations.listByStore(elsewhere)).map((r) => r.consumerKey)).toEqual([
+        b.consumerKey,
+        c.consumerKey,
+      ]);
+      expect(await other.integrations.listByStore(store)).toEqual([]);
     });
 
     it('keeps every secret encrypted at rest, yet reads them back', async () => {

@@ -147,6 +147,7 @@ export async function createEmbeddedStorage(options: EmbeddedStorageOptions): Pr
       name: 'db',
       lock: dbLock,
       decode,
+      indexes: { [INTEGRATIONS]: (value) => (value as IntegrationRecord).storeBaseUrl },
       keyId: fingerprint,
       logger,
       // Other processes' change notices arrive through this journal.
@@ -241,8 +242,9 @@ export async function createEmbeddedStorage(options: EmbeddedStorageOptions): Pr
     },
     async listByStore(storeBaseUrl) {
       await db.fresh();
-      return valuesOf<IntegrationRecord>(integrationTable())
-        .filter((r) => r.storeBaseUrl === storeBaseUrl)
+      return integrationTable()
+        .withField(storeBaseUrl)
+        .map((e) => e.value as IntegrationRecord)
         .sort(newestFirst)
         .map(copy);
     },

@@ -25,7 +25,61 @@ export interface Entry {
   json?: string;
 }
 
-type State = Map<string, Map<string, Entry>>;
+/**
+ * One collection's entries, and optionally an index from one field of each value to the keys holding
+ * it, kept by every change whatever its origin (this process, another's journal lines, a reload).
+ */
+export class Table extends Map<string, Entry> {
+  private readonly index = new Map<string, Set<string>>();
+  private readonly indexOf: ((value: unknown) => string | undefined) | undefined;
+
+  constructor(indexOf?: (value: unknown) => string | undefined, entries?: Iterable<[string, Entry]>) {
+    // Filled below: Map's constructor would call set() before the fields exist.
+    super();
+    this.indexOf = indexOf;
+    for (const [key, entry] of entries ?? []) this.set(key, entry);
+  }
+
+  override set(key: string, entry: Entry): this {
+    if (this.indexOf) {
+      this.unindex(key);
+      const field = this.indexOf(entry.value);
+      if (field !== undefined) {
+        let keys = this.index.get(field);
+        if (!keys) this.index.set(field, (keys = new Set()));
+        keys.add(key);
+      }
+    }
+    return super.set(key, entry);
+  }
+
+  override delete(key: string): boolean {
+    if (this.indexOf) this.unindex(key);
+    return super.delete(key);
+  }
+
+  override clear(): void {
+    this.index.clear();
+    super.clear();
+  }
+
+  /** The entries whose indexed field is `field`. */
+  withField(field: string): Entry[] {
+    if (!this.indexOf) throw new Error('This collection has no index.');
+    return [...(this.index.get(field) ?? [])].map((key) => super.get(key)!);
+  }
+
+  private unindex(key: string): void {
+    const before = super.get(key);
+    const field = before && this.indexOf!(before.value);
+    if (field === undefined) return;
+    const keys = this.index.get(field);
+    keys?.delete(key);
+    if (keys?.size === 0) this.index.delete(field);
+  }
+}
+
+type State = Map<string, Table>;
 
 /**
  * Turns a stored value into the one kept in memory (decrypts secrets); throws on damage. `previous` is
@@ -45,6 +99,8 @@ export interface JournalOptions {
   name: string;
   lock: FileLock;
   decode?: Decode;
+  /** Per collection, the field of a (decoded) value that Table.withField finds entries by. */
+  indexes?: Record<string, (value: unknown) => string | undefined>;
   /** Written into a snapshot this process creates. */
   keyId?: string;
   /** Checks a snapshot before anything in it is decoded (the encryption key). */
@@ -90,7 +146,7 @@ export class Transaction {
   durable = false;
   private readonly undo: (() => void)[] = [];
 
-  constructor(private readonly table: (collection: string) => Map<string, Entry>) {}
+  constructor(private readonly table: (collection: string) => Table) {}
 
   put(collection: string, key: string, value: unknown, stored: unknown = value): void {
     const map = this.table(collection);
@@ -208,10 +264,10 @@ export class Journal {
   }
 
   /** The entries of one collection, caught up as of the last `fresh()` or batch. Do not change them. */
-  table(collection: string): Map<string, Entry> {
+  table(collection: string): Table {
     let map = this.state.get(collection);
     if (!map) {
-      map = new Map();
+      map = this.newTable(collection);
       this.state.set(collection, map);
     }
     return map;
@@ -297,7 +353,7 @@ export class Journal {
             key,
             { value: entry.value, stored: restore(collection, key, entry) },
           ]);
-          state.set(collection, new Map(entries));
+          state.set(collection, this.newTable(collection, entries));
         }
         const next = this.generation + 1;
         const previousKeyId = this.keyId;
@@ -602,7 +658,7 @@ export class Journal {
   private apply(line: ChangeLine, file: string, state = this.state, previous = this.state): void {
     let map = state.get(line.c);
     if (!map) {
-      map = new Map();
+      map = this.newTable(line.c);
       state.set(line.c, map);
     }
     if ('d' in line) map.delete(line.k);
@@ -614,6 +670,10 @@ export class Journal {
 
   private decode(collection: string, key: string, stored: unknown, file: string, previous?: Entry): unknown {
     return this.options.decode ? this.options.decode(collection, key, stored, file, previous) : stored;
+  }
+
+  private newTable(collection: string, entries?: Iterable<[string, Entry]>): Table {
+    return new Table(this.options.indexes?.[collection], entries);
   }
 
   private journalFile(generation: number): string {
@@ -658,8 +718,9 @@ export class Journal {
         for (const [collection, pairs] of Object.entries(snapshot.collections)) {
           state.set(
             collection,
-            new Map(
-              pairs.map(([key, stored]) => [
+            this.newTable(
+              collection,
+              pairs.map(([key, stored]): [string, Entry] => [
                 key,
                 {
                   value: this.decode(
