@@ -113,3 +113,18 @@ export async function processCpuMs(pid: number): Promise<{ main: number; all: nu
     return undefined;
   }
 }
+
+/** Jiffies the whole machine spent busy and in all, from /proc/stat; undefined where there is none. */
+export async function machineCpu(): Promise<{ busy: number; total: number } | undefined> {
+  try {
+    const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0] ?? '';
+    const [, ...fields] = line.trim().split(/\s+/);
+    const n = fields.map(Number);
+    const total = n.reduce((a, b) => a + b, 0);
+    // idle and iowait
+    const idle = (n[3] ?? 0) + (n[4] ?? 0);
+    return { busy: total - idle, total };
+  } catch {
+    return undefined;
+  }
+}

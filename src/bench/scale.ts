@@ -1,7 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { newCredentials, newEncryptionKey, percentile, processCpuMs, sleep, waitUntil } from './common.js';
+import {
+  machineCpu,
+  newCredentials,
+  newEncryptionKey,
+  percentile,
+  processCpuMs,
+  sleep,
+  waitUntil,
+} from './common.js';
 import type { CannedStoreProcess } from './canned-store-process.js';
 import { startCannedStoreProcess } from './canned-store-process.js';
 import { spawnTsx, waitForOutput } from './child-process.js';
@@ -34,6 +42,8 @@ interface Burst {
   results: CallbackResult[];
   /** The connectors' CPU while the callbacks were answered, and until the store stopped issuing tokens. */
   cpu?: { callbacks: CpuMs; total: CpuMs };
+  /** Share of the machine's CPU in use over the same time (every process, not only the connectors). */
+  machineBusy?: number;
 }
 
 type CpuMs = { main: number; all: number };
@@ -70,17 +80,27 @@ export async function burst(options: {
     timeoutMs: 30_000,
   });
   const cpuStart = await cpuNow();
+  const machineStart = await machineCpu();
   const results = await load.done;
   const cpuAnswered = await cpuNow();
   const acked = results.filter((r) => r.status === 200).length;
   await settleStore(store, before.accessTokens + acked, options.settleTimeoutMs);
   const cpuEnd = await cpuNow();
+  const machineEnd = await machineCpu();
   const since = (a: CpuMs, b: CpuMs): CpuMs => ({
     main: Math.round(b.main - a.main),
     all: Math.round(b.all - a.all),
   });
   return {
     results,
+    ...(machineStart && machineEnd && machineEnd.total > machineStart.total
+      ? {
+          machineBusy:
+            Math.round(
+              ((machineEnd.busy - machineStart.busy) / (machineEnd.total - machineStart.total)) * 100,
+            ) / 100,
+        }
+      : {}),
     ...(cpuStart && cpuAnswered && cpuEnd
       ? { cpu: { callbacks: since(cpuStart, cpuAnswered), total: since(cpuStart, cpuEnd) } }
       : {}),
@@ -144,6 +164,7 @@ export function burstFigures(b: Burst, records: Map<string, StoredOutcome>) {
           },
         }
       : {}),
+    ...(b.machineBusy !== undefined ? { machine_cpu_busy: b.machineBusy } : {}),
   };
 }
 
