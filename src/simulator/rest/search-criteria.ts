@@ -375,7 +375,25 @@ function sortColumn<T>(items: readonly T[], get: FieldAccessor<T>): Float64Array
   return col;
 }
 
-function sortItems<T>(items: readonly T[], orders: { get: FieldAccessor<T>; sign: number }[]): T[] {
+/**
+ * True when the first sort key alone already orders `items`: numbers strictly rising (falling for
+ * DESC), as entity ids are in the catalog. Paging by id then costs a scan per page, not a sort,
+ * much as MySQL walks the primary key.
+ */
+function alreadyOrdered<T>(items: readonly T[], first: { get: FieldAccessor<T>; sign: number }): boolean {
+  let prev = items.length > 0 ? first.get(items[0] as T) : null;
+  if (typeof prev !== 'number') return items.length === 0;
+  for (let i = 1; i < items.length; i++) {
+    const v = first.get(items[i] as T);
+    // Written so NaN fails too.
+    if (typeof v !== 'number' || !((v - prev) * first.sign > 0)) return false;
+    prev = v;
+  }
+  return true;
+}
+
+function sortItems<T>(items: readonly T[], orders: { get: FieldAccessor<T>; sign: number }[]): readonly T[] {
+  if (orders[0] && alreadyOrdered(items, orders[0])) return items;
   const n = items.length;
   const columns = orders.map(({ get }) => sortColumn(items, get));
   const signs = orders.map((o) => o.sign);

@@ -338,6 +338,41 @@ describe('applySearchCriteria sorting', () => {
     expect(sorted(['updated', 'DESC'], ['id', 'DESC'])).toEqual([4, 6, 2, 3, 8, 1, 7, 5]);
   });
 
+  it('sorts by a key the input is already ordered by, and not when it only looks so', () => {
+    expect(sorted(['id', 'ASC'])).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(sorted(['id', 'DESC'])).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
+    expect(sorted(['id', 'ASC'], ['price', 'DESC'])).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    const byId = (rows: readonly Row[], ...orders: [string, 'ASC' | 'DESC'][]) =>
+      ids(
+        { filter_groups: [], sort_orders: orders.map(([field, direction]) => ({ field, direction })) },
+        rows,
+      );
+    const reversed = [...ROWS].reverse();
+    expect(byId(reversed, ['id', 'ASC'])).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(byId(reversed, ['id', 'DESC'])).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
+    // In order but for the last row.
+    const lastOut = [...ROWS.slice(1), ROWS[0] as Row];
+    expect(byId(lastOut, ['id', 'ASC'])).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    // Rising but with a tie: the next key decides between the equal ones.
+    const tied = ROWS.map((r) => ({ ...r, id: r.id === 3 ? 2 : r.id }));
+    const tiedOrder = run(
+      {
+        filter_groups: [],
+        sort_orders: [
+          { field: 'id', direction: 'ASC' },
+          { field: 'price', direction: 'DESC' },
+        ],
+      },
+      tied,
+    );
+    expect(tiedOrder.items.slice(0, 4).map((r) => [r.id, r.price])).toEqual([
+      [1, 9],
+      [2, 100],
+      [2, 10],
+      [4, 25.5],
+    ]);
+  });
+
   it('keeps the input order without sort orders and never returns the input array itself', () => {
     const reversed = [...ROWS].reverse();
     expect(ids({ filter_groups: [] }, reversed)).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
