@@ -375,25 +375,7 @@ function sortColumn<T>(items: readonly T[], get: FieldAccessor<T>): Float64Array
   return col;
 }
 
-/**
- * True when the first sort key alone already orders `items`: numbers strictly rising (falling for
- * DESC), as entity ids are in the catalog. Paging by id then costs a scan per page, not a sort,
- * much as MySQL walks the primary key.
- */
-function alreadyOrdered<T>(items: readonly T[], first: { get: FieldAccessor<T>; sign: number }): boolean {
-  let prev = items.length > 0 ? first.get(items[0] as T) : null;
-  if (typeof prev !== 'number') return items.length === 0;
-  for (let i = 1; i < items.length; i++) {
-    const v = first.get(items[i] as T);
-    // Written so NaN fails too.
-    if (typeof v !== 'number' || !((v - prev) * first.sign > 0)) return false;
-    prev = v;
-  }
-  return true;
-}
-
-function sortItems<T>(items: readonly T[], orders: { get: FieldAccessor<T>; sign: number }[]): readonly T[] {
-  if (orders[0] && alreadyOrdered(items, orders[0])) return items;
+function sortItems<T>(items: readonly T[], orders: { get: FieldAccessor<T>; sign: number }[]): T[] {
   const n = items.length;
   const columns = orders.map(({ get }) => sortColumn(items, get));
   const signs = orders.map((o) => o.sign);
@@ -445,6 +427,14 @@ export function applySearchCriteria<T>(
   items: readonly T[],
   criteria: SearchCriteria,
   fields: FieldMap<T>,
+  options: {
+    /**
+     * Fields whose values never decrease along `items` (the entity id of a catalog kept in id order).
+     * A sort by one of them alone, ascending, keeps the input order, so it is skipped: paging by id
+     * then costs no sort, much as MySQL walks the primary key.
+     */
+    ascendingBy?: readonly string[];
+  } = {},
 ): SearchResult<T> {
   const { page_size: pageSize, current_page: currentPage } = criteria;
   if (pageSize !== undefined && (!Number.isInteger(pageSize) || pageSize < 1)) {
@@ -484,7 +474,12 @@ export function applySearchCriteria<T>(
     }
     matches = kept;
   }
-  if (orders.length > 0) matches = sortItems(matches, orders);
+  const sorts = criteria.sort_orders ?? [];
+  const inputOrder =
+    sorts.length === 1 &&
+    sorts[0]?.direction === 'ASC' &&
+    (options.ascendingBy ?? []).includes(sorts[0].field);
+  if (orders.length > 0 && !inputOrder) matches = sortItems(matches, orders);
 
   const total = matches.length;
   let page: T[];

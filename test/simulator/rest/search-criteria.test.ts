@@ -338,39 +338,44 @@ describe('applySearchCriteria sorting', () => {
     expect(sorted(['updated', 'DESC'], ['id', 'DESC'])).toEqual([4, 6, 2, 3, 8, 1, 7, 5]);
   });
 
-  it('sorts by a key the input is already ordered by, and not when it only looks so', () => {
-    expect(sorted(['id', 'ASC'])).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    expect(sorted(['id', 'DESC'])).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
-    expect(sorted(['id', 'ASC'], ['price', 'DESC'])).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    const byId = (rows: readonly Row[], ...orders: [string, 'ASC' | 'DESC'][]) =>
-      ids(
-        { filter_groups: [], sort_orders: orders.map(([field, direction]) => ({ field, direction })) },
-        rows,
-      );
-    const reversed = [...ROWS].reverse();
-    expect(byId(reversed, ['id', 'ASC'])).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    expect(byId(reversed, ['id', 'DESC'])).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
-    // In order but for the last row.
-    const lastOut = [...ROWS.slice(1), ROWS[0] as Row];
-    expect(byId(lastOut, ['id', 'ASC'])).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    // Rising but with a tie: the next key decides between the equal ones.
-    const tied = ROWS.map((r) => ({ ...r, id: r.id === 3 ? 2 : r.id }));
-    const tiedOrder = run(
-      {
-        filter_groups: [],
-        sort_orders: [
-          { field: 'id', direction: 'ASC' },
-          { field: 'price', direction: 'DESC' },
-        ],
-      },
-      tied,
+  it('skips the sort only for one ascending sort by a field the caller says never decreases', () => {
+    const criteria = (...orders: [string, 'ASC' | 'DESC'][]): SearchCriteria => ({
+      filter_groups: [],
+      sort_orders: orders.map(([field, direction]) => ({ field, direction })),
+    });
+    const hinted = (rows: readonly Row[], c: SearchCriteria) =>
+      applySearchCriteria(rows, c, FIELDS, { ascendingBy: ['id'] }).items.map((r) => [r.id, r.price]);
+    expect(hinted(ROWS, criteria(['id', 'ASC'])).map(([id]) => id)).toEqual(all);
+    expect(hinted(ROWS, criteria(['id', 'DESC'])).map(([id]) => id)).toEqual([...all].reverse());
+    expect(hinted(ROWS, criteria(['price', 'ASC'])).map(([id]) => id)).toEqual(sorted(['price', 'ASC']));
+    // The caller's word is taken: no scan, no sort.
+    expect(hinted([...ROWS].reverse(), criteria(['id', 'ASC'])).map(([id]) => id)).toEqual(
+      [...all].reverse(),
     );
-    expect(tiedOrder.items.slice(0, 4).map((r) => [r.id, r.price])).toEqual([
+    expect(ids(criteria(['id', 'ASC']), [...ROWS].reverse())).toEqual(all);
+    // Equal ids: a second sort order decides between them, so the sort still runs.
+    const tied = ROWS.map((r) => ({ ...r, id: r.id === 3 ? 2 : r.id }));
+    expect(hinted(tied, criteria(['id', 'ASC'], ['price', 'DESC'])).slice(0, 4)).toEqual([
       [1, 9],
       [2, 100],
       [2, 10],
       [4, 25.5],
     ]);
+    // Descending, equal ids keep entity order: not the input reversed.
+    expect(hinted(tied, criteria(['id', 'DESC'])).slice(-4)).toEqual([
+      [4, 25.5],
+      [2, 10],
+      [2, 100],
+      [1, 9],
+    ]);
+    // Filtering keeps the input order, so the hint still holds for the matches.
+    const filtered = applySearchCriteria(
+      ROWS,
+      { ...where('status', 'eq', '1'), sort_orders: [{ field: 'id', direction: 'ASC' }] },
+      FIELDS,
+      { ascendingBy: ['id'] },
+    );
+    expect(filtered.items.map((r) => r.id)).toEqual([1, 3, 4, 6, 8]);
   });
 
   it('keeps the input order without sort orders and never returns the input array itself', () => {
