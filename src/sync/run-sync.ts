@@ -1,6 +1,6 @@
 import { hashRecordData } from '../storage/file-record-store.js';
 import type { LocalRecord, RecordStore } from '../storage/records.js';
-import type { Connector, SyncPage, Transport } from './types.js';
+import type { Connector, Transport } from './types.js';
 
 export interface SyncCounts {
   read: number;
@@ -65,14 +65,23 @@ export async function runSync(options: SyncRunOptions): Promise<SyncCheckpoint> 
     ? structuredClone(options.resume)
     : freshCheckpoint(options.since);
   const { connector, transport } = options;
-  const fetchPage = (page: number, initial: boolean) =>
-    connector.fetchPage(transport, {
+  // Mapped and hashed as soon as it arrives: a page fetched ahead is ready when the last one is written.
+  const fetchPage = async (page: number, initial: boolean) => {
+    const { items, totalCount } = await connector.fetchPage(transport, {
       since: initial ? null : state.since,
       page,
       pageSize,
       order: initial ? 'id' : 'updated_at',
     });
-  let ahead: { page: number; result: Promise<SyncPage<unknown>> } | undefined;
+    // Past the last page Magento repeats it; total_count says where the data ends.
+    const pastEnd = (page - 1) * pageSize >= totalCount;
+    const records = (pastEnd ? [] : items).map((raw): LocalRecord => {
+      const r = connector.toRecord(raw);
+      return { ...r, hash: hashRecordData(r.data) };
+    });
+    return { size: items.length, totalCount, pastEnd, records };
+  };
+  let ahead: { page: number; result: ReturnType<typeof fetchPage> } | undefined;
   let extraPage = 1;
   for (let fetches = 1; ; fetches++) {
     options.signal?.throwIfAborted();
@@ -80,14 +89,12 @@ export async function runSync(options: SyncRunOptions): Promise<SyncCheckpoint> 
     const page = initial ? state.page + 1 : extraPage;
     const pending = ahead?.page === page ? ahead.result : fetchPage(page, initial);
     ahead = undefined;
-    const { items, totalCount } = await pending;
+    const { size, totalCount, pastEnd, records } = await pending;
     state.requests++;
     // A page is asked for at most twice (a boundary re-read), so more means a store that never ends.
     if (fetches > 2 * Math.ceil(totalCount / pageSize) + 20)
       throw new Error(`${connector.label}: paging did not converge.`);
-    // Past the last page Magento repeats it; total_count says where the data ends.
-    const pastEnd = (page - 1) * pageSize >= totalCount;
-    let done = pastEnd || items.length < pageSize;
+    let done = pastEnd || size < pageSize;
     if (initial && !done) {
       const result = fetchPage(page + 1, true);
       // If this page fails or the run is aborted, that answer is never read: not an unhandled rejection.
@@ -95,10 +102,7 @@ export async function runSync(options: SyncRunOptions): Promise<SyncCheckpoint> 
       ahead = { page: page + 1, result };
     }
     const seen = new Set(state.seenAtSince);
-    const rows = (pastEnd ? [] : items)
-      .map((raw) => connector.toRecord(raw))
-      .filter((r) => initial || !(r.updatedAt === state.since && seen.has(r.id)));
-    const local: LocalRecord[] = rows.map((r) => ({ ...r, hash: hashRecordData(r.data) }));
+    const local = initial ? records : records.filter((r) => !(r.updatedAt === state.since && seen.has(r.id)));
     const outcomes = local.length
       ? await options.records.upsert(transport.storeKey, connector.entity, local)
       : [];
