@@ -55,7 +55,9 @@ export function freshCheckpoint(since: string | null): SyncCheckpoint {
 /**
  * One entity, one run. An initial load pages by id; an incremental run pages by `updated_at`
  * as a moving keyset (a row changed during the run moves to the end instead of shifting the
- * others out of a page). Every page is upserted and checkpointed before the next is asked for.
+ * others out of a page). Every page is upserted and checkpointed before the next is processed.
+ * An initial load asks for the next page while the current one is written, so the store and the
+ * database work at the same time; an incremental run cannot, as its next query depends on this page.
  */
 export async function runSync(options: SyncRunOptions): Promise<SyncCheckpoint> {
   const pageSize = options.pageSize ?? 200;
@@ -63,28 +65,44 @@ export async function runSync(options: SyncRunOptions): Promise<SyncCheckpoint> 
     ? structuredClone(options.resume)
     : freshCheckpoint(options.since);
   const { connector, transport } = options;
-  let extraPage = 1;
-  for (let fetches = 1; ; fetches++) {
-    options.signal?.throwIfAborted();
-    const initial = state.mode === 'initial';
-    const page = initial ? state.page + 1 : extraPage;
+  // Mapped and hashed as soon as it arrives: a page fetched ahead is ready when the last one is written.
+  const fetchPage = async (page: number, initial: boolean) => {
     const { items, totalCount } = await connector.fetchPage(transport, {
       since: initial ? null : state.since,
       page,
       pageSize,
       order: initial ? 'id' : 'updated_at',
     });
+    // Past the last page Magento repeats it; total_count says where the data ends.
+    const pastEnd = (page - 1) * pageSize >= totalCount;
+    const records = (pastEnd ? [] : items).map((raw): LocalRecord => {
+      const r = connector.toRecord(raw);
+      return { ...r, hash: hashRecordData(r.data) };
+    });
+    return { size: items.length, totalCount, pastEnd, records };
+  };
+  let ahead: { page: number; result: ReturnType<typeof fetchPage> } | undefined;
+  let extraPage = 1;
+  for (let fetches = 1; ; fetches++) {
+    options.signal?.throwIfAborted();
+    const initial = state.mode === 'initial';
+    const page = initial ? state.page + 1 : extraPage;
+    const pending = ahead?.page === page ? ahead.result : fetchPage(page, initial);
+    ahead = undefined;
+    const { size, totalCount, pastEnd, records } = await pending;
     state.requests++;
     // A page is asked for at most twice (a boundary re-read), so more means a store that never ends.
     if (fetches > 2 * Math.ceil(totalCount / pageSize) + 20)
       throw new Error(`${connector.label}: paging did not converge.`);
-    // Past the last page Magento repeats it; total_count says where the data ends.
-    const pastEnd = (page - 1) * pageSize >= totalCount;
+    let done = pastEnd || size < pageSize;
+    if (initial && !done) {
+      const result = fetchPage(page + 1, true);
+      // If this page fails or the run is aborted, that answer is never read: not an unhandled rejection.
+      result.catch(() => undefined);
+      ahead = { page: page + 1, result };
+    }
     const seen = new Set(state.seenAtSince);
-    const rows = (pastEnd ? [] : items)
-      .map((raw) => connector.toRecord(raw))
-      .filter((r) => initial || !(r.updatedAt === state.since && seen.has(r.id)));
-    const local: LocalRecord[] = rows.map((r) => ({ ...r, hash: hashRecordData(r.data) }));
+    const local = initial ? records : records.filter((r) => !(r.updatedAt === state.since && seen.has(r.id)));
     const outcomes = local.length
       ? await options.records.upsert(transport.storeKey, connector.entity, local)
       : [];
@@ -93,7 +111,6 @@ export async function runSync(options: SyncRunOptions): Promise<SyncCheckpoint> 
     for (const r of local)
       if (state.newest === null || r.updatedAt > state.newest) state.newest = r.updatedAt;
 
-    let done = pastEnd || items.length < pageSize;
     if (initial) {
       state.page = page;
     } else if (local.length > 0 && state.newest !== state.since) {

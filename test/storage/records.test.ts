@@ -52,6 +52,28 @@ describe('hashRecordData', () => {
     expect(hashRecordData({ a: 1, b: undefined })).toBe(hashRecordData({ a: 1 }));
     expect(hashRecordData({ a: 1 })).toMatch(/^[0-9a-f]{64}$/);
   });
+
+  it('gives the same hashes as stored ones, so records already synced do not read as changed', () => {
+    const edgeCases = {
+      z: 'last "quoted" \u2028 é',
+      a: [1, undefined, null, { y: -0, x: 1e21, w: 0.1 }, [], {}],
+      m: { when: new Date(Date.UTC(2026, 0, 2, 3, 4, 5)), fn: () => 1, none: undefined, nil: null, t: true },
+      'ü key': 'v',
+      '10': 'numeric key',
+      '2': 'numeric key sorted as text',
+    };
+    expect(hashRecordData(edgeCases)).toBe(
+      'c39582524525bb45b225576f7ab2d839d542c5256a9508f096a6e8ffed58cbc2',
+    );
+    const product = {
+      id: 7,
+      sku: 'SKU-7',
+      price: 9.99,
+      custom_attributes: [{ attribute_code: 'url_key', value: 'x' }],
+      extension_attributes: { website_ids: [1] },
+    };
+    expect(hashRecordData(product)).toBe('aebd5279d73e6285ec800c70707f88dc3eec9e84b16a5197a70c297294080f49');
+  });
 });
 
 describe('file record store', () => {

@@ -132,6 +132,107 @@ describe('sync runs against the simulator', () => {
     }
   });
 
+  it('an initial load asks for the next page while it writes the current one', async () => {
+    const log: string[] = [];
+    const watched: Transport = {
+      ...transport,
+      get: (p, query) => {
+        log.push(`get ${query.find(([k]) => k === 'searchCriteria[currentPage]')?.[1]}`);
+        return transport.get(p, query);
+      },
+    };
+    const store = await recordStore();
+    let writes = 0;
+    const slowStore: RecordStore = {
+      ...store,
+      upsert: async (...args) => {
+        const n = ++writes;
+        log.push(`write ${n}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const outcomes = await store.upsert(...args);
+        log.push(`written ${n}`);
+        return outcomes;
+      },
+    };
+    const run = await runSync({
+      transport: watched,
+      connector: productsConnector,
+      records: slowStore,
+      since: null,
+      pageSize: 100,
+      checkpoint: async (state) => {
+        log.push(`checkpoint ${state.page}`);
+      },
+    });
+    expect(run.counts.created).toBe(PRODUCTS);
+    expect(run.requests).toBe(5);
+    // Page n+1 is on its way before page n is written; pages are still written and saved in order.
+    expect(log).toEqual([
+      'get 1',
+      'get 2',
+      'write 1',
+      'written 1',
+      'checkpoint 1',
+      'get 3',
+      'write 2',
+      'written 2',
+      'checkpoint 2',
+      'get 4',
+      'write 3',
+      'written 3',
+      'checkpoint 3',
+      'get 5',
+      'write 4',
+      'written 4',
+      'checkpoint 4',
+      'write 5',
+      'written 5',
+      'checkpoint 5',
+    ]);
+  });
+
+  it('a failed write ends the run with its error; a failed page asked for in advance is dropped', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const failing: Transport = {
+        ...transport,
+        get: (p, query) =>
+          query.some(([k, v]) => k === 'searchCriteria[currentPage]' && v === '3')
+            ? Promise.reject(new Error('page 3 lost'))
+            : transport.get(p, query),
+      };
+      const store = await recordStore();
+      let writes = 0;
+      const brokenStore: RecordStore = {
+        ...store,
+        upsert: async (...args) => {
+          if (++writes === 2) throw new Error('disk full');
+          return store.upsert(...args);
+        },
+      };
+      let saved: SyncCheckpoint | undefined;
+      await expect(
+        runSync({
+          transport: failing,
+          connector: productsConnector,
+          records: brokenStore,
+          since: null,
+          pageSize: 100,
+          checkpoint: async (state) => {
+            saved = structuredClone(state);
+          },
+        }),
+      ).rejects.toThrow('disk full');
+      expect(saved?.page).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('a run killed mid-way resumes from its checkpoint without reading a row twice', async () => {
     const store = await recordStore();
     let saved: SyncCheckpoint | undefined;

@@ -166,6 +166,9 @@ function mergeAttributes(base: CustomAttribute[], patch: CustomAttribute[]): Cus
 /** MySQL's default collation compares SKUs case-insensitively, so lookups and uniqueness do too. */
 const skuKey = (sku: string): string => sku.toLowerCase();
 
+/** The search fields that read the entity id (the order rows are kept in). */
+const ENTITY_ID = ['id', 'entity_id'];
+
 function byIdSorted<T>(rows: T[], id: (row: T) => number): T[] {
   for (let i = 1; i < rows.length; i++) {
     if (id(rows[i - 1] as T) >= id(rows[i] as T)) return [...rows].sort((a, b) => id(a) - id(b));
@@ -361,14 +364,16 @@ export class Catalog {
   }
 
   searchProducts(criteria: SearchCriteria): SearchResult<Product> {
-    return applySearchCriteria(this.#products, criteria, PRODUCT_FIELDS);
+    return applySearchCriteria(this.#products, criteria, PRODUCT_FIELDS, { ascendingBy: ENTITY_ID });
   }
 
   searchOrders(criteria: SearchCriteria): SearchResult<Order> {
-    return applySearchCriteria(this.#orders, criteria, ORDER_FIELDS);
+    return applySearchCriteria(this.#orders, criteria, ORDER_FIELDS, { ascendingBy: ENTITY_ID });
   }
 
   searchCustomers(criteria: SearchCriteria): SearchResult<Customer> {
-    return applySearchCriteria(this.#customers, criteria, CUSTOMER_FIELDS);
+    return applySearchCriteria(this.#customers, criteria, CUSTOMER_FIELDS, {
+      ascendingBy: ENTITY_ID,
+    });
   }
 }

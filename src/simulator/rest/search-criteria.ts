@@ -427,6 +427,14 @@ export function applySearchCriteria<T>(
   items: readonly T[],
   criteria: SearchCriteria,
   fields: FieldMap<T>,
+  options: {
+    /**
+     * Fields whose values never decrease along `items` (the entity id of a catalog kept in id order).
+     * A sort by one of them alone, ascending, keeps the input order, so it is skipped: paging by id
+     * then costs no sort, much as MySQL walks the primary key.
+     */
+    ascendingBy?: readonly string[];
+  } = {},
 ): SearchResult<T> {
   const { page_size: pageSize, current_page: currentPage } = criteria;
   if (pageSize !== undefined && (!Number.isInteger(pageSize) || pageSize < 1)) {
@@ -466,7 +474,12 @@ export function applySearchCriteria<T>(
     }
     matches = kept;
   }
-  if (orders.length > 0) matches = sortItems(matches, orders);
+  const sorts = criteria.sort_orders ?? [];
+  const inputOrder =
+    sorts.length === 1 &&
+    sorts[0]?.direction === 'ASC' &&
+    (options.ascendingBy ?? []).includes(sorts[0].field);
+  if (orders.length > 0 && !inputOrder) matches = sortItems(matches, orders);
 
   const total = matches.length;
   let page: T[];

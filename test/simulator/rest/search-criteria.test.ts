@@ -338,6 +338,46 @@ describe('applySearchCriteria sorting', () => {
     expect(sorted(['updated', 'DESC'], ['id', 'DESC'])).toEqual([4, 6, 2, 3, 8, 1, 7, 5]);
   });
 
+  it('skips the sort only for one ascending sort by a field the caller says never decreases', () => {
+    const criteria = (...orders: [string, 'ASC' | 'DESC'][]): SearchCriteria => ({
+      filter_groups: [],
+      sort_orders: orders.map(([field, direction]) => ({ field, direction })),
+    });
+    const hinted = (rows: readonly Row[], c: SearchCriteria) =>
+      applySearchCriteria(rows, c, FIELDS, { ascendingBy: ['id'] }).items.map((r) => [r.id, r.price]);
+    expect(hinted(ROWS, criteria(['id', 'ASC'])).map(([id]) => id)).toEqual(all);
+    expect(hinted(ROWS, criteria(['id', 'DESC'])).map(([id]) => id)).toEqual([...all].reverse());
+    expect(hinted(ROWS, criteria(['price', 'ASC'])).map(([id]) => id)).toEqual(sorted(['price', 'ASC']));
+    // The caller's word is taken: no scan, no sort.
+    expect(hinted([...ROWS].reverse(), criteria(['id', 'ASC'])).map(([id]) => id)).toEqual(
+      [...all].reverse(),
+    );
+    expect(ids(criteria(['id', 'ASC']), [...ROWS].reverse())).toEqual(all);
+    // Equal ids: a second sort order decides between them, so the sort still runs.
+    const tied = ROWS.map((r) => ({ ...r, id: r.id === 3 ? 2 : r.id }));
+    expect(hinted(tied, criteria(['id', 'ASC'], ['price', 'DESC'])).slice(0, 4)).toEqual([
+      [1, 9],
+      [2, 100],
+      [2, 10],
+      [4, 25.5],
+    ]);
+    // Descending, equal ids keep entity order: not the input reversed.
+    expect(hinted(tied, criteria(['id', 'DESC'])).slice(-4)).toEqual([
+      [4, 25.5],
+      [2, 10],
+      [2, 100],
+      [1, 9],
+    ]);
+    // Filtering keeps the input order, so the hint still holds for the matches.
+    const filtered = applySearchCriteria(
+      ROWS,
+      { ...where('status', 'eq', '1'), sort_orders: [{ field: 'id', direction: 'ASC' }] },
+      FIELDS,
+      { ascendingBy: ['id'] },
+    );
+    expect(filtered.items.map((r) => r.id)).toEqual([1, 3, 4, 6, 8]);
+  });
+
   it('keeps the input order without sort orders and never returns the input array itself', () => {
     const reversed = [...ROWS].reverse();
     expect(ids({ filter_groups: [] }, reversed)).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
