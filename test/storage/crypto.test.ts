@@ -72,6 +72,13 @@ describe('encryptSecret / decryptSecret', () => {
     expect(a).not.toContain('same');
   });
 
+  it('never repeats an IV, across refills of its pool of random bytes', () => {
+    const values = Array.from({ length: 2_000 }, (_, i) => encryptSecret(`secret-${i}`, key, `ctx-${i}`));
+    const ivs = new Set(values.map((v) => v.split(':')[1]));
+    expect(ivs.size).toBe(values.length);
+    values.forEach((v, i) => expect(decryptSecret(v, key, `ctx-${i}`)).toBe(`secret-${i}`));
+  });
+
   it.each([
     ['ciphertext', 3],
     ['tag', 2],
