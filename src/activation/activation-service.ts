@@ -90,6 +90,8 @@ export interface ActivationServiceOptions {
 }
 
 const EVENT_LIMIT = 50;
+/** A burst of callbacks is over once none arrived for this long (exchanges wait for it; see inSlot). */
+const QUIET_MS = 20;
 const HISTORY_LIMIT = 10;
 const UNFINISHED = ['pending', 'exchanging'] as const;
 
@@ -116,9 +118,10 @@ export class ActivationService {
   private closing = false;
   private running = 0;
   private readonly waiting: (() => void)[] = [];
-  /** Callback requests being handled, and exchanges waiting for them to be answered. */
+  /** Callback requests being handled, when the last one arrived, and the wait for a quiet moment. */
   private callbacks = 0;
-  private readonly afterCallbacks: (() => void)[] = [];
+  private lastCallbackAt = -Infinity;
+  private quiet: { promise: Promise<void>; resolve: () => void; timer?: NodeJS.Timeout } | undefined;
 
   constructor(private readonly options: ActivationServiceOptions) {
     this.clock = options.clock ?? (() => new Date());
@@ -154,7 +157,7 @@ export class ActivationService {
     this.closing = true;
     clearInterval(this.sweeper);
     this.waiting.splice(0).forEach((wake) => wake());
-    this.afterCallbacks.splice(0).forEach((wake) => wake());
+    this.endQuietWait();
     const running = Promise.allSettled([...this.inFlight.values()]);
     await Promise.race([running, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
   }
@@ -165,11 +168,12 @@ export class ActivationService {
    */
   callbackStarted(): () => void {
     this.callbacks++;
+    this.lastCallbackAt = performance.now();
     let ended = false;
     return () => {
       if (ended) return;
       ended = true;
-      if (--this.callbacks === 0) this.afterCallbacks.splice(0).forEach((wake) => wake());
+      this.callbacks--;
     };
   }
 
@@ -178,17 +182,47 @@ export class ActivationService {
     return this.callbacks;
   }
 
-  /** Resolves once no callback is being handled, or after `maxMs` under a steady stream of them. */
+  /**
+   * Resolves once no callback is being handled and none arrived for QUIET_MS (a burst arrives a
+   * request every millisecond or so, and is answered one by one: "none in hand" alone would let
+   * exchanges in between two of them), or after `maxMs` under a steady stream.
+   */
   private callbacksAnswered(maxMs: number): Promise<void> {
-    if (this.callbacks === 0 || this.closing) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, maxMs);
-      timer.unref();
-      this.afterCallbacks.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    if (this.closing || this.isQuiet()) return Promise.resolve();
+    if (!this.quiet) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.quiet = { promise, resolve };
+      this.checkQuiet();
+    }
+    const quiet = this.quiet!.promise;
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, maxMs)));
+    return Promise.race([quiet, bound]).finally(() => clearTimeout(timer));
+  }
+
+  private isQuiet(): boolean {
+    return this.callbacks === 0 && performance.now() - this.lastCallbackAt >= QUIET_MS;
+  }
+
+  /** One timer for every waiting exchange, looking again when the quiet period could have passed. */
+  private checkQuiet(): void {
+    const quiet = this.quiet;
+    if (!quiet) return;
+    if (this.isQuiet()) {
+      this.endQuietWait();
+      return;
+    }
+    const wait = Math.max(1, QUIET_MS - (performance.now() - this.lastCallbackAt));
+    quiet.timer = setTimeout(() => this.checkQuiet(), wait);
+    quiet.timer.unref();
+  }
+
+  private endQuietWait(): void {
+    const quiet = this.quiet;
+    this.quiet = undefined;
+    clearTimeout(quiet?.timer);
+    quiet?.resolve();
   }
 
   /** Records the store's callback POST (stored when this resolves) and starts the exchange. */

@@ -222,6 +222,20 @@ describe.each([
       expect(await other.integrations.listByStore(store)).toEqual([]);
     });
 
+    it('lists records created at the same moment in one order, by consumer key, however they change', async () => {
+      const store = `http://${unique('same-time')}.test/`;
+      const keys = ['c', 'a', 'b'].map((k) => `${k}-${unique('k')}`);
+      for (const k of keys) await storage.integrations.create(integration(k, { storeBaseUrl: store }));
+      const sorted = [...keys].sort();
+      expect((await storage.integrations.listByStore(store)).map((r) => r.consumerKey)).toEqual(sorted);
+      for (const k of [...keys].reverse()) {
+        await storage.integrations.update(k, (r) => ({ ...r, status: 'active' }));
+        expect((await storage.integrations.listByStore(store)).map((r) => r.consumerKey)).toEqual(sorted);
+      }
+      const listed = (await storage.integrations.list({ statuses: ['active'] })).map((r) => r.consumerKey);
+      expect(listed.filter((k) => keys.includes(k))).toEqual(sorted);
+    });
+
     it('keeps every secret encrypted at rest, yet reads them back', async () => {
       const k = unique('secret');
       await storage.integrations.put(integration(k));

@@ -65,8 +65,10 @@ export interface EmbeddedStorageOptions {
 
 const copy = <T>(value: T): T => structuredClone(value);
 const normaliseEmail = (email: string) => email.trim().toLowerCase();
+/** As PostgreSQL lists them: newest first, then by consumer key (a stable order for equal times). */
 const newestFirst = (a: IntegrationRecord, b: IntegrationRecord) =>
-  Date.parse(b.createdAt) - Date.parse(a.createdAt);
+  Date.parse(b.createdAt) - Date.parse(a.createdAt) ||
+  (a.consumerKey < b.consumerKey ? -1 : a.consumerKey > b.consumerKey ? 1 : 0);
 const valuesOf = <T>(table: Map<string, Entry>): T[] => [...table.values()].map((e) => e.value as T);
 const unchanged = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 

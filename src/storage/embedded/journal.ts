@@ -42,8 +42,11 @@ export class Table extends Map<string, Entry> {
 
   override set(key: string, entry: Entry): this {
     if (this.indexOf) {
-      this.unindex(key);
+      const before = super.get(key);
       const field = this.indexOf(entry.value);
+      // Unchanged field: the key keeps its place.
+      if (before && this.indexOf(before.value) === field) return super.set(key, entry);
+      this.unindex(key);
       if (field !== undefined) {
         let keys = this.index.get(field);
         if (!keys) this.index.set(field, (keys = new Set()));
