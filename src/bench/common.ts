@@ -128,3 +128,22 @@ export async function machineCpu(): Promise<{ busy: number; total: number } | un
     return undefined;
   }
 }
+
+/**
+ * Waits until the processes use under 5% of a core over half a second (their work from the last
+ * step, such as the first syncs of new stores, is done), or `timeoutMs` passed; returns the ms waited.
+ */
+export async function waitIdle(pids: number[], timeoutMs = 60_000): Promise<number> {
+  const started = Date.now();
+  const used = async () => {
+    let sum = 0;
+    for (const pid of pids) sum += (await processCpuMs(pid))?.all ?? 0;
+    return sum;
+  };
+  while (Date.now() - started < timeoutMs) {
+    const before = await used();
+    await sleep(500);
+    if ((await used()) - before < 25) break;
+  }
+  return Date.now() - started;
+}

@@ -8,6 +8,7 @@ import {
   percentile,
   processCpuMs,
   sleep,
+  waitIdle,
   waitUntil,
 } from './common.js';
 import type { CannedStoreProcess } from './canned-store-process.js';
@@ -67,6 +68,8 @@ export async function burst(options: {
       all: 0,
     });
   };
+  // Each burst starts on idle connectors: the previous burst's stores are still having their first sync.
+  await waitIdle(options.pids ?? []);
   const before = (await store.stats(false)).totals;
   const credentials = Array.from({ length: options.count }, (_, i) =>
     newCredentials(i, options.block, store.port),
