@@ -463,12 +463,12 @@ export class ActivationService {
   private async sweep(takeAll: boolean): Promise<void> {
     const now = this.clock().getTime();
     const { integrations } = this.options;
-    for (const r of await integrations.list({ statuses: UNFINISHED })) {
+    for (const r of await integrations.list({ statuses: UNFINISHED, secrets: false })) {
       if (this.inFlight.has(r.consumerKey)) continue;
       if (takeAll || this.stuck(r, now)) this.startExchange(r.consumerKey, { takeOver: takeAll });
     }
     const retentionMs = (this.options.candidateRetentionSeconds ?? 3600) * 1000;
-    for (const r of await integrations.list({ statuses: ['failed'] })) {
+    for (const r of await integrations.list({ statuses: ['failed'], secrets: false })) {
       if (r.userId || r.activatedAt || now - Date.parse(r.updatedAt) < retentionMs) continue;
       await integrations.delete(r.consumerKey);
       this.options.logger.info(

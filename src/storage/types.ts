@@ -124,6 +124,11 @@ export interface IntegrationFilter {
   statuses?: readonly IntegrationStatus[];
   /** Only the stores this user linked. */
   userId?: string;
+  /**
+   * false: the records without their secret fields (nothing decrypted), for scans over every store
+   * that need none, such as the sync scheduler's tick.
+   */
+  secrets?: false;
 }
 
 export interface IntegrationStore {

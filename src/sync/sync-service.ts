@@ -189,14 +189,17 @@ export class SyncService {
   /** The scheduler's tick: queues every entity of every active store whose interval has passed. */
   async scheduleDue(now = Date.now()): Promise<SyncJob[]> {
     const queued: SyncJob[] = [];
-    for (const r of await this.options.storage.integrations.list({ statuses: ['active'] })) {
+    const active = await this.options.storage.integrations.list({ statuses: ['active'], secrets: false });
+    for (const r of active) {
+      const every = (entity: string) => r.syncIntervals?.[entity] ?? this.options.intervals?.[entity] ?? 0;
+      // Nothing scheduled for this store: its runs need not be read (a query per store on PostgreSQL).
+      if (this.options.entities.every((entity) => every(entity) <= 0)) continue;
       const runs = await this.listRuns(r.consumerKey);
       for (const entity of this.options.entities) {
-        const every = r.syncIntervals?.[entity] ?? this.options.intervals?.[entity] ?? 0;
-        if (every <= 0) continue;
+        if (every(entity) <= 0) continue;
         // Counted from the last attempt, failed or not: a refused entity is not retried every tick.
         const last = runs.find((run) => run.entity === entity)?.finishedAt;
-        if (!last || now - Date.parse(last) >= every * 1000)
+        if (!last || now - Date.parse(last) >= every(entity) * 1000)
           queued.push(await this.enqueue(r.consumerKey, entity));
       }
     }

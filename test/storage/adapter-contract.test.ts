@@ -236,6 +236,20 @@ describe.each([
       expect(listed.filter((k) => keys.includes(k))).toEqual(sorted);
     });
 
+    it('lists without secrets when asked: none is returned, everything else is', async () => {
+      const k = unique('nosecret');
+      const record = integration(k, { accessToken: 'token-value-q1', accessTokenSecret: 'secret-value-q2' });
+      await storage.integrations.create(record);
+      const [light] = (await storage.integrations.list({ secrets: false })).filter(
+        (r) => r.consumerKey === k,
+      );
+      const { consumerSecret, verifier, accessToken, accessTokenSecret, ...rest } = record;
+      expect([consumerSecret, verifier, accessToken, accessTokenSecret]).not.toContain(undefined);
+      expect(light).toEqual(rest);
+      // The stored record keeps them.
+      expect(await storage.integrations.get(k)).toEqual(record);
+    });
+
     it('keeps every secret encrypted at rest, yet reads them back', async () => {
       const k = unique('secret');
       await storage.integrations.put(integration(k));

@@ -64,6 +64,11 @@ export interface EmbeddedStorageOptions {
 }
 
 const copy = <T>(value: T): T => structuredClone(value);
+function withoutSecrets(record: IntegrationRecord): IntegrationRecord {
+  const out = { ...record };
+  for (const field of INTEGRATION_SECRET_FIELDS) delete out[field];
+  return structuredClone(out);
+}
 const normaliseEmail = (email: string) => email.trim().toLowerCase();
 /** As PostgreSQL lists them: newest first, then by consumer key (a stable order for equal times). */
 const newestFirst = (a: IntegrationRecord, b: IntegrationRecord) =>
@@ -240,7 +245,7 @@ export async function createEmbeddedStorage(options: EmbeddedStorageOptions): Pr
         .filter((r) => !filter.statuses || filter.statuses.includes(r.status))
         .filter((r) => filter.userId === undefined || r.userId === filter.userId)
         .sort(newestFirst)
-        .map(copy);
+        .map(filter.secrets === false ? withoutSecrets : copy);
     },
     async listByStore(storeBaseUrl) {
       await db.fresh();

@@ -1,5 +1,11 @@
 import type pg from 'pg';
-import { DuplicateError, type IntegrationRecord, type IntegrationStore, NotFoundError } from '../types.js';
+import {
+  DuplicateError,
+  INTEGRATION_SECRET_FIELDS,
+  type IntegrationRecord,
+  type IntegrationStore,
+  NotFoundError,
+} from '../types.js';
 import { openIntegration, sealIntegration } from './integration-secrets.js';
 import { inTransaction, isUniqueViolation } from './transaction.js';
 
@@ -32,11 +38,17 @@ export function createPgIntegrationStore(pool: pg.Pool, key: Buffer): Integratio
       return read(rows)[0];
     },
     async list(filter = {}) {
+      // Without secrets: removed in the query, so there is nothing to decrypt.
       const { rows } = await pool.query<{ record: IntegrationRecord }>(
-        `SELECT record FROM integrations
+        `SELECT CASE WHEN $3::text[] IS NULL THEN record ELSE record - $3::text[] END AS record
+         FROM integrations
          WHERE ($1::text[] IS NULL OR status = ANY($1)) AND ($2::text IS NULL OR user_id = $2)
          ORDER BY created_at DESC, consumer_key`,
-        [filter.statuses ? [...filter.statuses] : null, filter.userId ?? null],
+        [
+          filter.statuses ? [...filter.statuses] : null,
+          filter.userId ?? null,
+          filter.secrets === false ? [...INTEGRATION_SECRET_FIELDS] : null,
+        ],
       );
       return read(rows);
     },
