@@ -331,7 +331,8 @@ Groups (none given: simulator, connector, sync):
   sync        initial load of 10,000 and 100,000 products, per storage adapter
   scale       the connector as its own process against a canned store: 100 callbacks and
               1,000 concurrent activations per storage adapter and number of stored integrations,
-              and (PostgreSQL) two instances against one
+              and (PostgreSQL) two instances against one; with the connector's CPU time per burst
+              and a bare Node server timed the same way (machine_floor)
   crash       kill -9 the connector during a stream of activations, restart, check nothing is lost
 
 Options:
@@ -341,6 +342,9 @@ Options:
   --quick                      scale: 200 concurrent activations instead of 1,000 and shorter waits;
                                crash: 5 rounds
   --help                       this text
+
+Environment:
+  BENCH_CPU_PROF=<dir>         each connector process writes a V8 CPU profile there when it exits
 
 Prints one JSON document on stdout; scale and crash print a progress line per step on stderr.`;
 
