@@ -524,6 +524,8 @@ export class ActivationService {
     const until = new Date(now + this.leaseMs).toISOString();
     let won = false;
     const record = await this.options.integrations.update(consumerKey, (r) => {
+      // The change may run again on a newer record (see IntegrationStore.update): decide afresh.
+      won = false;
       const free =
         r.status === 'pending' ||
         (r.status === 'exchanging' &&
@@ -600,6 +602,7 @@ export class ActivationService {
       const at = this.clock().toISOString();
       let activated = false;
       await integrations.update(consumerKey, (r) => {
+        activated = false;
         // Reauthorized or taken over while this ran: these tokens belong to a dead set.
         if (!mine(r)) return withEvents(r, steps);
         activated = true;
