@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
 import { redactUrl } from '../storage/postgres/connection-error.js';
-import { KEY_BYTES, KEY_FILE_NAME, loadOrCreateKey, parseKey } from '../storage/crypto.js';
+import { KEY_BYTES, KEY_FILE_NAME, loadOrCreateKey, parseKey, writeKeyFile } from '../storage/crypto.js';
 import { syncDir } from '../storage/embedded/snapshot.js';
 import { rotateStorageKey } from '../storage/rotate-key.js';
 import { configOrExit } from './lifecycle.js';
@@ -28,15 +28,9 @@ async function readKeyText(source: string): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Writes a key file durably (0600), failing if it exists. */
-async function writeKeyFile(file: string, key: Buffer): Promise<void> {
-  const handle = await open(file, 'wx', 0o600);
-  try {
-    await handle.writeFile(`${key.toString('hex')}\n`);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+/** A key file, and its name made durable in its folder. */
+async function writeKeyFileDurably(file: string, key: Buffer): Promise<void> {
+  await writeKeyFile(file, key);
   await syncDir(path.dirname(file));
 }
 
@@ -74,7 +68,7 @@ async function newKey(
   }
   const key = randomBytes(KEY_BYTES);
   // On disk before any secret is encrypted with it, so no interruption can leave data on a lost key.
-  await writeKeyFile(file, key);
+  await writeKeyFileDurably(file, key);
   return { key, file };
 }
 

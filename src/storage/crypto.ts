@@ -164,17 +164,7 @@ export async function loadOrCreateKey(options: LoadKeyOptions): Promise<Buffer> 
   const key = randomBytes(KEY_BYTES);
   try {
     // 'wx' fails if the file exists, so of two processes starting together exactly one creates it.
-    const handle = await open(file, 'wx', 0o600);
-    try {
-      await handle.writeFile(`${key.toString('hex')}\n`);
-      await handle.sync();
-    } catch (error) {
-      // An empty key file would block every later start.
-      await handle.close();
-      await unlink(file).catch(() => undefined);
-      throw error;
-    }
-    await handle.close();
+    await writeKeyFile(file, key);
     logger.warn(
       { file },
       'Generated a new token encryption key file; keep it with db.json, and set TOKEN_ENCRYPTION_KEY in production.',
@@ -184,6 +174,24 @@ export async function loadOrCreateKey(options: LoadKeyOptions): Promise<Buffer> 
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
   return readKeyFile(file, logger);
+}
+
+/**
+ * Writes a key file (hex, 0600, fsync'd), failing with EEXIST if it exists; 'wx' makes exactly one of
+ * two processes creating it together succeed. Nothing is left behind when the write fails.
+ */
+export async function writeKeyFile(file: string, key: Buffer): Promise<void> {
+  const handle = await open(file, 'wx', 0o600);
+  try {
+    await handle.writeFile(`${key.toString('hex')}\n`);
+    await handle.sync();
+  } catch (error) {
+    // An empty key file would block every later start.
+    await handle.close();
+    await unlink(file).catch(() => undefined);
+    throw error;
+  }
+  await handle.close();
 }
 
 async function readKeyFile(file: string, logger: WarnLogger): Promise<Buffer> {

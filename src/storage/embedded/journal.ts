@@ -366,44 +366,18 @@ export class Journal {
         const next = this.generation + 1;
         const previousKeyId = this.keyId;
         this.keyId = keyId;
-        let temp: string;
         try {
-          temp = await writeTemp(
-            this.snapshotFile,
-            await this.snapshotText(
-              next,
-              [...state].map(([c, map]) => [c, [...map]]),
-            ),
+          const text = await this.snapshotText(
+            next,
+            [...state].map(([c, map]) => [c, [...map]]),
           );
+          await this.installGeneration(await writeTemp(this.snapshotFile, text), Buffer.alloc(0));
         } catch (error) {
           this.keyId = previousKeyId;
           throw error;
         }
-        const nextFile = this.journalFile(next);
-        const handle = await open(nextFile, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o600);
-        let stats: Stats;
-        try {
-          await handle.truncate(0);
-          await handle.datasync();
-          await syncDir(this.options.dir);
-          stats = await commitTemp(temp, this.snapshotFile);
-        } catch (error) {
-          this.keyId = previousKeyId;
-          await handle.close();
-          await unlink(nextFile).catch(() => undefined);
-          await unlink(temp).catch(() => undefined);
-          throw error;
-        }
-        const previous = this.handle;
-        const previousFile = this.journalFile(this.generation);
-        this.handle = handle;
         this.state = state;
-        this.generation = next;
-        this.offset = 0;
-        this.snapshotStats = stats;
         this.wrote = true;
-        await previous?.close();
-        await unlink(previousFile).catch(() => undefined);
       });
     } finally {
       this.writing = false;
@@ -545,15 +519,10 @@ export class Journal {
         // is acknowledged. A slow disk must not block the loop, so it goes the other way.
         // Every 100th in place regardless: a time measured through the pool includes the wait for
         // the loop, so it alone would never show that the disk is fast again.
-        if (this.syncMs < SYNC_IN_PLACE_MS || this.stats.syncs % 100 === 0) {
-          const started = performance.now();
-          fdatasyncSync(handle.fd);
-          this.syncMs = 0.8 * this.syncMs + 0.2 * (performance.now() - started);
-        } else {
-          const started = performance.now();
-          await handle.datasync();
-          this.syncMs = 0.8 * this.syncMs + 0.2 * (performance.now() - started);
-        }
+        const started = performance.now();
+        if (this.syncMs < SYNC_IN_PLACE_MS || this.stats.syncs % 100 === 0) fdatasyncSync(handle.fd);
+        else await handle.datasync();
+        this.syncMs = 0.8 * this.syncMs + 0.2 * (performance.now() - started);
         this.stats.syncs++;
         this.wrote = true;
       }
@@ -858,14 +827,23 @@ export class Journal {
       if (bytesRead === 0) throw new Error(`${this.journalFile(this.generation)} ended early.`);
       read += bytesRead;
     }
+    await this.installGeneration(temp, Buffer.concat([header, tail]));
+    this.stats.compactions++;
+    this.stats.lastCompactionMs = Math.round(performance.now() - started);
+  }
+
+  /**
+   * Puts the next generation in place: its journal (holding `content`) durable first, then the
+   * snapshot `temp` renamed over the old one, the commit point; the old journal is then deleted.
+   */
+  private async installGeneration(temp: string, content: Buffer): Promise<void> {
     const next = this.generation + 1;
     const nextFile = this.journalFile(next);
     const handle = await open(nextFile, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o600);
     let stats: Stats;
     try {
       await handle.truncate(0);
-      const content = Buffer.concat([header, tail]);
-      await handle.write(content, 0, content.length, null);
+      if (content.length > 0) await handle.write(content, 0, content.length, null);
       await handle.datasync();
       // The new journal's name is durable before the snapshot that names it.
       await syncDir(this.options.dir);
@@ -880,10 +858,8 @@ export class Journal {
     const previousFile = this.journalFile(this.generation);
     this.handle = handle;
     this.generation = next;
-    this.offset = header.length + tail.length;
+    this.offset = content.length;
     this.snapshotStats = stats;
-    this.stats.compactions++;
-    this.stats.lastCompactionMs = Math.round(performance.now() - started);
     await previous?.close();
     await unlink(previousFile).catch(() => undefined);
   }

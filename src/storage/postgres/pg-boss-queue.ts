@@ -4,6 +4,7 @@ import PgBoss from 'pg-boss';
 import type { Job, JobHandler, JobQueue } from '../jobs.js';
 import type { PgLogger } from './logger.js';
 import { type FetchedJob, fetchJob } from './pg-boss-fetch.js';
+import { APPLICATION_NAMES } from './application-names.js';
 
 /** The same defaults as the embedded queue. */
 const DEFAULTS = { retryLimit: 2, retryDelaySeconds: 5, retryBackoff: true, expireInSeconds: 15 * 60 };
@@ -59,7 +60,7 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Pg
     max: options.max ?? 3,
     // Not in pg-boss's types, but its pool is a pg.Pool built from these options: a down server fails fast.
     connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5_000,
-    application_name: 'mic-jobs',
+    application_name: APPLICATION_NAMES.jobs,
     migrate: true,
     // No cron schedules here; the connector's scheduler sends jobs itself.
     schedule: false,

@@ -3,6 +3,7 @@ import session from 'express-session';
 import pg from 'pg';
 import { DifferentKeyError, keyFingerprint } from '../crypto.js';
 import type { DocumentCollection, DocumentStore, Storage } from '../types.js';
+import { APPLICATION_NAMES } from './application-names.js';
 import { createPgChangeNotices } from './change-notices.js';
 import { connectionError, redactUrl } from './connection-error.js';
 import { createPgDocumentStore } from './document-store.js';
@@ -46,7 +47,11 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
     connectionString: options.url,
     connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5_000,
   };
-  const pool = new pg.Pool({ ...connection, max: options.max ?? 10, application_name: 'mic' });
+  const pool = new pg.Pool({
+    ...connection,
+    max: options.max ?? 10,
+    application_name: APPLICATION_NAMES.pool,
+  });
   // An idle connection that breaks emits here; unhandled, it would end the process.
   pool.on('error', (error) => logger.warn({ err: error }, 'A pooled PostgreSQL connection failed.'));
 
@@ -63,7 +68,7 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
 
     const notices = await createPgChangeNotices({
       pool,
-      connection: { ...connection, application_name: 'mic-notices' },
+      connection: { ...connection, application_name: APPLICATION_NAMES.notices },
       logger,
     });
     opened.push(notices);

@@ -1,14 +1,14 @@
 import pg from 'pg';
 import { keyFingerprint } from '../crypto.js';
 import { INTEGRATION_SECRET_FIELDS, type IntegrationRecord, type KeyRotation } from '../types.js';
+import { APPLICATION_NAMES } from './application-names.js';
 import { connectionError } from './connection-error.js';
 import { openIntegration, sealIntegration } from './integration-secrets.js';
 import { migrate } from './migrate.js';
 import { differentKeyError } from './postgres-storage.js';
 import { inTransaction } from './transaction.js';
 
-/** The application names of a connector's connections (see createPostgresStorage, the queue). */
-const CONNECTOR_APPLICATIONS = ['mic', 'mic-notices', 'mic-jobs'];
+const CONNECTOR_APPLICATIONS = Object.values(APPLICATION_NAMES);
 const BATCH = 500;
 
 export type PostgresKeyRotation = KeyRotation & { alreadyRotated: boolean };
