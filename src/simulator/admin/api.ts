@@ -142,6 +142,20 @@ export function adminApi(deps: AdminApiDeps): Router {
     res.json({ skus: deps.catalog.touchProducts(count, deps.clock.now()) });
   });
 
+  // Deletions as the store admin makes them (products go through REST: DELETE /V1/products/:sku).
+  for (const [path, remove] of [
+    ['customers', (id: number) => deps.catalog.deleteCustomer(id)],
+    ['orders', (id: number) => deps.catalog.deleteOrder(id)],
+  ] as const) {
+    router.delete(`/${path}/:id`, (req, res) => {
+      const id = /^\d{1,15}$/.test(String(req.params.id)) ? Number(req.params.id) : 0;
+      if (!Number.isSafeInteger(id) || id < 1)
+        throw new AdminError(`The ${path} id must be a positive integer.`, 400);
+      if (!remove(id)) throw new AdminError(`No ${path.slice(0, -1)} with id ${id}.`, 404);
+      res.status(204).end();
+    });
+  }
+
   router.use(adminErrorHandler);
   return router;
 }

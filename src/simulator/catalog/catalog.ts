@@ -190,6 +190,13 @@ function findById<T>(rows: readonly T[], id: (row: T) => number, wanted: number)
   return undefined;
 }
 
+function removeById<T>(rows: T[], id: (row: T) => number, wanted: number): boolean {
+  const row = findById(rows, id, wanted);
+  if (row === undefined) return false;
+  rows.splice(rows.indexOf(row), 1);
+  return true;
+}
+
 export interface CatalogOptions {
   /** Seeds `touchProducts`, so the same sequence of calls changes the same products. */
   seed?: number;
@@ -303,6 +310,16 @@ export class Catalog {
     const at = this.#products.indexOf(product);
     if (at >= 0) this.#products.splice(at, 1);
     return true;
+  }
+
+  /** Removes a customer (the admin's Delete); false when there was none. */
+  deleteCustomer(id: number): boolean {
+    return removeById(this.#customers, (c) => c.id, id);
+  }
+
+  /** Removes an order (an admin extension's mass delete; Magento's REST has none); false when there was none. */
+  deleteOrder(entityId: number): boolean {
+    return removeById(this.#orders, (o) => o.entity_id, entityId);
   }
 
   /**

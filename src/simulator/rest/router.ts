@@ -4,6 +4,7 @@ import { rawurldecode } from '../oauth/encoding.js';
 import { rawBodyText } from '../oauth/incoming.js';
 import { authenticate, isAllowed, type RestAuthDeps } from './auth.js';
 import { notAuthorized, RestError } from './rest-error.js';
+import { applyFieldsFilter } from './fields-filter.js';
 import { parseSearchCriteria } from './search-criteria.js';
 import { storeConfigs, websites } from './store-data.js';
 
@@ -79,18 +80,20 @@ export function restRoutes(deps: RestAuthDeps & { catalog: Catalog; storeBaseUrl
     }
     const user = authenticate(req, deps);
     if (!isAllowed(user, matched.route.resource)) throw notAuthorized([matched.route.resource]);
+    const query = flatQuery(req);
     const result = matched.route.handle({
       params: matched.params,
-      query: flatQuery(req),
+      query,
       body: jsonBody(req),
       storeCode,
       now: deps.state.clock(),
     });
-    // Magento's output processor leaves null fields out.
+    // Magento's output processor leaves null fields out; `fields` keeps only the keys asked for.
+    const output = applyFieldsFilter(result, query.fields);
     res
       .status(200)
       .type('application/json; charset=utf-8')
-      .send(JSON.stringify(result, (_key, value: unknown) => (value === null ? undefined : value)));
+      .send(JSON.stringify(output, (_key, value: unknown) => (value === null ? undefined : value)));
   });
   router.use(restErrorHandler);
   return router;
