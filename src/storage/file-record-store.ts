@@ -1,7 +1,13 @@
 import { createHash, hash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { LocalRecord, RecordStore, UpsertOutcome } from './records.js';
+import {
+  compareRecordIds,
+  numericRecordId,
+  type LocalRecord,
+  type RecordStore,
+  type UpsertOutcome,
+} from './records.js';
 
 /**
  * A RecordStore on plain JSON files: `dir/<store folder>/<entity>/<shard>.json`, each shard holding
@@ -78,24 +84,9 @@ export function storeFolderName(store: string): string {
 
 /** The shard an id lives in: `<n>` for numeric ids, `h-<xx>` otherwise. */
 export function shardOf(id: string): string {
-  const n = numericId(id);
+  const n = numericRecordId(id);
   if (n !== undefined) return String(Math.floor(n / SHARD_SIZE));
   return `h-${createHash('sha256').update(id).digest('hex').slice(0, 2)}`;
-}
-
-function numericId(id: string): number | undefined {
-  if (!/^\d{1,15}$/.test(id)) return undefined;
-  return Number(id);
-}
-
-/** Numeric ids by value (then as text, for `7` vs `007`); other ids after them, as text. */
-function compareIds(a: string, b: string): number {
-  const na = numericId(a);
-  const nb = numericId(b);
-  if (na !== undefined && nb !== undefined && na !== nb) return na - nb;
-  if (na !== undefined && nb === undefined) return -1;
-  if (na === undefined && nb !== undefined) return 1;
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Numeric shards in order, then hash buckets. */
@@ -119,7 +110,14 @@ const sameStamp = (a: Stamp | undefined, b: Stamp | undefined) =>
   a !== undefined && b !== undefined && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
 
 type Shard = Map<string, LocalRecord>;
-type CountsIndex = Record<string, Stamp & { count: number }>;
+/** Per shard file version: its records and the live ones among them (an entry without `live` predates tombstones). */
+type CountsIndex = Record<string, Stamp & { count: number; live?: number }>;
+
+function liveCount(shard: Shard): number {
+  let live = 0;
+  for (const r of shard.values()) if (r.deletedAt === undefined) live++;
+  return live;
+}
 
 async function statStamp(file: string): Promise<Stamp | undefined> {
   try {
@@ -260,7 +258,7 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
     let changed = false;
     for (const { record, at } of batch) {
       const stored = next.get(record.id);
-      if (stored?.hash === record.hash) {
+      if (stored?.hash === record.hash && stored.deletedAt === undefined) {
         outcomes[at] = 'unchanged';
         continue;
       }
@@ -274,10 +272,49 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
       changed = true;
     }
     if (!changed) return undefined;
+    return writeShard(file, next);
+  }
+
+  async function writeShard(file: string, next: Shard) {
     await writeAtomically(file, JSON.stringify(Object.fromEntries(next)));
     const stamp = await statStamp(file);
     cache.set(file, next, stamp);
-    return stamp && { ...stamp, count: next.size };
+    return stamp && { ...stamp, count: next.size, live: liveCount(next) };
+  }
+
+  async function tombstoneShard(
+    file: string,
+    ids: string[],
+    at: string,
+  ): Promise<{ changed: number; entry?: CountsIndex[string] }> {
+    const next = new Map(await loadShard(file));
+    let changed = 0;
+    for (const id of ids) {
+      const stored = next.get(id);
+      if (!stored || stored.deletedAt !== undefined) continue;
+      next.set(id, { ...stored, deletedAt: at });
+      changed++;
+    }
+    if (changed === 0) return { changed };
+    return { changed, entry: await writeShard(file, next) };
+  }
+
+  /** Merges fresh shard entries into the counts index. */
+  async function saveCounts(folder: string, counts: CountsIndex): Promise<void> {
+    if (Object.keys(counts).length === 0) return;
+    const index = { ...(await readCounts(folder)), ...counts };
+    await writeAtomically(path.join(folder, COUNTS_FILE), JSON.stringify(index));
+  }
+
+  function groupByShard<T>(items: T[], idOf: (item: T) => string): Map<string, T[]> {
+    const byShard = new Map<string, T[]>();
+    for (const item of items) {
+      const shard = shardOf(idOf(item));
+      const group = byShard.get(shard);
+      if (group) group.push(item);
+      else byShard.set(shard, [item]);
+    }
+    return byShard;
   }
 
   return {
@@ -285,13 +322,10 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
       const folder = entityDir(store, entity);
       records.forEach(validateRecord);
       return serialised(folder, async () => {
-        const byShard = new Map<string, { record: LocalRecord; at: number }[]>();
-        records.forEach((record, at) => {
-          const shard = shardOf(record.id);
-          const group = byShard.get(shard);
-          if (group) group.push({ record, at });
-          else byShard.set(shard, [{ record, at }]);
-        });
+        const byShard = groupByShard(
+          records.map((record, at) => ({ record, at })),
+          (r) => r.record.id,
+        );
         const outcomes: UpsertOutcome[] = new Array<UpsertOutcome>(records.length);
         await mkdir(folder, { recursive: true });
         const counts: CountsIndex = {};
@@ -303,11 +337,29 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
           );
           if (entry) counts[shard] = entry;
         }
-        if (Object.keys(counts).length > 0) {
-          const index = { ...(await readCounts(folder)), ...counts };
-          await writeAtomically(path.join(folder, COUNTS_FILE), JSON.stringify(index));
-        }
+        await saveCounts(folder, counts);
         return outcomes;
+      });
+    },
+
+    async markDeleted(store, entity, ids, at) {
+      const folder = entityDir(store, entity);
+      if (ids.length === 0) return 0;
+      return serialised(folder, async () => {
+        const byShard = groupByShard([...ids], (id) => id);
+        const counts: CountsIndex = {};
+        let changed = 0;
+        for (const shard of [...byShard.keys()].sort(compareShards)) {
+          const result = await tombstoneShard(
+            path.join(folder, `${shard}.json`),
+            byShard.get(shard) ?? [],
+            at,
+          );
+          changed += result.changed;
+          if (result.entry) counts[shard] = result.entry;
+        }
+        await saveCounts(folder, counts);
+        return changed;
       });
     },
 
@@ -317,14 +369,39 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
       return record && structuredClone(record);
     },
 
-    async *stream(store, entity) {
+    async *stream(store, entity, options = {}) {
       const folder = entityDir(store, entity);
       for (const shard of await listShards(folder)) {
         // Read straight from disk: going through the cache would push out the shards writers use.
-        const records = [...(await readShardFile(path.join(folder, `${shard}.json`))).values()];
-        records.sort((a, b) => compareIds(a.id, b.id));
+        let records = [...(await readShardFile(path.join(folder, `${shard}.json`))).values()];
+        if (!options.includeDeleted) records = records.filter((r) => r.deletedAt === undefined);
+        records.sort((a, b) => compareRecordIds(a.id, b.id));
         yield* records;
       }
+    },
+
+    async *liveIds(store, entity, after) {
+      const folder = entityDir(store, entity);
+      const shards = await listShards(folder);
+      const afterNumber = after === undefined ? undefined : numericRecordId(after);
+      const live = (shard: Shard) => {
+        const ids: string[] = [];
+        for (const r of shard.values())
+          if (r.deletedAt === undefined && (after === undefined || compareRecordIds(r.id, after) > 0))
+            ids.push(r.id);
+        return ids.sort(compareRecordIds);
+      };
+      for (const shard of shards.filter((s) => /^\d+$/.test(s))) {
+        // Shards wholly at or before `after` hold nothing to yield.
+        if (afterNumber !== undefined && (Number(shard) + 1) * SHARD_SIZE <= afterNumber) continue;
+        if (after !== undefined && afterNumber === undefined) break;
+        yield* live(await readShardFile(path.join(folder, `${shard}.json`)));
+      }
+      // Other ids are spread over hash buckets, so their order needs them all: the ids only, not the data.
+      const rest: string[] = [];
+      for (const shard of shards.filter((s) => s.startsWith('h-')))
+        rest.push(...live(await readShardFile(path.join(folder, `${shard}.json`))));
+      yield* rest.sort(compareRecordIds);
     },
 
     async count(store, entity) {
@@ -338,14 +415,16 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
         for (const shard of shards) {
           const stamp = await statStamp(path.join(folder, `${shard}.json`));
           const known = index[shard];
-          // The index is trusted only for the exact file version it describes (e.g. not after a crash mid-batch).
-          const count =
-            known && sameStamp(known, stamp)
-              ? known.count
-              : (await readShardFile(path.join(folder, `${shard}.json`))).size;
-          if (!(known && sameStamp(known, stamp))) stale = true;
-          if (stamp) fresh[shard] = { ...stamp, count };
-          total += count;
+          // The index is trusted only for the exact file version it describes (e.g. not after a crash
+          // mid-batch), and only when it counts live records (written since tombstones exist).
+          let entry = known && sameStamp(known, stamp) && known.live !== undefined ? known : undefined;
+          if (!entry) {
+            stale = true;
+            const records = await readShardFile(path.join(folder, `${shard}.json`));
+            entry = stamp && { ...stamp, count: records.size, live: liveCount(records) };
+          }
+          if (entry) fresh[shard] = entry;
+          total += entry?.live ?? 0;
         }
         if (stale && shards.length > 0)
           await writeAtomically(path.join(folder, COUNTS_FILE), JSON.stringify(fresh));

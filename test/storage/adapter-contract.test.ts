@@ -384,6 +384,98 @@ describe.each([
       expect(count).toBe(2_345);
       expect(await storage.records.count(store, 'customers')).toBe(2_345);
     });
+
+    const collect = async <T>(iterable: AsyncIterable<T>): Promise<T[]> => {
+      const out: T[] = [];
+      for await (const item of iterable) out.push(item);
+      return out;
+    };
+
+    it('keeps tombstones with their data, counts and streams live records, and an upsert revives one', async () => {
+      const store = unique('tomb');
+      const ids = ['1', '2', '999', '1000', '1001', '2500'];
+      await storage.records.upsert(
+        store,
+        'products',
+        ids.map((id) => record(id)),
+      );
+      const at = '2026-03-04T05:06:07.000Z';
+      // A missing id and a repeat are left alone; only live records change.
+      expect(await storage.records.markDeleted(store, 'products', ['2', '1000', '404', '2'], at)).toBe(2);
+      expect(await storage.records.markDeleted(store, 'products', ['2'], '2030-01-01T00:00:00.000Z')).toBe(0);
+      expect(await storage.records.count(store, 'products')).toBe(4);
+      expect(await storage.records.get(store, 'products', '1000')).toEqual({
+        ...record('1000'),
+        deletedAt: at,
+      });
+      expect(await storage.records.get(store, 'products', '2')).toMatchObject({ deletedAt: at });
+      expect((await storage.records.get(store, 'products', '1'))?.deletedAt).toBeUndefined();
+      expect((await collect(storage.records.stream(store, 'products'))).map((r) => r.id)).toEqual([
+        '1',
+        '999',
+        '1001',
+        '2500',
+      ]);
+      const all = await collect(storage.records.stream(store, 'products', { includeDeleted: true }));
+      expect(all.map((r) => [r.id, r.deletedAt ?? null])).toEqual([
+        ['1', null],
+        ['2', at],
+        ['999', null],
+        ['1000', at],
+        ['1001', null],
+        ['2500', null],
+      ]);
+      // The same data again is not "unchanged" for a tombstone: it is live again.
+      expect(
+        await storage.records.upsert(store, 'products', [
+          record('2'),
+          record('1000', 'changed'),
+          record('1'),
+        ]),
+      ).toEqual(['updated', 'updated', 'unchanged']);
+      expect((await storage.records.get(store, 'products', '2'))?.deletedAt).toBeUndefined();
+      expect(await storage.records.count(store, 'products')).toBe(6);
+      expect(await storage.records.markDeleted(store, 'products', [], at)).toBe(0);
+    });
+
+    it('walks live ids in id order after a given id, numeric and not, tombstones left out', async () => {
+      const store = unique('ids');
+      const ids = ['b', '10', 'a', '2', '007', 'Z', '1500', '999', 'x-1', '3000'];
+      await storage.records.upsert(
+        store,
+        'orders',
+        ids.map((id) => record(id)),
+      );
+      await storage.records.markDeleted(store, 'orders', ['999', 'a'], at(1));
+      const ordered = ['2', '007', '10', '1500', '3000', 'Z', 'b', 'x-1'];
+      expect(await collect(storage.records.liveIds(store, 'orders'))).toEqual(ordered);
+      expect(await collect(storage.records.liveIds(store, 'orders', '10'))).toEqual(ordered.slice(3));
+      // An id that is not stored still places the walk: 1001 is after 999 and before 1500.
+      expect(await collect(storage.records.liveIds(store, 'orders', '1001'))).toEqual(ordered.slice(3));
+      expect(await collect(storage.records.liveIds(store, 'orders', '3000'))).toEqual(['Z', 'b', 'x-1']);
+      expect(await collect(storage.records.liveIds(store, 'orders', 'Z'))).toEqual(['b', 'x-1']);
+      expect(await collect(storage.records.liveIds(store, 'orders', 'zz'))).toEqual([]);
+      expect(await collect(storage.records.liveIds(unique('none'), 'orders'))).toEqual([]);
+    });
+
+    it('walks live ids past a page', async () => {
+      const store = unique('many-ids');
+      await storage.records.upsert(
+        store,
+        'products',
+        Array.from({ length: 2_500 }, (_, i) => record(String(i + 1))),
+      );
+      const gone = Array.from({ length: 2_500 }, (_, i) => String(i + 1)).filter(
+        (id) => Number(id) % 3 === 0,
+      );
+      expect(await storage.records.markDeleted(store, 'products', gone, at(2))).toBe(gone.length);
+      const walked = await collect(storage.records.liveIds(store, 'products', '1200'));
+      const expected = Array.from({ length: 1_300 }, (_, i) => i + 1201)
+        .filter((n) => n % 3 !== 0)
+        .map(String);
+      expect(walked).toEqual(expected);
+      expect(await storage.records.count(store, 'products')).toBe(2_500 - gone.length);
+    });
   });
 
   describe('sessions', () => {

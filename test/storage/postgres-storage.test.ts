@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import pg from 'pg';
 import { openStorage } from '../../src/storage/open.js';
 import { migrate, readMigrations } from '../../src/storage/postgres/migrate.js';
+import { createPgRecordStore } from '../../src/storage/postgres/record-store.js';
 import { createPostgresStorage, type PostgresStorage } from '../../src/storage/postgres/postgres-storage.js';
 import type { IntegrationRecord } from '../../src/storage/types.js';
 import { createTestDatabase } from '../helpers/postgres.js';
@@ -126,6 +127,39 @@ describe('PostgreSQL storage', () => {
         expect(await migrate(pool, [...known, next])).toEqual([]);
         const { rows } = await pool.query("SELECT id, note FROM documents WHERE collection = 'alerts'");
         expect(rows).toEqual([{ id: 'a1', note: null }]);
+      } finally {
+        await pool.end();
+      }
+    });
+
+    it('adds tombstones to records synced under the first schema: they stay live', async () => {
+      const url = await fresh();
+      const pool = new pg.Pool({ connectionString: url, max: 2 });
+      try {
+        const known = await readMigrations();
+        expect(
+          await migrate(
+            pool,
+            known.filter((m) => m.version === 1),
+          ),
+        ).toEqual([1]);
+        await pool.query(
+          `INSERT INTO records (store, entity, id, updated_at, hash, data)
+           VALUES ('s', 'products', '7', '2025-01-01 00:00:00', 'h7', '{"id":7}'),
+                  ('s', 'products', '8', '2025-01-01 00:00:00', 'h8', '{"id":8}')`,
+        );
+        expect(await migrate(pool, known)).toEqual(known.filter((m) => m.version > 1).map((m) => m.version));
+        const records = createPgRecordStore(pool);
+        expect(await records.count('s', 'products')).toBe(2);
+        expect(await records.get('s', 'products', '7')).toEqual({
+          id: '7',
+          updatedAt: '2025-01-01 00:00:00',
+          hash: 'h7',
+          data: { id: 7 },
+        });
+        expect(await records.markDeleted('s', 'products', ['8'], '2026-01-02T03:04:05.000Z')).toBe(1);
+        expect(await records.count('s', 'products')).toBe(1);
+        expect((await records.get('s', 'products', '8'))?.deletedAt).toBe('2026-01-02T03:04:05.000Z');
       } finally {
         await pool.end();
       }

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
@@ -210,6 +210,30 @@ describe('file record store', () => {
     expect(JSON.parse(await readFile(counts, 'utf8'))).toMatchObject({ 0: { count: 2 }, 1: { count: 1 } });
     await rm(counts);
     expect(await store.count(KEY, 'products')).toBe(3);
+  });
+
+  it('reads shards and a counter file written before tombstones, and counts live records from then on', async () => {
+    const folder = path.join(dir, storeFolderName(KEY), 'products');
+    await mkdir(folder, { recursive: true });
+    // The format of earlier versions: records without deletedAt, counter entries without `live`.
+    const old = Object.fromEntries([1, 2, 3].map((id) => [String(id), record(id)]));
+    await writeFile(path.join(folder, '0.json'), JSON.stringify(old));
+    const s = await stat(path.join(folder, '0.json'));
+    await writeFile(
+      path.join(folder, '_counts.json'),
+      JSON.stringify({ 0: { ino: s.ino, size: s.size, mtimeMs: s.mtimeMs, count: 3 } }),
+    );
+    expect(await store.count(KEY, 'products')).toBe(3);
+    expect(JSON.parse(await readFile(path.join(folder, '_counts.json'), 'utf8'))).toMatchObject({
+      0: { count: 3, live: 3 },
+    });
+    expect(await store.markDeleted(KEY, 'products', ['2'], '2026-05-01T00:00:00.000Z')).toBe(1);
+    expect(await store.count(KEY, 'products')).toBe(2);
+    expect(JSON.parse(await readFile(path.join(folder, '_counts.json'), 'utf8'))).toMatchObject({
+      0: { count: 3, live: 2 },
+    });
+    expect((await collect(store.stream(KEY, 'products'))).map((r) => r.id)).toEqual(['1', '3']);
+    expect(await store.get(KEY, 'products', '1')).toEqual(record(1));
   });
 
   it('streams 20,000 records back complete and in order', async () => {
