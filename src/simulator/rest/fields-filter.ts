@@ -6,7 +6,9 @@
  *   makes the whole answer `[]` (the filter says "empty array if invalid filter criteria");
  * - a list is filtered item by item; an object keeps the named keys in its own order, and a key named
  *   with a sub-list (`region[code]`) is filtered again below it;
- * - an object left with no keys is PHP's empty array, so it is written `[]`.
+ * - an object left with no keys is PHP's empty array, so it is written `[]`; an empty list filtered
+ *   comes out as null, which Magento writes (`{"items":null,"total_count":0}`), as it drops nulls
+ *   only before the filter.
  * An empty `fields` (or `0`, which PHP reads as false) means no filtering.
  */
 
@@ -67,8 +69,11 @@ function intersect(item: Record<string, unknown>, filter: FieldTree): unknown {
 }
 
 function applyTree(value: Record<string, unknown> | unknown[], filter: FieldTree): unknown {
-  if (Array.isArray(value)) return value.map((item) => (isObject(item) ? intersect(item, filter) : item));
-  return intersect(value, filter);
+  if (!Array.isArray(value) && Object.keys(value).length > 0) return intersect(value, filter);
+  // PHP sees an empty array as a list, and filtering an empty list leaves its result unset: null.
+  const list = Array.isArray(value) ? value : [];
+  if (list.length === 0) return null;
+  return list.map((item) => (isObject(item) ? intersect(item, filter) : item));
 }
 
 /** The answer as Magento sends it for this `fields` parameter (undefined: no filtering). */

@@ -88,12 +88,15 @@ export function restRoutes(deps: RestAuthDeps & { catalog: Catalog; storeBaseUrl
       storeCode,
       now: deps.state.clock(),
     });
-    // Magento's output processor leaves null fields out; `fields` keeps only the keys asked for.
-    const output = applyFieldsFilter(result, query.fields);
+    // Magento's output processor leaves null fields out; then `fields` keeps only the keys asked for.
+    const withoutNulls = JSON.stringify(result, (_key, value: unknown) =>
+      value === null ? undefined : value,
+    );
+    const filtered = query.fields ? applyFieldsFilter(JSON.parse(withoutNulls), query.fields) : undefined;
     res
       .status(200)
       .type('application/json; charset=utf-8')
-      .send(JSON.stringify(output, (_key, value: unknown) => (value === null ? undefined : value)));
+      .send(filtered === undefined ? withoutNulls : JSON.stringify(filtered));
   });
   router.use(restErrorHandler);
   return router;

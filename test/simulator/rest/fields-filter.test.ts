@@ -37,6 +37,11 @@ describe('fields filter (Magento partial responses)', () => {
     });
     expect(applyFieldsFilter(answer, 'items[nothing]')).toEqual({ items: [[], []] });
     expect(applyFieldsFilter(answer, 'items[id')).toEqual([]);
+    // An empty list filtered is PHP's unset result: null, which Magento then writes.
+    expect(applyFieldsFilter({ items: [], total_count: 0 }, 'items[id],total_count')).toEqual({
+      items: null,
+      total_count: 0,
+    });
     // PHP reads "" and "0" as false: no filtering at all.
     expect(applyFieldsFilter(answer, '')).toBe(answer);
     expect(applyFieldsFilter(answer, '0')).toBe(answer);
@@ -74,6 +79,12 @@ describe('fields over signed REST', () => {
     expect(ids).toEqual({ items: full.items.map((p) => ({ id: p.id })), total_count: full.total_count });
     expect(full.items.map((p) => p.id)).toEqual([11, 12, 13, 14, 15, 16, 17]);
     expect(full.total_count).toBe(20);
+    const none = await get('/rest/V1/products', [
+      ['searchCriteria[filter_groups][0][filters][0][field]', 'sku'],
+      ['searchCriteria[filter_groups][0][filters][0][value]', 'no-such-sku'],
+      ['fields', 'items[id],total_count'],
+    ]);
+    expect(none).toEqual({ items: null, total_count: 0 });
     const orders = await get('/rest/V1/orders', [['fields', 'items[entity_id]']]);
     expect(orders).toEqual({ items: sim.catalog.orders.map((o) => ({ entity_id: o.entity_id })) });
   });
