@@ -36,6 +36,19 @@ export interface Connector<Raw = unknown> {
   ): Promise<SyncPage<Raw>>;
   /** The local record: id, the store's updated_at and the data kept. */
   toRecord(raw: Raw): { id: string; updatedAt: string; data: Record<string, unknown> };
+  /**
+   * Optional: the ids the store has after `after` (all when null), ascending in the local id order
+   * (`compareRecordIds`), at most `pageSize`, and `totalCount` = how many the store has after `after`.
+   * A connector with it takes part in deletion scans (src/sync/deletion-scan.ts); `searchConnector`
+   * builds it from the id field and path it already knows.
+   */
+  fetchIds?(transport: Transport, request: { after: string | null; pageSize: number }): Promise<IdPage>;
+}
+
+/** One page of a deletion scan: ids only. */
+export interface IdPage {
+  ids: string[];
+  totalCount: number;
 }
 
 /** The kind of integration (Oro: channel type): its transport and connectors. */

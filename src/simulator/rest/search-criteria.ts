@@ -419,6 +419,36 @@ function echo(c: SearchCriteria): SearchCriteria {
 }
 
 /**
+ * For a lone `gt`/`gteq` filter on a field ascending along `items` (a keyset walk by entity id): the
+ * index of the first match, found by bisection as MySQL seeks the primary key; undefined otherwise.
+ */
+function lowerBound<T>(
+  items: readonly T[],
+  criteria: SearchCriteria,
+  fields: FieldMap<T>,
+  ascendingBy: readonly string[],
+): number | undefined {
+  const groups = criteria.filter_groups.filter((g) => g.filters.length > 0);
+  const filter = groups.length === 1 && groups[0]?.filters.length === 1 ? groups[0].filters[0] : undefined;
+  if (!filter || !ascendingBy.includes(filter.field)) return undefined;
+  const strict = filter.condition_type === 'gt';
+  if (!strict && !['gteq', 'moreq', 'from'].includes(filter.condition_type)) return undefined;
+  const bound = Number(filter.value);
+  if (filter.value.trim() === '' || !Number.isFinite(bound)) return undefined;
+  const get = accessor(fields, filter.field);
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = get(items[mid] as T);
+    if (typeof v !== 'number') return undefined;
+    if (strict ? v > bound : v >= bound) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/**
  * Filters (OR inside a group, AND across groups), then sorts only the matches, then pages. Without
  * sort orders the input order (entity id ascending) is kept. Without a page size every match is
  * returned; a page past the end yields the last page, as Magento's collection clamps it.
@@ -453,7 +483,10 @@ export function applySearchCriteria<T>(
   }));
 
   let matches: readonly T[] = items;
-  if (groups.length > 0) {
+  const keyset = lowerBound(items, criteria, fields, options.ascendingBy ?? []);
+  if (keyset !== undefined) {
+    matches = items.slice(keyset);
+  } else if (groups.length > 0) {
     const kept: T[] = [];
     for (const item of items) {
       let ok = true;

@@ -378,6 +378,31 @@ describe('applySearchCriteria sorting', () => {
     expect(filtered.items.map((r) => r.id)).toEqual([1, 3, 4, 6, 8]);
   });
 
+  it('seeks a lone gt/gteq filter on an ascending field and finds what the full filter finds', () => {
+    // Ids with gaps and repeats (non-decreasing), as a catalog with deleted rows has.
+    const rows = [1, 2, 2, 5, 9, 10, 10, 11, 40].map((id, i) => ({ ...(ROWS[i % ROWS.length] as Row), id }));
+    const search = (condition: 'gt' | 'gteq' | 'moreq' | 'from', value: string, hint: boolean) =>
+      applySearchCriteria(
+        rows,
+        { ...where('id', condition, value), sort_orders: [{ field: 'id', direction: 'ASC' }], page_size: 3 },
+        FIELDS,
+        hint ? { ascendingBy: ['id'] } : {},
+      );
+    for (const condition of ['gt', 'gteq', 'moreq', 'from'] as const)
+      for (const value of ['0', '1', '2', '3', '10', '10.5', '40', '41', '-5', ' 7', '1e1', 'abc', '']) {
+        const fast = search(condition, value, true);
+        const full = search(condition, value, false);
+        expect([condition, value, fast.total_count, fast.items]).toEqual([
+          condition,
+          value,
+          full.total_count,
+          full.items,
+        ]);
+      }
+    expect(search('gt', '2', true).items.map((r) => r.id)).toEqual([5, 9, 10]);
+    expect(search('gteq', '10', true).total_count).toBe(4);
+  });
+
   it('keeps the input order without sort orders and never returns the input array itself', () => {
     const reversed = [...ROWS].reverse();
     expect(ids({ filter_groups: [] }, reversed)).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
