@@ -8,6 +8,8 @@ export interface SyncCounts {
   updated: number;
   unchanged: number;
   failed: number;
+  /** Local records a deletion scan tombstoned (absent in runs recorded before deletion scans). */
+  deleted: number;
 }
 
 /**
@@ -47,7 +49,7 @@ export function freshCheckpoint(since: string | null): SyncCheckpoint {
     since,
     seenAtSince: [],
     newest: since,
-    counts: { read: 0, created: 0, updated: 0, unchanged: 0, failed: 0 },
+    counts: { read: 0, created: 0, updated: 0, unchanged: 0, failed: 0, deleted: 0 },
     requests: 0,
   };
 }

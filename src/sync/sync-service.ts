@@ -5,8 +5,9 @@ import type { RecordStore } from '../storage/records.js';
 import type { Job } from '../storage/jobs.js';
 import type { DocumentStore, Storage } from '../storage/types.js';
 import { minusSeconds } from './cursor.js';
+import { freshScanState, runDeletionScan, type DeletionScanState } from './deletion-scan.js';
 import { connectorFor } from './registry.js';
-import { runSync, type SyncCheckpoint, type SyncCounts } from './run-sync.js';
+import { freshCheckpoint, runSync, type SyncCheckpoint, type SyncCounts } from './run-sync.js';
 import type { Transport } from './types.js';
 
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
@@ -23,6 +24,10 @@ export interface SyncJob {
   finishedAt?: string;
   /** Saved after every page: an interrupted job resumes here. */
   checkpoint?: SyncCheckpoint;
+  /** The run ends with a deletion scan (it was due, or asked for). */
+  scanDeletions?: boolean;
+  /** The deletion scan's state, saved after every page; present once the sync part is done. */
+  scan?: DeletionScanState;
   error?: string;
   /** The process running it now; a slice that finds another owner stops (it was taken over). */
   owner?: string;
@@ -46,6 +51,8 @@ export interface SyncCursor {
   /** The newest `updated_at` a successful run processed. */
   newest: string | null;
   lastSuccessAt: string;
+  /** When the last deletion scan finished. */
+  lastScanAt?: string;
 }
 
 export interface Alert {
@@ -80,6 +87,11 @@ export interface SyncServiceOptions {
   sliceSeconds?: number;
   /** Seconds between runs per entity, for every active store; 0 or absent = not scheduled. */
   intervals?: Record<string, number>;
+  /**
+   * An incremental run also scans for deletions when the entity's last scan is at least this old
+   * (seconds); 0 or absent: only when asked (`enqueue(..., { scanDeletions: true })`).
+   */
+  deletionScanSeconds?: number;
   /** Called when a store's token stopped working. */
   onTokenRefused?: (storeKey: string, error: MagentoAuthError) => void;
 }
@@ -87,7 +99,7 @@ export interface SyncServiceOptions {
 const RUNS_KEPT = 20;
 export const SYNC_QUEUE = 'sync';
 const cursorId = (storeKey: string, entity: string) => `${storeKey}:${entity}`;
-const ZERO: SyncCounts = { read: 0, created: 0, updated: 0, unchanged: 0, failed: 0 };
+const ZERO: SyncCounts = { read: 0, created: 0, updated: 0, unchanged: 0, failed: 0, deleted: 0 };
 
 /**
  * Sync runs as durable jobs (Oro: the message-queue processors of a sync). A `SyncJob` document is
@@ -156,13 +168,30 @@ export class SyncService {
     return done;
   }
 
-  /** Queues a run; an initial load when the entity was never synced. A queued or running job is reused. */
-  async enqueue(storeKey: string, entity: string): Promise<SyncJob> {
-    connectorFor(this.options.channel ?? 'magento2', entity);
+  /**
+   * Queues a run; an initial load when the entity was never synced. A queued or running job is reused
+   * (asked for a deletion scan, it gains one). The run ends with a deletion scan when asked, or when
+   * an incremental run finds the last scan older than `deletionScanSeconds`.
+   */
+  async enqueue(
+    storeKey: string,
+    entity: string,
+    options: { scanDeletions?: boolean } = {},
+  ): Promise<SyncJob> {
+    const connector = connectorFor(this.options.channel ?? 'magento2', entity);
+    const canScan = connector.fetchIds !== undefined;
     const open = await this.openJob(storeKey, entity);
-    if (open) return open;
+    if (open) {
+      if (!options.scanDeletions || !canScan || open.scanDeletions) return open;
+      return this.jobs.update(open.id, (j) => ({ ...(j ?? open), scanDeletions: true }));
+    }
     const cursor = await this.cursors.get(cursorId(storeKey, entity));
     const since = cursor?.newest ? minusSeconds(cursor.newest, this.options.overlapSeconds ?? 60) : null;
+    const every = this.options.deletionScanSeconds ?? 0;
+    const due =
+      since !== null &&
+      every > 0 &&
+      (!cursor?.lastScanAt || Date.now() - Date.parse(cursor.lastScanAt) >= every * 1000);
     const job: SyncJob = {
       id: randomUUID(),
       storeKey,
@@ -171,6 +200,7 @@ export class SyncService {
       since,
       status: 'queued',
       createdAt: new Date().toISOString(),
+      ...(canScan && (options.scanDeletions || due) ? { scanDeletions: true } : {}),
     };
     await this.jobs.put(job);
     const sent = await this.send(job);
@@ -180,9 +210,9 @@ export class SyncService {
     return (await this.openJob(storeKey, entity)) ?? job;
   }
 
-  async enqueueStore(storeKey: string): Promise<SyncJob[]> {
+  async enqueueStore(storeKey: string, options: { scanDeletions?: boolean } = {}): Promise<SyncJob[]> {
     const jobs: SyncJob[] = [];
-    for (const entity of this.options.entities) jobs.push(await this.enqueue(storeKey, entity));
+    for (const entity of this.options.entities) jobs.push(await this.enqueue(storeKey, entity, options));
     return jobs;
   }
 
@@ -274,22 +304,51 @@ export class SyncService {
     const timer = setTimeout(() => slice.abort(), this.sliceSeconds * 1000);
     const stop = AbortSignal.any([signal, slice.signal]);
     let result: SyncCheckpoint;
+    let scanned = false;
+    let phase = 'sync';
     try {
       const transport = await this.options.transportFor(job.storeKey);
-      result = await runSync({
-        transport,
-        connector,
-        records: this.options.records,
-        since: job.since,
-        pageSize: this.options.pageSize,
-        resume: job.checkpoint,
-        signal: stop,
-        checkpoint: async (state) => {
-          job = await this.jobs.update(job.id, (j) => ({ ...(j ?? job), checkpoint: state }));
-          // Taken over by another instance (this one was presumed dead): stop writing.
-          if (job.owner !== this.owner) slice.abort();
-        },
-      });
+      // A job resumed in its deletion scan has done its sync part.
+      result = job.scan
+        ? (job.checkpoint ?? freshCheckpoint(job.since))
+        : await runSync({
+            transport,
+            connector,
+            records: this.options.records,
+            since: job.since,
+            pageSize: this.options.pageSize,
+            resume: job.checkpoint,
+            signal: stop,
+            checkpoint: async (state) => {
+              job = await this.jobs.update(job.id, (j) => ({ ...(j ?? job), checkpoint: state }));
+              // Taken over by another instance (this one was presumed dead): stop writing.
+              if (job.owner !== this.owner) slice.abort();
+            },
+          });
+      // Read again: a scan may have been asked for while the sync part ran.
+      job = (await this.jobs.get(job.id)) ?? job;
+      if (job.scanDeletions && connector.fetchIds) {
+        phase = 'deletion scan';
+        if (!job.scan) {
+          // The sync part's cursor holds even if the scan fails: the next run need not re-read it.
+          await this.saveCursor(job, { newest: result.newest });
+          job = await this.jobs.update(job.id, (j) => ({ ...(j ?? job), scan: freshScanState() }));
+        }
+        const scan = await runDeletionScan({
+          transport,
+          connector,
+          records: this.options.records,
+          pageSize: this.options.pageSize,
+          resume: job.scan,
+          signal: stop,
+          checkpoint: async (state) => {
+            job = await this.jobs.update(job.id, (j) => ({ ...(j ?? job), scan: state }));
+            if (job.owner !== this.owner) slice.abort();
+          },
+        });
+        result = { ...result, counts: { ...result.counts, deleted: scan.deleted } };
+        scanned = true;
+      }
     } catch (error) {
       if (stop.aborted) {
         // Interrupted (shutdown) or the slice ended: the job stays "running" with its checkpoint.
@@ -298,9 +357,10 @@ export class SyncService {
       }
       const status = (error as { status?: unknown }).status;
       const text = error instanceof Error ? error.message : String(error);
-      const message = typeof status === 'number' ? `HTTP ${status}: ${text}` : text;
+      const message = `${phase === 'sync' ? '' : `${phase}: `}${typeof status === 'number' ? `HTTP ${status}: ${text}` : text}`;
       if (error instanceof MagentoAuthError) this.options.onTokenRefused?.(job.storeKey, error);
-      await this.finish(job, job.checkpoint?.counts ?? ZERO, message);
+      const counts = { ...ZERO, ...job.checkpoint?.counts, deleted: job.scan?.deleted ?? 0 };
+      await this.finish(job, counts, message);
       await this.raiseAlert(job, message);
       logger.warn({ store: job.storeKey, entity: job.entity, error: message }, 'sync run failed');
       return;
@@ -309,14 +369,21 @@ export class SyncService {
     }
     // The run itself succeeded: a failed write from here on throws, and the retried slice resumes
     // from the last checkpoint (nothing is read twice) to record it.
-    await this.cursors.put({
-      id: cursorId(job.storeKey, job.entity),
+    await this.saveCursor(job, {
       newest: result.newest,
-      lastSuccessAt: new Date().toISOString(),
+      ...(scanned ? { lastScanAt: new Date().toISOString() } : {}),
     });
-    await this.finish(job, result.counts, null);
+    await this.finish(job, { ...ZERO, ...result.counts }, null);
     await this.resolveAlert(job);
     logger.info({ store: job.storeKey, entity: job.entity, counts: result.counts }, 'sync run finished');
+  }
+
+  private async saveCursor(
+    job: SyncJob,
+    patch: { newest: string | null; lastScanAt?: string },
+  ): Promise<void> {
+    const id = cursorId(job.storeKey, job.entity);
+    await this.cursors.update(id, (c) => ({ ...c, id, ...patch, lastSuccessAt: new Date().toISOString() }));
   }
 
   private async finish(job: SyncJob, counts: SyncCounts, error: string | null): Promise<void> {

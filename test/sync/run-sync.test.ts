@@ -69,6 +69,7 @@ describe('sync runs against the simulator', () => {
       updated: 0,
       unchanged: 0,
       failed: 0,
+      deleted: 0,
     });
     expect(initial.requests).toBe(Math.ceil(PRODUCTS / 100));
     expect((await productRequests()) - before).toBe(Math.ceil(PRODUCTS / 100));
@@ -124,7 +125,14 @@ describe('sync runs against the simulator', () => {
         since: null,
         pageSize: 25,
       });
-      expect(run.counts).toEqual({ read: 300, created: 300, updated: 0, unchanged: 0, failed: 0 });
+      expect(run.counts).toEqual({
+        read: 300,
+        created: 300,
+        updated: 0,
+        unchanged: 0,
+        failed: 0,
+        deleted: 0,
+      });
       expect(faulty.faults.counters.errors503).toBeGreaterThan(0);
       expect(faulty.faults.counters.errors429).toBeGreaterThan(0);
     } finally {
