@@ -119,6 +119,13 @@ const schema = z.object({
       return out;
     }),
   SYNC_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(200),
+  /** A run also scans for deleted ids when the entity's last scan is this old (seconds; 0 = only when asked). */
+  DELETION_SCAN_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(365 * 86400)
+    .default(21600),
   /** Sync runs one process works at once (one per store and entity across every instance). */
   SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(4),
   /**

@@ -33,6 +33,7 @@ export type ConnectorConfig = Pick<
   | 'LOGIN_RATE_LIMIT'
   | 'SYNC_INTERVALS'
   | 'SYNC_PAGE_SIZE'
+  | 'DELETION_SCAN_SECONDS'
   | 'SHUTDOWN_GRACE_SECONDS'
   | 'SYNC_CONCURRENCY'
   | 'SYNC_SLICE_SECONDS'
@@ -103,6 +104,7 @@ export async function startConnector(
     entities: ['products', 'customers', 'orders'],
     intervals: config.SYNC_INTERVALS,
     pageSize: config.SYNC_PAGE_SIZE,
+    deletionScanSeconds: config.DELETION_SCAN_SECONDS,
     concurrency: config.SYNC_CONCURRENCY,
     sliceSeconds: config.SYNC_SLICE_SECONDS,
     logger,

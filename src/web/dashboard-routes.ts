@@ -144,7 +144,10 @@ export function dashboardRoutes(deps: {
     const key = record.consumerKey;
     if (record.status !== 'active')
       throw new HttpError(409, `The store is ${record.status}, not active: activate it first.`, 'Not active');
-    const jobs = await deps.sync.enqueueStore(key);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    if (body.deletions !== undefined && body.deletions !== '1')
+      throw new HttpError(400, '"deletions" must be 1 (scan for deleted ids) or absent.', 'Bad request');
+    const jobs = await deps.sync.enqueueStore(key, { scanDeletions: body.deletions === '1' });
     if (req.accepts(['html', 'json']) === 'json') res.status(202).json({ jobs });
     else res.redirect(303, `/#store-${key}`);
   });
@@ -244,7 +247,8 @@ function syncView(storeKey: string, runs: SyncRun[], jobs: SyncJob[], alerts: Al
             finishedAt: last.finishedAt,
             ok: last.ok,
             mode: last.mode,
-            counts: last.counts,
+            // Runs recorded before deletion scans have no `deleted`.
+            counts: { ...last.counts, deleted: last.counts.deleted ?? 0 },
             error: last.error ?? null,
           }
         : null,

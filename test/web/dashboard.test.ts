@@ -134,6 +134,40 @@ describe('dashboard', () => {
     expect((await agent.get('/')).text).toContain('Alert ×2');
   });
 
+  it('syncs and scans for deletions on demand: a product deleted in the store counts as deleted', async () => {
+    await t.connector.sync.idle();
+    const agent = await loggedIn();
+    const page = await agent.get('/');
+    const bad = await agent
+      .post(`/integrations/${key}/sync`)
+      .set('Accept', 'application/json')
+      .type('form')
+      .send({ _csrf: csrfOf(page.text), deletions: 'yes' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatch(/^"deletions" must be 1/);
+    const product = sim.catalog.products[1]!;
+    sim.catalog.deleteProduct(product.sku);
+    const res = await agent
+      .post(`/integrations/${key}/sync`)
+      .set('Accept', 'application/json')
+      .type('form')
+      .send({ _csrf: csrfOf(page.text), deletions: '1' });
+    expect(res.status).toBe(202);
+    await t.connector.sync.idle();
+    const api = await agent.get('/api/integrations');
+    const products = (api.body.integrations[0].sync as { entity: string; lastRun: unknown }[]).find(
+      (s) => s.entity === 'products',
+    );
+    expect(products?.lastRun).toMatchObject({ ok: true, counts: { deleted: 1 } });
+    expect(await t.connector.records.count(key, 'products')).toBe(sim.catalog.products.length);
+    expect((await t.connector.records.get(key, 'products', String(product.id)))?.deletedAt).toEqual(
+      expect.any(String),
+    );
+    const html = (await agent.get('/')).text;
+    expect(html).toContain('Read / created / updated / unchanged / deleted');
+    expect(html).toMatch(/\d+ \/ 0 \/ \d+ \/ \d+ \/ 1<\/td>/);
+  });
+
   it('saves a per-store sync schedule, refusing a bad interval with 400', async () => {
     const agent = await loggedIn();
     const page = await agent.get('/');
