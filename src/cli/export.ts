@@ -31,17 +31,29 @@ const program = new Command()
   )
   .option('--out <file>', 'write to this file instead of stdout')
   .option('--store <keyOrUrl>', 'consumer key or store URL (needed when several stores are linked)')
+  .option(
+    '--include-deleted',
+    'also the records a deletion scan found gone from the store, with the time in a deleted_at column',
+  )
   .addHelpText(
     'after',
     `
 Examples:
   npm run export -- --entity products > products.csv
-  npm run export -- --store http://127.0.0.1:3100 --entity orders --format json --out orders.json`,
+  npm run export -- --store http://127.0.0.1:3100 --entity orders --format json --out orders.json
+  npm run export -- --entity products --include-deleted --out products-with-deleted.csv`,
   )
   .showHelpAfterError();
 
 program.parse();
-const opts = program.opts<{ entity: ExportEntity; format?: ExportFormat; out?: string; store?: string }>();
+const opts = program.opts<{
+  entity: ExportEntity;
+  format?: ExportFormat;
+  out?: string;
+  store?: string;
+  includeDeleted?: boolean;
+}>();
+const includeDeleted = opts.includeDeleted === true;
 const format: ExportFormat = opts.format ?? (opts.out?.toLowerCase().endsWith('.json') ? 'json' : 'csv');
 
 const config = configOrExit();
@@ -59,6 +71,7 @@ try {
           entity: opts.entity,
           format,
           out: process.stdout,
+          includeDeleted,
         })
       ).rows;
   if (rows === 0) {
@@ -100,6 +113,7 @@ async function exportToFile(file: string, store: string): Promise<number> {
         entity: opts.entity,
         format,
         out,
+        includeDeleted,
         onProgress: (done, total) => {
           bar?.setTotal(total);
           bar?.update(done);

@@ -25,8 +25,16 @@ export interface ExportOptions {
   format: ExportFormat;
   /** Written to, never ended: the caller owns it (it may be stdout). */
   out: Writable;
+  /**
+   * Records a deletion scan found gone from the store too, with the time in a `deleted_at` column
+   * (JSON: a `deleted_at` field, null for live records). Default: live records only.
+   */
+  includeDeleted?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
+
+/** The column (and JSON field) with a tombstone's deletion time, under --include-deleted. */
+export const DELETED_COLUMN = 'deleted_at';
 
 /** Buffered output up to this size: one write per row would cost more than the rows. */
 const FLUSH_AT = 64 * 1024;
@@ -34,15 +42,20 @@ const FLUSH_AT = 64 * 1024;
 /** Streams one entity's records to `out`, one record in memory at a time, honouring backpressure. */
 export async function exportRecords(options: ExportOptions): Promise<{ rows: number }> {
   const { records, store, entity, format, out, onProgress } = options;
+  const includeDeleted = options.includeDeleted ?? false;
   const total = await records.count(store, entity);
-  const columns = EXPORT_COLUMNS[entity];
-  let buffer = format === 'csv' ? formatCsvRow(columns) : '[';
+  const columns: readonly string[] = EXPORT_COLUMNS[entity];
+  let buffer = format === 'csv' ? formatCsvRow(includeDeleted ? [...columns, DELETED_COLUMN] : columns) : '[';
   let rows = 0;
-  for await (const record of records.stream(store, entity)) {
-    buffer +=
-      format === 'csv'
-        ? formatCsvRow(columns.map((c) => cellText(record.data[c])))
-        : `${rows === 0 ? '\n' : ',\n'}${JSON.stringify(record.data)}`;
+  for await (const record of records.stream(store, entity, { includeDeleted })) {
+    const deletedAt = record.deletedAt ?? null;
+    if (format === 'csv') {
+      const cells = columns.map((c) => cellText(record.data[c]));
+      buffer += formatCsvRow(includeDeleted ? [...cells, deletedAt ?? ''] : cells);
+    } else {
+      const data = includeDeleted ? { ...record.data, [DELETED_COLUMN]: deletedAt } : record.data;
+      buffer += `${rows === 0 ? '\n' : ',\n'}${JSON.stringify(data)}`;
+    }
     rows++;
     if (buffer.length >= FLUSH_AT) {
       await write(out, buffer);
