@@ -316,6 +316,7 @@ export class ActivationService {
   /** A known key only from its own store with its own secret; superseded keys are dead. */
   private assertSameIntegration(r: IntegrationRecord, fields: CallbackFields): void {
     if (
+      r.consumerSecret === undefined ||
       !sameSecret(r.consumerSecret, fields.oauth_consumer_secret) ||
       r.storeBaseUrl !== fields.store_base_url
     ) {
@@ -574,6 +575,12 @@ export class ActivationService {
         throw new Error(
           `The store's ${this.windowMs / 1000} s window for these credentials passed before the exchange ` +
             'could run (the connector was down). Click Activate (or Reauthorize) in the store admin again.',
+        );
+      }
+      // Records registered without a handshake (manual, IMS) are never pending; this keeps it so.
+      if (record.consumerSecret === undefined || record.verifier === undefined) {
+        throw new Error(
+          `Integration ${consumerKey} was registered without a handshake; there is nothing to exchange.`,
         );
       }
       const tokens = await this.options.exchange({
