@@ -81,6 +81,23 @@ const program = new Command()
   )
   .option('--retry-after <s>', 'Retry-After seconds on injected 429s', int('--retry-after', 0, 3600), 1)
   .option('--drop-rate <share>', 'share of connections dropped without an answer', share('--drop-rate'), 0)
+  .option(
+    '--saas',
+    'behave as Adobe Commerce as a Cloud Service: REST under /<tenant>/V1 with IMS Bearer tokens only',
+    config.SIMULATOR_SAAS,
+  )
+  .option('--tenant <id>', 'tenant id in SaaS mode', config.SIMULATOR_TENANT_ID)
+  .option(
+    '--ims-client-id <id>',
+    'IMS client registered at start (its secret: SIMULATOR_IMS_CLIENT_SECRET, or generated and printed)',
+    config.SIMULATOR_IMS_CLIENT_ID,
+  )
+  .option(
+    '--ims-token-seconds <s>',
+    'lifetime of IMS access tokens',
+    int('--ims-token-seconds', 1, 7 * 86_400),
+    config.SIMULATOR_IMS_TOKEN_SECONDS,
+  )
   .showHelpAfterError();
 
 program.parse();
@@ -100,6 +117,10 @@ const opts = program.opts<{
   rateLimitRate: number;
   retryAfter: number;
   dropRate: number;
+  saas: boolean;
+  tenant: string;
+  imsClientId: string;
+  imsTokenSeconds: number;
 }>();
 
 const logger = createLogger({ level: config.LOG_LEVEL, name: 'simulator' });
@@ -133,12 +154,31 @@ try {
     adminToken: config.SIMULATOR_ADMIN_TOKEN,
     faults,
     logger,
+    ...(opts.saas ? { saas: { tenantId: opts.tenant } } : {}),
+    imsTokenSeconds: opts.imsTokenSeconds,
   });
+  // Registered after start so a bad tenant id is reported first; the secret is shown once, like the console does.
+  const imsClient = sim.ims.register(opts.imsClientId, config.SIMULATOR_IMS_CLIENT_SECRET);
   logger.info(
     { magento: opts.magento, bearer: opts.bearer, products: opts.products, faults },
     'store simulator started',
   );
-  console.log(`
+  const secretNote = config.SIMULATOR_IMS_CLIENT_SECRET
+    ? '(SIMULATOR_IMS_CLIENT_SECRET)'
+    : imsClient.clientSecret;
+  console.log(
+    opts.saas
+      ? `
+  Adobe Commerce as a Cloud Service simulator (tenant ${opts.tenant})
+    REST base:    ${sim.url}/${opts.tenant}/   (IMS Bearer tokens only)
+    IMS token:    ${sim.url}/ims/token/v3
+    IMS client:   ${imsClient.clientId}  secret ${secretNote}
+    Connect it:   IMS_CLIENT_SECRET=… npm run store -- add-saas --url ${sim.url}/${opts.tenant}/ \\
+                    --client-id ${imsClient.clientId} --ims-url ${sim.url}/ims/token/v3
+    Admin API:    ${sim.url}/admin/api/ims/clients
+  Press Ctrl-C to stop.
+`
+      : `
   Magento store simulator (behaves as Magento ${opts.magento})
     Admin:        ${sim.url}/admin/integrations
     Admin API:    ${sim.url}/admin/api/integrations
@@ -146,11 +186,14 @@ try {
     REST:         ${sim.url}/rest/V1/...
     store_base_url sent to integrators: ${sim.baseUrl()}
   Press Ctrl-C to stop.
-`);
+`,
+  );
   closeOnSignals(sim.close, logger);
 } catch (error) {
   const e = error as NodeJS.ErrnoException;
-  if (e instanceof RangeError) {
+  if (e instanceof RangeError && /^Tenant id/.test(e.message)) {
+    console.error(e.message);
+  } else if (e instanceof RangeError) {
     console.error(
       `Invalid catalog size: ${e.message} (check --products/--orders or SIMULATOR_PRODUCTS/SIMULATOR_ORDERS).`,
     );

@@ -130,6 +130,8 @@ const schema = z.object({
   JOB_EXPIRY_CHECK_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   /** On SIGTERM, how long running token exchanges may finish before storage closes (they resume at start). */
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(600).default(10),
+  /** IMS token endpoint for Cloud Service stores added without --ims-url (Adobe's; the simulator's in demos). */
+  IMS_TOKEN_URL: httpUrl.default('https://ims-na1.adobelogin.com/ims/token/v3'),
 
   SIMULATOR_HOST: z.string().min(1).default('127.0.0.1'),
   SIMULATOR_PORT: port.default(3100),
@@ -143,6 +145,24 @@ const schema = z.object({
   SIMULATOR_ORDERS: count(1_000_000).default(100),
   SIMULATOR_CONSUMER_EXPIRY_SECONDS: z.coerce.number().int().positive().default(300),
   SIMULATOR_CALLBACK_TIMEOUT_SECONDS: z.coerce.number().positive().default(5),
+  /** Behave as Adobe Commerce as a Cloud Service: REST under /<tenant>/V1, IMS Bearer tokens only. */
+  SIMULATOR_SAAS: bool.default(false),
+  SIMULATOR_TENANT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$/, 'must be 3-64 letters, digits, - or _')
+    .default('simtenant'),
+  /** The IMS client registered at start in SaaS mode; its secret is generated (and printed) when empty. */
+  SIMULATOR_IMS_CLIENT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{8,64}$/, 'must be 8-64 letters, digits, - or _')
+    .default('simulator-ims-client'),
+  SIMULATOR_IMS_CLIENT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  SIMULATOR_IMS_TOKEN_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 86_400)
+    .default(86_400),
 });
 
 export type Config = z.infer<typeof schema>;

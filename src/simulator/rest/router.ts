@@ -30,7 +30,10 @@ function route(method: Route['method'], path: string, resource: string, handle: 
   return { method, pattern: path.split('/'), resource, handle };
 }
 
-/** The REST subset under `/rest/V1/...` and `/rest/<store code>/V1/...` (contract §4.1, §5, §6). */
+/**
+ * The REST subset under `/rest/V1/...` and `/rest/<store code>/V1/...` (contract §4.1, §5, §6), or
+ * in SaaS mode under `/<tenant-id>/V1/...`.
+ */
 export function restRoutes(deps: RestAuthDeps & { catalog: Catalog; storeBaseUrl: () => string }): Router {
   const { catalog } = deps;
   const routes: Route[] = [
@@ -67,8 +70,9 @@ export function restRoutes(deps: RestAuthDeps & { catalog: Catalog; storeBaseUrl
   const router = express.Router();
   router.use(express.raw({ type: () => true, limit: '5mb' }));
   router.use((req: Request, res: Response) => {
-    const rawPath = req.originalUrl.split('?')[0] as string;
-    const segments = rawPath.replace(/^\/rest\/?/, '').split('/');
+    // Relative to where the router is mounted: /rest (PaaS) or /<tenant-id> (SaaS).
+    const rawPath = (req.originalUrl.split('?')[0] as string).slice(req.baseUrl.length);
+    const segments = rawPath.replace(/^\//, '').split('/');
     let storeCode = 'default';
     if (segments[0] !== 'V1' && STORE_CODES.has(segments[0] ?? '')) storeCode = segments.shift() as string;
     if (segments.shift() !== 'V1') throw new RestError(404, 'Request does not match any route.');
