@@ -367,6 +367,21 @@ export class ActivationService {
     return { record, outcome: previous ? 'reset' : 'new' };
   }
 
+  /**
+   * Stores an integration that needs no handshake (a manual integration's pasted credentials, or a
+   * Cloud Service store's IMS client) as active. As with a Reset, it becomes the store's one current
+   * integration: older live ones for the same store URL are superseded. Throws DuplicateError when
+   * the key is registered already.
+   */
+  async registerActive(record: IntegrationRecord): Promise<IntegrationRecord> {
+    if (record.status !== 'active') throw new TypeError('A registered integration is stored active.');
+    await this.options.integrations.create(record);
+    await this.keepNewest(record.storeBaseUrl, record.createdAt);
+    await this.publish(record.consumerKey);
+    this.options.onActivated?.(record.consumerKey);
+    return (await this.options.integrations.get(record.consumerKey)) ?? record;
+  }
+
   /** Resolves when no exchange runs for the key here, and the record has left pending/exchanging (bounded). */
   async settled(consumerKey: string, timeoutMs = 30_000): Promise<IntegrationRecord | undefined> {
     await this.inFlight.get(consumerKey);

@@ -132,6 +132,18 @@ const schema = z.object({
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(600).default(10),
   /** IMS token endpoint for Cloud Service stores added without --ims-url (Adobe's; the simulator's in demos). */
   IMS_TOKEN_URL: httpUrl.default('https://ims-na1.adobelogin.com/ims/token/v3'),
+  /**
+   * Inputs of `npm run store -- add-saas|add-manual`, named as Adobe's starter kit and samples name
+   * them, so a .env written for those works; secrets come from here or a prompt, never argv.
+   */
+  IMS_CLIENT_ID: z.string().optional(),
+  IMS_CLIENT_SECRET: z.string().optional(),
+  IMS_SCOPES: z.string().optional(),
+  COMMERCE_BASE_URL: z.string().optional(),
+  COMMERCE_CONSUMER_KEY: z.string().optional(),
+  COMMERCE_CONSUMER_SECRET: z.string().optional(),
+  COMMERCE_ACCESS_TOKEN: z.string().optional(),
+  COMMERCE_ACCESS_TOKEN_SECRET: z.string().optional(),
 
   SIMULATOR_HOST: z.string().min(1).default('127.0.0.1'),
   SIMULATOR_PORT: port.default(3100),

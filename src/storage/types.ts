@@ -35,7 +35,9 @@ export interface ActivationEvent {
     | 'success_callback'
     | 'reauthorize'
     | 'reset'
-    | 'needs_reauth';
+    | 'needs_reauth'
+    /** Registered without the handshake: pasted credentials or IMS client credentials. */
+    | 'registered';
   ok: boolean;
   detail?: string;
 }
