@@ -10,6 +10,7 @@ import type { Job } from '../../src/storage/jobs.js';
 import { createPostgresStorage, type PostgresStorage } from '../../src/storage/postgres/postgres-storage.js';
 import type { LocalRecord } from '../../src/storage/records.js';
 import {
+  authModeOf,
   DuplicateError,
   NotFoundError,
   type IntegrationRecord,
@@ -273,8 +274,56 @@ describe.each([
         accessTokenSecret: 'access-token-secret-x5v3',
       });
     });
-  });
 
+    it('keeps an IMS store: client secret encrypted at rest, no OAuth secrets, the auth mode read back', async () => {
+      const k = unique('ims');
+      const ims = integration(k, {
+        status: 'active',
+        auth: 'ims-server-to-server',
+        registration: 'ims',
+        ims: {
+          tokenUrl: 'https://ims.test/ims/token/v3',
+          clientId: `client-${k}`,
+          scopes: 'openid,commerce.accs',
+        },
+        imsClientSecret: `ims-client-secret-${k}-w7r2`,
+        consumerSecret: undefined,
+        verifier: undefined,
+      });
+      await storage.integrations.create(ims);
+      const text = await harness.atRest();
+      expect(text).toContain(`client-${k}`);
+      expect(text).not.toContain(`ims-client-secret-${k}-w7r2`);
+      const again = await harness.another(storage);
+      storage = again;
+      const read = await again.integrations.get(k);
+      expect(read).toMatchObject({
+        auth: 'ims-server-to-server',
+        imsClientSecret: `ims-client-secret-${k}-w7r2`,
+      });
+      expect(read).not.toHaveProperty('consumerSecret');
+      expect(authModeOf(read!)).toBe('ims-server-to-server');
+      const light = (await again.integrations.list({ secrets: false })).find((r) => r.consumerKey === k);
+      expect(light).toBeDefined();
+      expect(light).not.toHaveProperty('imsClientSecret');
+      expect(light?.ims?.clientId).toBe(`client-${k}`);
+    });
+
+    it('reads a record written before auth modes existed as an OAuth 1.0a integration', async () => {
+      const k = unique('old');
+      const old = integration(k, {
+        status: 'active',
+        accessToken: 'at-old-1',
+        accessTokenSecret: 'ats-old-1',
+      });
+      expect(old).not.toHaveProperty('auth');
+      await storage.integrations.put(old);
+      storage = await harness.another(storage);
+      const read = await storage.integrations.get(k);
+      expect(read).toEqual(old);
+      expect(authModeOf(read!)).toBe('oauth1-integration');
+    });
+  });
   describe('users', () => {
     it('keeps emails unique whatever their case; updates and deletes', async () => {
       const email = `${unique('Ann')}@Example.com`;
