@@ -2,7 +2,14 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { AccountService } from '../accounts/users.js';
 import type { ActivationService } from '../activation/activation-service.js';
 import { checkConnection } from '../activation/connection-check.js';
-import type { IntegrationRecord, IntegrationStatus, Storage, UserRecord } from '../storage/types.js';
+import { registrationLabel, storeKindLabel } from '../activation/store-kind.js';
+import {
+  authModeOf,
+  type IntegrationRecord,
+  type IntegrationStatus,
+  type Storage,
+  type UserRecord,
+} from '../storage/types.js';
 import type { Alert, SyncJob, SyncRun, SyncService } from '../sync/sync-service.js';
 import { HttpError } from './http-error.js';
 import { logIn, logOut } from './login.js';
@@ -200,6 +207,10 @@ export function integrationView(r: IntegrationRecord, linkedBy: string | undefin
     consumerKey: r.consumerKey,
     store: r.storeOrigin,
     storeBaseUrl: r.storeBaseUrl,
+    kind: storeKindLabel(r),
+    auth: authModeOf(r),
+    registration: registrationLabel(r),
+    imsClientId: r.ims?.clientId ?? null,
     status: r.status,
     statusLabel: STATUS_LABELS[r.status],
     reason: r.statusReason ?? null,
