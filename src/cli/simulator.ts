@@ -64,7 +64,7 @@ const program = new Command()
   .option('--orders <n>', 'number of orders', int('--orders', 0, 1_000_000), config.SIMULATOR_ORDERS)
   .option(
     '--fault-route <prefix>',
-    'path prefix the fault options apply to',
+    'path prefix the fault options apply to (SaaS mode: /<tenant>/)',
     (value: string) => {
       if (!value.startsWith('/')) throw new InvalidArgumentError('--fault-route must start with /.');
       return value;
@@ -125,10 +125,15 @@ const opts = program.opts<{
 
 const logger = createLogger({ level: config.LOG_LEVEL, name: 'simulator' });
 const faulty = opts.latency > 0 || opts.errorRate > 0 || opts.rateLimitRate > 0 || opts.dropRate > 0;
+// In SaaS mode the REST API is under the tenant id, so faults follow it unless a route was given.
+const faultRoute =
+  opts.saas && program.getOptionValueSource('faultRoute') === 'default'
+    ? `/${opts.tenant}/`
+    : opts.faultRoute;
 const faults: FaultRuleInput[] = faulty
   ? [
       {
-        route: opts.faultRoute,
+        route: faultRoute,
         latencyMs: opts.latency,
         errorRate: opts.errorRate,
         rateLimitRate: opts.rateLimitRate,

@@ -105,6 +105,12 @@ describe('an Adobe Commerce as a Cloud Service store (IMS)', () => {
     // Three entities' runs and every page shared one token.
     expect(saas.ims.requests.filter((r) => r.status === 200).length - issuedBefore).toBe(1);
 
+    // Neither the client secret nor a token reached the connector's log.
+    const logs = connector.logs.join('');
+    expect(logs).not.toContain(IMS.clientSecret);
+    expect(saas.ims.tokens.size).toBeGreaterThan(0);
+    for (const token of saas.ims.tokens.keys()) expect(logs).not.toContain(token);
+
     const call = await runCli('call', ['GET', 'V1/products/SIM-000003', '--store', key], env());
     expect(call.code).toBe(0);
     expect(JSON.parse(call.stdout)).toMatchObject({ sku: 'SIM-000003' });

@@ -21,7 +21,7 @@ export interface ImsClient {
   tokensIssued: number;
 }
 
-interface IssuedToken {
+export interface IssuedToken {
   clientId: string;
   expiresAt: number;
 }
@@ -38,7 +38,8 @@ export class ImsProblem extends Error {
 
 export class ImsService {
   readonly clients = new Map<string, ImsClient>();
-  private readonly tokens = new Map<string, IssuedToken>();
+  /** Tokens issued and not yet expired or revoked (inspection, tests). */
+  readonly tokens = new Map<string, IssuedToken>();
   /** Every token request, answered or refused (tests count refreshes with it). */
   readonly requests: { at: string; clientId: string | null; status: number; error: string | null }[] = [];
 
