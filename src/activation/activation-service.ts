@@ -702,6 +702,7 @@ export class ActivationService {
                 supersededBy: newest.consumerKey,
                 accessToken: undefined,
                 accessTokenSecret: undefined,
+                imsClientSecret: undefined,
                 updatedAt: at,
               },
               { at, step: 'reset', ok: true, detail: `replaced by consumer key ${newest.consumerKey}` },

@@ -124,4 +124,27 @@ describe('the dashboard with both kinds of store', () => {
     await t.connector.sync.idle();
     expect(await t.connector.records.count(imsKey, 'products')).toBe(4);
   });
+
+  it('keeps one current store per URL: a second IMS credential for it supersedes the first and drops its secret', async () => {
+    const second = imsStoreRecord(
+      {
+        restBaseUrl: `${saas.url}/${TENANT}/`,
+        clientId: 'dashboard-second-client',
+        clientSecret: 'p8e-dashboard-second-77q',
+        scopes: 'commerce.accs',
+        tokenUrl: `${saas.url}/ims/token/v3`,
+      },
+      new Date(Date.now() + 1000).toISOString(),
+    );
+    await t.connector.activation.registerActive(second);
+    const first = await t.connector.storage.integrations.get(imsKey);
+    expect(first).toMatchObject({ status: 'superseded', supersededBy: second.consumerKey });
+    expect(first?.imsClientSecret).toBeUndefined();
+    expect(await t.connector.storage.integrations.get(second.consumerKey)).toMatchObject({
+      status: 'active',
+      imsClientSecret: 'p8e-dashboard-second-77q',
+    });
+    // The manual integration of the other store is untouched.
+    expect((await t.connector.storage.integrations.get(manualKey))?.status).toBe('active');
+  });
 });
