@@ -76,13 +76,15 @@ export function planProduct(row: ProductRow, local: Record<string, unknown> | un
   const entries = Object.entries(row.patch) as [keyof ProductPatch, string | number][];
   const changed = local ? entries.filter(([field, value]) => !same(local[field], value)) : entries;
   if (changed.length === 0) return { kind: 'unchanged' };
+  // The store's spelling: a save with the sku in another case would rename it to that case.
+  const sku = typeof local?.sku === 'string' ? local.sku : row.sku;
   return {
     kind: 'send',
     request: {
       method: 'PUT',
-      path: `V1/products/${rfc3986(row.sku)}`,
+      path: `V1/products/${rfc3986(sku)}`,
       // Magento takes the sku from the body as well as the path; sending both keeps them equal.
-      body: { product: { sku: row.sku, ...Object.fromEntries(changed) } },
+      body: { product: { sku, ...Object.fromEntries(changed) } },
     },
   };
 }
