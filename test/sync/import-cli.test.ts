@@ -90,6 +90,8 @@ describe('npm run import: products', () => {
   let file: string;
   let header: string[];
   let rows: string[][];
+  /** The export as it was, before any test edited it. */
+  let original: string[][];
 
   beforeAll(async () => {
     file = path.join(dataDir, 'products.csv');
@@ -97,15 +99,15 @@ describe('npm run import: products', () => {
     expect(exported.code).toBe(0);
     ({ header, rows } = await readCsv(file));
     expect(rows).toHaveLength(PRODUCTS);
+    original = rows.map((r) => [...r]);
   });
 
   const column = (name: string) => header.indexOf(name);
 
-  it('sends exactly the 2 edited rows of 200, with the changed fields only', async () => {
+  it('sends exactly the 2 edited rows of 200', async () => {
     const [a, b] = [rows[9] as string[], rows[149] as string[]];
     const [skuA, skuB] = [a[column('sku')] as string, b[column('sku')] as string];
-    // Edited in the admin after the export: sending the row's unchanged name would undo this.
-    sim.catalog.updateProduct(skuA, { name: 'Renamed in the admin' }, new Date());
+    const nameA = sim.catalog.getProduct(skuA).name;
     a[column('price')] = '1234.5';
     b[column('name')] = 'Renamed by import';
     await writeCsv(file, header, rows);
@@ -117,10 +119,10 @@ describe('npm run import: products', () => {
       `PUT /rest/V1/products/${encodeURIComponent(skuB)}`,
     ]);
     expect(res?.stdout).toContain(
-      `Import into ${sim.url}: ${PRODUCTS} products rows: 2 sent, ${PRODUCTS - 2} unchanged, 0 invalid, 0 failed.`,
+      `Import of products into ${sim.url}: ${PRODUCTS} rows: 2 sent, ${PRODUCTS - 2} unchanged, 0 invalid, 0 failed.`,
     );
     expect(res?.code).toBe(0);
-    expect(sim.catalog.getProduct(skuA)).toMatchObject({ price: 1234.5, name: 'Renamed in the admin' });
+    expect(sim.catalog.getProduct(skuA)).toMatchObject({ price: 1234.5, name: nameA });
     expect(sim.catalog.getProduct(skuB).name).toBe('Renamed by import');
   });
 
@@ -129,9 +131,7 @@ describe('npm run import: products', () => {
     expect(await putsDuring(async () => (res = await cli('import', ['--entity', 'products', file])))).toEqual(
       [],
     );
-    expect(res?.stdout).toContain(
-      `${PRODUCTS} products rows: 0 sent, ${PRODUCTS} unchanged, 0 invalid, 0 failed.`,
-    );
+    expect(res?.stdout).toContain(`${PRODUCTS} rows: 0 sent, ${PRODUCTS} unchanged, 0 invalid, 0 failed.`);
     expect(res?.code).toBe(0);
   });
 
@@ -162,6 +162,33 @@ describe('npm run import: products', () => {
       `PUT /rest/V1/products/${encodeURIComponent(goodSku)}`,
     ]);
     expect(sim.catalog.getProduct(goodSku).status).toBe(Number(good[column('status')]));
+  });
+  it('does not send a row exported before the store changed it, which would undo that change', async () => {
+    // The first export, with row 10 renamed: its price cell still says what the store had before the
+    // first test's import changed it.
+    const stale = original.map((r) => [...r]);
+    const row = stale[9] as string[];
+    const sku = row[column('sku')] as string;
+    row[column('name')] = 'Renamed from an old export';
+    const old = path.join(dataDir, 'old-export.csv');
+    await writeCsv(old, header, stale);
+
+    let res: Awaited<ReturnType<typeof cli>> | undefined;
+    expect(await putsDuring(async () => (res = await cli('import', [old])))).toEqual([]);
+    expect(res?.stdout).toContain(`row 10 (sku ${sku}): changed in the store since this row was exported`);
+    expect(res?.code).toBe(1);
+    expect(sim.catalog.getProduct(sku).price).toBe(1234.5);
+
+    // Emptying updated_at says "send it as it is".
+    row[column('updated_at')] = '';
+    await writeCsv(old, header, stale);
+    expect(await putsDuring(() => cli('import', [old]))).toEqual([
+      `PUT /rest/V1/products/${encodeURIComponent(sku)}`,
+    ]);
+    expect(sim.catalog.getProduct(sku)).toMatchObject({
+      name: 'Renamed from an old export',
+      price: Number(row[column('price')]),
+    });
   });
 });
 
@@ -210,7 +237,7 @@ describe('npm run import: customers', () => {
       'row 5 (customer 5): A customer with the same email address already exists in an associated website.',
     );
     expect(res?.stdout).toContain(
-      `${CUSTOMERS} customers rows: 2 sent, ${CUSTOMERS - 3} unchanged, 0 invalid, 1 failed.`,
+      `Import of customers into ${sim.url}: ${CUSTOMERS} rows: 2 sent, ${CUSTOMERS - 3} unchanged, 0 invalid, 1 failed.`,
     );
     expect(res?.code).toBe(1);
 

@@ -77,7 +77,7 @@ describe('npm run export / npm run import', () => {
     const dry = await cli('import', ['--entity', 'products', '--file', csvFile, '--dry-run']);
     expect(dry.stdout).toContain(`row ${SYNCED + 1} (sku NEW-SKU): price must be a non-negative number`);
     expect(dry.stdout).toContain(
-      `Dry run, nothing sent to ${sim.url}: ${SYNCED + 1} products rows: 1 to send, ${SYNCED - 1} unchanged, 1 invalid.`,
+      `Dry run of products, nothing sent to ${sim.url}: ${SYNCED + 1} rows: 1 to send, ${SYNCED - 1} unchanged, 1 invalid.`,
     );
     expect(dry.code).toBe(1);
     expect(sim.catalog.getProduct(sku).price).toBe(untouched);
@@ -109,7 +109,7 @@ describe('npm run export / npm run import', () => {
     );
     const res = await cli('import', ['--entity', 'products', '--file', file]);
     expect(res.stdout).toMatch(/row 2 \(sku NO-SUCH-SKU\): The product that was requested doesn't exist/);
-    expect(res.stdout).toContain('2 products rows: 1 sent, 0 unchanged, 0 invalid, 1 failed.');
+    expect(res.stdout).toContain('2 rows: 1 sent, 0 unchanged, 0 invalid, 1 failed.');
     expect(res.code).toBe(1);
     expect(sim.catalog.getProduct(sku)).toMatchObject({ name: 'Renamed from JSON', status: 2 });
   });

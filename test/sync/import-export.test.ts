@@ -186,7 +186,7 @@ describe('importRows', () => {
     { sku: 'B', name: '', price: '-1', status: '3', visibility: '0' },
     { sku: 'C', name: 'x'.repeat(256), price: 'abc', status: '1', visibility: '4' },
     { sku: 'p-2', name: '', price: '', status: '2', visibility: '1' },
-    { sku: 'P-1000', name: '', price: '99.99', status: '', visibility: '' },
+    { sku: 'P-1000', name: '', price: '99.99', status: '2', visibility: '' },
     { sku: 'p-1', name: '', price: '3', status: '', visibility: '' },
   ];
 
@@ -200,12 +200,14 @@ describe('importRows', () => {
         path: 'V1/products/P-1',
         body: { product: { sku: 'P-1', name: 'New name', price: 12.5 } },
       },
+      // The price is the store's already: only the status goes.
+      { method: 'PUT', path: 'V1/products/P-1000', body: { product: { sku: 'P-1000', status: 2 } } },
     ]);
     expect(report).toMatchObject({
       total: 7,
-      changed: 1,
-      sent: 1,
-      unchanged: 2,
+      changed: 2,
+      sent: 2,
+      unchanged: 1,
       invalid: 4,
       failed: 0,
       held: 0,
@@ -234,7 +236,7 @@ describe('importRows', () => {
       'row 3 (sku B): price must be a non-negative number',
     );
     expect(summarise(report, 'http://shop')).toBe(
-      'Import into http://shop: 7 products rows: 1 sent, 2 unchanged, 4 invalid, 0 failed.',
+      'Import of products into http://shop: 7 rows: 2 sent, 1 unchanged, 4 invalid, 0 failed.',
     );
   });
 
@@ -258,6 +260,40 @@ describe('importRows', () => {
     const again = await run(store, edit, { send: fake.send });
     expect(fake.requests).toHaveLength(2);
     expect(again).toMatchObject({ total: 2, changed: 0, sent: 0, unchanged: 2, invalid: 0, failed: 0 });
+  });
+
+  it('does not send a row exported before the store’s record last changed, unless its updated_at is emptied', async () => {
+    const store = await syncedStore();
+    const fake = fakeStore();
+    // Exported at the records' time, then the store changed P-1 (a sync, or an earlier import, brought it in).
+    await records.upsert(store, 'products', [
+      {
+        id: '1',
+        updatedAt: '2026-01-05 00:00:00',
+        hash: 'newer',
+        data: { ...products[0], name: 'Changed in the admin' },
+      },
+    ]);
+    const stale = { sku: 'P-1', name: 'Plain', price: '11', updated_at: '2026-01-02 03:04:05' };
+    const report = await run(
+      store,
+      [
+        stale,
+        { sku: 'P-2', price: '1', updated_at: '2026-01-02 03:04:05' },
+        { sku: 'P-1000', price: '1', updated_at: '2/1/26 3:04' },
+      ],
+      { send: fake.send },
+    );
+    expect(fake.requests.map((r) => r.path)).toEqual(['V1/products/P-2']);
+    expect(report.problems.flatMap(formatProblem)).toEqual([
+      'row 1 (sku P-1): changed in the store since this row was exported (updated_at 2026-01-02 03:04:05 in the file, ' +
+        '2026-01-05 00:00:00 now), so its other cells may undo that change: export again and redo the edit, or empty ' +
+        'updated_at to send the row as it is',
+      'row 3 (sku P-1000): updated_at must be as exported (YYYY-MM-DD HH:MM:SS), or empty',
+    ]);
+    expect(report).toMatchObject({ sent: 1, invalid: 2 });
+    await run(store, [{ ...stale, updated_at: '' }], { send: fake.send });
+    expect(fake.requests.at(-1)?.body).toEqual({ product: { sku: 'P-1', name: 'Plain', price: 11 } });
   });
 
   it('sends a product never synced as the row says, and lists the store’s refusal', async () => {
@@ -296,9 +332,9 @@ describe('importRows', () => {
     const fake = fakeStore();
     const report = await run(store, rows, { send: fake.send, dryRun: true });
     expect(fake.requests).toEqual([]);
-    expect(report).toMatchObject({ total: 7, changed: 1, sent: 0, unchanged: 2, invalid: 4, dryRun: true });
+    expect(report).toMatchObject({ total: 7, changed: 2, sent: 0, unchanged: 1, invalid: 4, dryRun: true });
     expect(summarise(report, 'http://shop')).toBe(
-      'Dry run, nothing sent to http://shop: 7 products rows: 1 to send, 2 unchanged, 4 invalid.',
+      'Dry run of products, nothing sent to http://shop: 7 rows: 2 to send, 1 unchanged, 4 invalid.',
     );
     expect(await records.get(store, 'products', '1')).toMatchObject({ data: { name: 'Plain', price: 10 } });
   });
@@ -357,7 +393,7 @@ describe('importRows', () => {
       store,
       [
         { sku: ' P-1 ', colour: 'red', price: ' 5 ' },
-        { sku: 'P-2', type_id: 'simple', updated_at: '2026-01-01 00:00:00', weight: ' 2 ', visibility: '3' },
+        { sku: 'P-2', type_id: 'simple', updated_at: '2026-01-02 03:04:05', weight: ' 2 ', visibility: '3' },
       ],
       { send: fake.send },
     );

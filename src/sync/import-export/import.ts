@@ -41,6 +41,11 @@ export interface ImportDefinition<Row> {
   columns: readonly string[];
   /** Accepted, so an export imports back unchanged, but never sent. */
   readOnlyColumns: readonly string[];
+  /**
+   * The column holding the store's `updated_at` as exported: a row exported before the store's
+   * record last changed is not sent (its unedited cells would undo that change).
+   */
+  versionColumn?: string;
   /** A few lines for --help: which columns are required and what an empty cell means. */
   help: string;
   /** Checks one row on its own (no store data needed). */
@@ -122,8 +127,13 @@ interface Ready {
   key: string;
   label: string;
   value: unknown;
+  /** The row's versionColumn cell, when filled. */
+  version?: string;
   local?: LocalRecord;
 }
+
+/** Magento's timestamps, which sort as text; a spreadsheet that reformats them breaks that. */
+const MAGENTO_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 
 /** Accepted records are written back in batches: one shard write per row would cost more than the PUT. */
 const WRITE_BACK_BATCH = 100;
@@ -140,10 +150,17 @@ export async function importRows(options: ImportOptions): Promise<ImportReport> 
   let unchanged = 0;
   for (const item of ready) {
     const plan = definition.plan(item.value, item.local);
+    const { row, label, version, local } = item;
     if (plan.kind === 'unchanged') unchanged++;
-    else if (plan.kind === 'invalid')
-      problems.push({ row: item.row, label: item.label, kind: 'invalid', errors: plan.errors });
-    else toSend.push({ item, request: plan.request });
+    else if (plan.kind === 'invalid') problems.push({ row, label, kind: 'invalid', errors: plan.errors });
+    else if (version !== undefined && local !== undefined && local.updatedAt > version) {
+      problems.push({
+        row,
+        label,
+        kind: 'invalid',
+        errors: [staleRow(definition, version, local.updatedAt)],
+      });
+    } else toSend.push({ item, request: plan.request });
   }
   const invalid = problems.length;
   const report: ImportReport = {
@@ -178,12 +195,17 @@ async function checkRows(
   let total = 0;
   for await (const cells of rows) {
     const row = ++total;
-    const unknown = Object.keys(cells)
+    const problemsOfRow = Object.keys(cells)
       .filter((column) => !known.has(column))
       .map((column) => `unknown column "${column}" (columns: ${[...known].join(', ')})`);
     const check = definition.checkRow(cells);
-    if (!check.ok || unknown.length > 0) {
-      const errors = [...unknown, ...(check.ok ? [] : check.errors)];
+    const versionCell =
+      definition.versionColumn === undefined ? '' : (cells[definition.versionColumn] ?? '').trim();
+    if (versionCell !== '' && !MAGENTO_TIME.test(versionCell)) {
+      problemsOfRow.push(`${definition.versionColumn} must be as exported (YYYY-MM-DD HH:MM:SS), or empty`);
+    }
+    if (!check.ok || problemsOfRow.length > 0) {
+      const errors = [...problemsOfRow, ...(check.ok ? [] : check.errors)];
       problems.push({ row, label: check.label, kind: 'invalid', errors });
       continue;
     }
@@ -198,7 +220,13 @@ async function checkRows(
       continue;
     }
     firstRowOfKey.set(check.key, row);
-    ready.push({ row, key: check.key, label: check.label, value: check.row });
+    ready.push({
+      row,
+      key: check.key,
+      label: check.label,
+      value: check.row,
+      ...(versionCell === '' ? {} : { version: versionCell }),
+    });
   }
   return { ready, total };
 }
@@ -273,6 +301,14 @@ async function sendAll(
   await writeBack();
 }
 
+function staleRow(definition: AnyImportDefinition, version: string, now: string): string {
+  const column = definition.versionColumn as string;
+  return (
+    `changed in the store since this row was exported (${column} ${version} in the file, ${now} now), so ` +
+    `its other cells may undo that change: export again and redo the edit, or empty ${column} to send the row as it is`
+  );
+}
+
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** Lines such as `row 7 (sku X): price must be a non-negative number`, one per error. */
@@ -284,11 +320,11 @@ export function formatProblem(problem: ImportProblem): string[] {
 /** The closing line: what was sent, unchanged, invalid and failed. */
 export function summarise(report: ImportReport, origin: string): string {
   const { entity, total, changed, sent, unchanged, invalid, failed, held } = report;
-  const rows = `${total} ${entity} row${total === 1 ? '' : 's'}`;
+  const rows = `${total} row${total === 1 ? '' : 's'}`;
   if (report.dryRun) {
-    return `Dry run, nothing sent to ${origin}: ${rows}: ${changed} to send, ${unchanged} unchanged, ${invalid} invalid.`;
+    return `Dry run of ${entity}, nothing sent to ${origin}: ${rows}: ${changed} to send, ${unchanged} unchanged, ${invalid} invalid.`;
   }
-  const line = `Import into ${origin}: ${rows}: ${sent} sent, ${unchanged} unchanged, ${invalid} invalid, ${failed} failed`;
+  const line = `Import of ${entity} into ${origin}: ${rows}: ${sent} sent, ${unchanged} unchanged, ${invalid} invalid, ${failed} failed`;
   return held > 0
     ? `${line}; ${held} changed not sent (--strict and a row is invalid: fix it and import again).`
     : `${line}.`;

@@ -98,8 +98,10 @@ export const productImport = defineImport<ProductRow>({
   columns: PRODUCT_IMPORT_COLUMNS,
   readOnlyColumns: PRODUCT_READ_ONLY_COLUMNS,
   help: `products: ${PRODUCT_IMPORT_COLUMNS.join(', ')}; sku required, an empty cell leaves the value as it is.
-  ${PRODUCT_READ_ONLY_COLUMNS.join(' and ')} are accepted, so an export imports back, but never sent.
+  ${PRODUCT_READ_ONLY_COLUMNS.join(' and ')} are accepted, so an export imports back, but never sent; a row
+  whose updated_at is older than the store's record is not sent (export again, or empty the cell).
   One PUT V1/products/{sku} per changed row, with the changed fields only.`,
+  versionColumn: 'updated_at',
   checkRow: checkProductRow,
   keyOf: (record) => (typeof record.data.sku === 'string' ? record.data.sku.toLowerCase() : undefined),
   plan: (row, local) => planProduct(row, local?.data),
