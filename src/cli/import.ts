@@ -33,14 +33,18 @@ const program = new Command()
       'one signed request each, and the local records then take the store’s answer.',
   )
   .argument('[file]', 'a .csv file with a header row, or a .json array of objects')
-  .option('--entity <name>', IMPORT_ENTITIES.join(' or '), (v: string) => {
-    if (!isImportEntity(v)) {
-      throw new InvalidArgumentError(
-        `only ${IMPORT_ENTITIES.join(' and ')} can be imported; orders are export-only.`,
-      );
-    }
-    return v;
-  })
+  .option(
+    '--entity <name>',
+    `${IMPORT_ENTITIES.join(' or ')} (default ${IMPORT_ENTITIES[0]})`,
+    (v: string) => {
+      if (!isImportEntity(v)) {
+        throw new InvalidArgumentError(
+          `only ${IMPORT_ENTITIES.join(' and ')} can be imported; orders are export-only.`,
+        );
+      }
+      return v;
+    },
+  )
   .option('--file <file>', 'the same as the FILE argument')
   .option('--dry-run', 'check and compare every row and report, without calling the store')
   .option('--strict', 'send nothing when any row is invalid (by default the valid rows are still sent)')
@@ -50,6 +54,9 @@ const program = new Command()
     `
 Columns (an export of the same entity imports back as it is):
   ${IMPORT_ENTITIES.map((e) => IMPORT_DEFINITIONS[e].help).join('\n  ')}
+
+A row whose updated_at is older than the store's record (changed in the store after the export) is
+not sent, since its other cells would undo that change: export again, or empty the cell.
 Rows are numbered from 1, after the header. The exit code is 1 when a row is invalid or failed.
 
 Examples:

@@ -309,7 +309,7 @@ describe('npm run import: the command line', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/--entity <name>\s+products or customers/);
     expect(help.stdout).toContain(
-      'customers: id, email, firstname, lastname, group_id, website_id, store_id',
+      'id, email, firstname, lastname, group_id, website_id, store_id: id, email',
     );
     expect(help.stdout).toContain('--strict');
     const missing = await cli('import', ['--entity', 'customers']);

@@ -110,12 +110,11 @@ export const customerImport = defineImport<CustomerRow>({
   entity: 'customers',
   columns: CUSTOMER_IMPORT_COLUMNS,
   readOnlyColumns: CUSTOMER_READ_ONLY_COLUMNS,
-  help: `customers: ${CUSTOMER_IMPORT_COLUMNS.join(', ')}; id, email, firstname and lastname required,
-  an empty group_id, website_id or store_id keeps the store's. updated_at is never sent; a row whose
-  updated_at is older than the store's record is not sent (export again, or empty the cell).
-  Only customers already synced can be imported: one PUT V1/customers/{id} per changed row, with the
-  whole customer as the store last sent it and the row's values applied (the store's integration needs
-  Magento_Customer::manage).`,
+  help: `customers (PUT V1/customers/{id} per changed row; needs Magento_Customer::manage)
+    ${CUSTOMER_IMPORT_COLUMNS.join(', ')}: id, email and names required;
+    an empty group_id, website_id or store_id keeps the store's. updated_at: accepted, never sent.
+    A PUT replaces the customer: it is sent whole, as the store last sent it, with the row's
+    values applied, so only customers already synced can be imported.`,
   versionColumn: 'updated_at',
   checkRow: checkCustomerRow,
   keyOf: (record) => record.id,

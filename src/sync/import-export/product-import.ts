@@ -97,10 +97,9 @@ export const productImport = defineImport<ProductRow>({
   entity: 'products',
   columns: PRODUCT_IMPORT_COLUMNS,
   readOnlyColumns: PRODUCT_READ_ONLY_COLUMNS,
-  help: `products: ${PRODUCT_IMPORT_COLUMNS.join(', ')}; sku required, an empty cell leaves the value as it is.
-  ${PRODUCT_READ_ONLY_COLUMNS.join(' and ')} are accepted, so an export imports back, but never sent; a row
-  whose updated_at is older than the store's record is not sent (export again, or empty the cell).
-  One PUT V1/products/{sku} per changed row, with the changed fields only.`,
+  help: `products (PUT V1/products/{sku} per changed row, with the changed fields only)
+    ${PRODUCT_IMPORT_COLUMNS.join(', ')}: sku required; an empty cell keeps the store's value.
+    ${PRODUCT_READ_ONLY_COLUMNS.join(', ')}: accepted, never sent.`,
   versionColumn: 'updated_at',
   checkRow: checkProductRow,
   keyOf: (record) => (typeof record.data.sku === 'string' ? record.data.sku.toLowerCase() : undefined),
