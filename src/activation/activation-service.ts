@@ -237,11 +237,12 @@ export class ActivationService {
     const key = fields.oauth_consumer_key;
     let result: { record: IntegrationRecord; outcome: CallbackOutcome };
     try {
-      result = await this.record(fields);
+      result = await this.record(fields, false);
     } catch (error) {
-      // Two instances got the same new key at once: the other stored it; decide against that.
+      // The key exists after all: another instance stored it at the same moment, or it belongs to
+      // another store URL (which the store's list did not show). Decide against the stored record.
       if (!(error instanceof DuplicateError)) throw error;
-      result = await this.record(fields);
+      result = await this.record(fields, true);
     }
     this.options.logger.info(
       { consumerKey: key, store: result.record.storeOrigin, outcome: result.outcome },
@@ -253,12 +254,21 @@ export class ActivationService {
     return result;
   }
 
+  /**
+   * One read on the common path: the store's records show whether the key is known there and whether
+   * the store has a live integration. A key known under another store URL is not among them, so its
+   * insert fails as a duplicate and the second attempt (`byKey`) reads it by key.
+   */
   private async record(
     fields: CallbackFields,
+    byKey: boolean,
   ): Promise<{ record: IntegrationRecord; outcome: CallbackOutcome }> {
     const key = fields.oauth_consumer_key;
-    const existing = await this.options.integrations.get(key);
-    if (!existing) return this.recordNew(fields);
+    const { integrations } = this.options;
+    const sameStore = byKey ? undefined : await integrations.listByStore(fields.store_base_url);
+    const existing = sameStore ? sameStore.find((r) => r.consumerKey === key) : await integrations.get(key);
+    if (!existing)
+      return this.recordNew(fields, sameStore ?? (await integrations.listByStore(fields.store_base_url)));
     this.assertSameIntegration(existing, fields);
     const now = this.clock();
     const at = now.toISOString();
@@ -334,11 +344,10 @@ export class ActivationService {
 
   private async recordNew(
     fields: CallbackFields,
+    sameStore: IntegrationRecord[],
   ): Promise<{ record: IntegrationRecord; outcome: CallbackOutcome }> {
     const at = this.clock().toISOString();
-    const live = (await this.options.integrations.listByStore(fields.store_base_url)).filter(
-      (r) => r.status === 'active' || r.status === 'needs_reauth',
-    );
+    const live = sameStore.filter((r) => r.status === 'active' || r.status === 'needs_reauth');
     const previous = live[0];
     let record: IntegrationRecord = {
       consumerKey: fields.oauth_consumer_key,

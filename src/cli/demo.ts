@@ -99,7 +99,13 @@ try {
       email: config.DEMO_USER_EMAIL,
       endpoint_url: `${connector.publicUrl}/magento/callback`,
       identity_link_url: `${connector.publicUrl}/magento/identity`,
-      resources: ['Magento_Backend::stores', 'Magento_Catalog::products', 'Magento_Customer::customer'],
+      // manage: customer writes, so `npm run import -- --entity customers` works against the demo store.
+      resources: [
+        'Magento_Backend::stores',
+        'Magento_Catalog::products',
+        'Magento_Customer::customer',
+        'Magento_Customer::manage',
+      ],
     });
     console.log(`
   Magento integration demo: a store and the connector, side by side.

@@ -469,6 +469,19 @@ describe.each([
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(heard).toBe(1);
     });
+
+    it('delivers every topic of a burst published at once, each publish resolving after it is sent', async () => {
+      const topics = Array.from({ length: 60 }, () => `integration:${unique('burst')}`);
+      const heard = new Map<string, number>();
+      const offs = topics.map((t) =>
+        storage.notices.subscribe(t, () => heard.set(t, (heard.get(t) ?? 0) + 1)),
+      );
+      // The same topic twice in one burst is one "look again": heard at least once.
+      await Promise.all([...topics, topics[0]!].map((t) => storage.notices.publish(t)));
+      await eventually(() => topics.every((t) => (heard.get(t) ?? 0) >= 1));
+      offs.forEach((off) => off());
+      expect([...heard.keys()].sort()).toEqual([...topics].sort());
+    });
   });
 
   describe('job queue', () => {

@@ -1,5 +1,12 @@
 import { applySearchCriteria, type SearchCriteria, type SearchResult } from '../rest/search-criteria.js';
-import { CatalogInputError, CatalogNotFoundError, MESSAGES, invalidTypeError } from './errors.js';
+import {
+  CatalogInputError,
+  CatalogNotFoundError,
+  MESSAGES,
+  inputErrors,
+  invalidTypeError,
+  type ErrorParameters,
+} from './errors.js';
 import { CUSTOMER_FIELDS, ORDER_FIELDS, PRODUCT_FIELDS } from './fields.js';
 import { generateCatalog, slugify, toMagentoDate, type GenerateOptions } from './generate.js';
 import { Prng } from './prng.js';
@@ -163,6 +170,17 @@ function mergeAttributes(base: CustomAttribute[], patch: CustomAttribute[]): Cus
   return merged;
 }
 
+/** A fresh install's customer groups: NOT LOGGED IN, General, Wholesale, Retailer. */
+const CUSTOMER_GROUP_IDS = new Set([0, 1, 2, 3]);
+/** Customers belong to a real website (not admin, 0); store 0 is the admin, where admin-made accounts live. */
+const CUSTOMER_WEBSITES = new Map([[1, new Set([0, 1])]]);
+/** Close to Laminas' EmailAddress check: a dotted host name after one @, no spaces. */
+const EMAIL =
+  /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
+
+const jsonText = (value: unknown) =>
+  typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+
 /** MySQL's default collation compares SKUs case-insensitively, so lookups and uniqueness do too. */
 const skuKey = (sku: string): string => sku.toLowerCase();
 
@@ -260,6 +278,68 @@ export class Catalog {
     const customer = findById(this.#customers, (c) => c.id, id);
     if (!customer)
       throw new CatalogNotFoundError(MESSAGES.noSuchEntityField, { fieldName: 'customerId', fieldValue: id });
+    return customer;
+  }
+
+  /**
+   * `PUT /V1/customers/:customerId` (CustomerRepository::save). The body's fields replace the stored
+   * ones, so email and names must be sent; group, website, store and addresses the body leaves out
+   * are kept, as Magento keeps them. The path id wins over any id in the body.
+   */
+  saveCustomer(customerId: string, input: unknown, now: Date): Customer {
+    if (!isRecord(input)) {
+      throw invalidTypeError(jsonText(input), '\\Magento\\Customer\\Api\\Data\\CustomerInterface');
+    }
+    const customer = this.getCustomer(toNumber(customerId, 'int'));
+    const next: Customer = { ...customer };
+    if (input.group_id !== undefined && input.group_id !== null) {
+      next.group_id = toNumber(input.group_id, 'int');
+      if (next.group_id !== 0 && !CUSTOMER_GROUP_IDS.has(next.group_id)) {
+        throw new CatalogInputError(MESSAGES.customerGroupMissing);
+      }
+    }
+    if (input.website_id !== undefined && input.website_id !== null) {
+      next.website_id = toNumber(input.website_id, 'int');
+      if (!CUSTOMER_WEBSITES.has(next.website_id)) throw invalidValue('website_id', input.website_id);
+    }
+    if (input.store_id !== undefined && input.store_id !== null) {
+      next.store_id = toNumber(input.store_id, 'int');
+    }
+    if (!CUSTOMER_WEBSITES.get(next.website_id)?.has(next.store_id)) {
+      throw invalidValue('store_id', next.store_id);
+    }
+
+    const errors: { message: string; parameters: ErrorParameters }[] = [];
+    const text = (field: 'firstname' | 'lastname' | 'email') => {
+      const v = input[field];
+      return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '';
+    };
+    for (const field of ['firstname', 'lastname'] as const) {
+      if (text(field).trim() === '')
+        errors.push({ message: MESSAGES.required, parameters: { fieldName: field } });
+    }
+    if (!EMAIL.test(text('email'))) {
+      errors.push({
+        message: MESSAGES.invalidFieldValue,
+        parameters: { fieldName: 'email', value: text('email') },
+      });
+    }
+    if (errors.length > 0) throw inputErrors(errors);
+    const email = text('email');
+    const taken = this.#customers.some(
+      (c) =>
+        c.id !== customer.id &&
+        c.website_id === next.website_id &&
+        c.email.toLowerCase() === email.toLowerCase(),
+    );
+    if (taken) throw new CatalogInputError(MESSAGES.customerEmailExists);
+
+    next.email = email;
+    next.firstname = text('firstname');
+    next.lastname = text('lastname');
+    if (Array.isArray(input.addresses)) next.addresses = structuredClone(input.addresses) as unknown[];
+    next.updated_at = toMagentoDate(now);
+    Object.assign(customer, next);
     return customer;
   }
 

@@ -25,6 +25,20 @@ export abstract class CatalogError extends Error {
 export class CatalogInputError extends CatalogError {
   override name = 'CatalogInputError';
   readonly status = 400;
+  /** Set when an InputException collected more than one error. */
+  errors?: { message: string; parameters: ErrorParameters }[];
+}
+
+/**
+ * Magento's InputException::addError: one error is the message itself; from the second on, the
+ * message is the general one and every error goes in `errors` (contract §6.1).
+ */
+export function inputErrors(errors: { message: string; parameters: ErrorParameters }[]): CatalogInputError {
+  const [first] = errors;
+  if (errors.length === 1 && first) return new CatalogInputError(first.message, first.parameters);
+  const error = new CatalogInputError(MESSAGES.inputErrors);
+  error.errors = errors;
+  return error;
 }
 
 /** Maps to Magento's NoSuchEntityException: HTTP 404. */
@@ -59,6 +73,9 @@ export const MESSAGES = {
   minValue: 'The %fieldName value of "%value" must be greater than or equal to %minValue.',
   notSupported: '"%fieldName" is not supported. Correct the field name and try again.',
   invalidAttribute: 'Invalid attribute name: %1',
+  inputErrors: 'One or more input exceptions have occurred.',
+  customerEmailExists: 'A customer with the same email address already exists in an associated website.',
+  customerGroupMissing: 'The specified customer group id does not exist.',
   sortDirection: 'The sort order has to be specified as %1 for ascending order or %2 for descending order.',
 } as const;
 

@@ -3,7 +3,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { rawurldecode } from '../oauth/encoding.js';
 import { rawBodyText } from '../oauth/incoming.js';
 import { authenticate, isAllowed, type RestAuthDeps } from './auth.js';
-import { notAuthorized, RestError } from './rest-error.js';
+import { notAuthorized, RestError, type RestErrorItem } from './rest-error.js';
 import { parseSearchCriteria } from './search-criteria.js';
 import { storeConfigs, websites } from './store-data.js';
 
@@ -64,6 +64,10 @@ export function restRoutes(deps: RestAuthDeps & { catalog: Catalog; storeBaseUrl
     ),
     route('GET', 'customers/search', 'Magento_Customer::customer', (c) =>
       catalog.searchCustomers(parseSearchCriteria(c.query)),
+    ),
+    // CustomerRepository::save; webapi.xml grants it with Magento_Customer::manage, not ::customer.
+    route('PUT', 'customers/:customerId', 'Magento_Customer::manage', (c) =>
+      catalog.saveCustomer(c.params[0] as string, customerPayload(c.body), c.now),
     ),
   ];
 
@@ -152,9 +156,22 @@ function productPayload(body: unknown): Record<string, unknown> {
   return product as Record<string, unknown>;
 }
 
+function customerPayload(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || !('customer' in body)) {
+    throw new RestError(400, '"%fieldName" is required. Enter and try again.', { fieldName: 'customer' });
+  }
+  return (body as { customer: unknown }).customer;
+}
+
 /** Magento's error renderer: known errors keep their status and template; anything else is a masked 500. */
 export function restErrorHandler(error: unknown, _req: Request, res: Response, _next: NextFunction): void {
-  const e = error as { status?: unknown; message?: unknown; parameters?: unknown; template?: unknown };
+  const e = error as {
+    status?: unknown;
+    message?: unknown;
+    parameters?: unknown;
+    template?: unknown;
+    errors?: RestErrorItem[];
+  };
   if (error instanceof RestError) {
     res.status(error.status).json(error.toJSON());
   } else if (
@@ -164,7 +181,7 @@ export function restErrorHandler(error: unknown, _req: Request, res: Response, _
     typeof e.message === 'string'
   ) {
     const params = e.parameters as string[] | Record<string, string> | undefined;
-    res.status(e.status).json(new RestError(e.status, e.message, params).toJSON());
+    res.status(e.status).json(new RestError(e.status, e.message, params, e.errors).toJSON());
   } else {
     res
       .status(500)

@@ -5,7 +5,7 @@ import { formatCsvRow } from './csv.js';
 /** CSV columns per entity, read from each record's data (the store's JSON, snake_case). */
 export const EXPORT_COLUMNS = {
   products: ['sku', 'name', 'price', 'status', 'visibility', 'type_id', 'weight', 'updated_at'],
-  customers: ['id', 'email', 'firstname', 'lastname', 'group_id', 'updated_at'],
+  customers: ['id', 'email', 'firstname', 'lastname', 'group_id', 'website_id', 'store_id', 'updated_at'],
   orders: ['entity_id', 'increment_id', 'status', 'state', 'customer_email', 'grand_total', 'updated_at'],
 } as const satisfies Record<string, readonly string[]>;
 

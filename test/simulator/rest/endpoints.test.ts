@@ -102,4 +102,91 @@ describe('REST endpoints', () => {
     expect(res.status).toBe(400);
     expect(typeof res.body.message).toBe('string');
   });
+
+  describe('PUT /V1/customers/:customerId', () => {
+    const whole = (id: number) => {
+      const c = sim.catalog.getCustomer(id);
+      return { ...structuredClone(c), updated_at: undefined };
+    };
+
+    it('replaces the customer, keeps what the body leaves out, and bumps updated_at', async () => {
+      const before = structuredClone(sim.catalog.getCustomer(3));
+      const body = { customer: { ...whole(3), id: 999, firstname: 'Zoë', group_id: undefined } };
+      const res = await call('PUT', '/rest/V1/customers/3', { json: body });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ ...before, firstname: 'Zoë', updated_at: res.body.updated_at });
+      expect(res.body.updated_at >= before.updated_at).toBe(true);
+      expect(sim.catalog.getCustomer(3).firstname).toBe('Zoë');
+      expect(sim.catalog.getCustomer(3).group_id).toBe(before.group_id);
+    });
+
+    it('answers bad input with Magento’s shapes and changes nothing', async () => {
+      const before = structuredClone(sim.catalog.getCustomer(4));
+      const other = sim.catalog.getCustomer(5);
+      const put = (json: unknown, id = '4') => call('PUT', `/rest/V1/customers/${id}`, { json });
+      expect(await put({ firstname: 'no wrapper' })).toMatchObject({
+        status: 400,
+        body: {
+          message: '"%fieldName" is required. Enter and try again.',
+          parameters: { fieldName: 'customer' },
+        },
+      });
+      expect(await put({ customer: { ...whole(4), firstname: ' ' } })).toMatchObject({
+        status: 400,
+        body: {
+          message: '"%fieldName" is required. Enter and try again.',
+          parameters: { fieldName: 'firstname' },
+        },
+      });
+      const several = await put({ customer: { ...whole(4), lastname: '', email: 'not an email' } });
+      expect(several.status).toBe(400);
+      expect(several.body).toEqual({
+        message: 'One or more input exceptions have occurred.',
+        errors: [
+          {
+            message: '"%fieldName" is required. Enter and try again.',
+            parameters: { fieldName: 'lastname' },
+          },
+          {
+            message: 'Invalid value of "%value" provided for the %fieldName field.',
+            parameters: { fieldName: 'email', value: 'not an email' },
+          },
+        ],
+      });
+      expect(await put({ customer: { ...whole(4), email: other.email.toUpperCase() } })).toMatchObject({
+        status: 400,
+        body: { message: 'A customer with the same email address already exists in an associated website.' },
+      });
+      expect(await put({ customer: { ...whole(4), group_id: 42 } })).toMatchObject({
+        status: 400,
+        body: { message: 'The specified customer group id does not exist.' },
+      });
+      expect(await put({ customer: { ...whole(4), website_id: 7 } })).toMatchObject({
+        status: 400,
+        body: { parameters: { fieldName: 'website_id', value: '7' } },
+      });
+      expect(await put({ customer: whole(4) }, '9999')).toMatchObject({
+        status: 404,
+        body: {
+          message: 'No such entity with %fieldName = %fieldValue',
+          parameters: { fieldName: 'customerId', fieldValue: 9999 },
+        },
+      });
+      expect(sim.catalog.getCustomer(4)).toEqual(before);
+    });
+
+    it('needs Magento_Customer::manage: reading customers is not enough', async () => {
+      const reader = (await manualIntegration(sim.url, ['Magento_Customer::customer'])).credentials;
+      const res = await signedRequest(sim.url, reader, {
+        method: 'PUT',
+        path: '/rest/V1/customers/2',
+        json: { customer: whole(2) },
+      });
+      expect(res.status).toBe(401);
+      expect(JSON.parse(res.body)).toEqual({
+        message: "The consumer isn't authorized to access %resources.",
+        parameters: { resources: 'Magento_Customer::manage' },
+      });
+    });
+  });
 });
