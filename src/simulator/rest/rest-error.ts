@@ -5,15 +5,25 @@ export class RestError extends Error {
     readonly status: number,
     readonly template: string,
     readonly parameters?: string[] | Record<string, string>,
+    /** An aggregate exception's errors, rendered as Magento's `errors` array. */
+    readonly errors?: { message: string; parameters: unknown }[],
   ) {
     super(template);
   }
 
-  toJSON(): { message: string; parameters?: string[] | Record<string, string> } {
+  toJSON(): {
+    message: string;
+    parameters?: string[] | Record<string, string>;
+    errors?: { message: string; parameters: unknown }[];
+  } {
     const hasParams = Array.isArray(this.parameters)
       ? this.parameters.length > 0
       : this.parameters !== undefined && Object.keys(this.parameters).length > 0;
-    return hasParams ? { message: this.template, parameters: this.parameters } : { message: this.template };
+    return {
+      message: this.template,
+      ...(hasParams ? { parameters: this.parameters } : {}),
+      ...(this.errors?.length ? { errors: this.errors } : {}),
+    };
   }
 }
 

@@ -62,6 +62,26 @@ export function restRoutes(deps: RestAuthDeps & { catalog: Catalog; storeBaseUrl
     route('GET', 'customers/search', 'Magento_Customer::customer', (c) =>
       catalog.searchCustomers(parseSearchCriteria(c.query)),
     ),
+    route('PUT', 'customers/:customerId', 'Magento_Customer::manage', (c) =>
+      catalog.updateCustomer(intParam(c.params[0] as string), bodyObject(c.body, 'customer'), c.now),
+    ),
+    route('GET', 'customerGroups/search', 'Magento_Customer::group', (c) =>
+      catalog.searchCustomerGroups(parseSearchCriteria(c.query)),
+    ),
+    route('GET', 'shipments', 'Magento_Sales::shipment', (c) =>
+      catalog.searchShipments(parseSearchCriteria(c.query)),
+    ),
+    route('GET', 'categories/list', 'Magento_Catalog::categories', (c) =>
+      catalog.searchCategories(parseSearchCriteria(c.query)),
+    ),
+    route('GET', 'inventory/source-items', 'Magento_InventoryApi::source', (c) =>
+      catalog.searchSourceItems(parseSearchCriteria(c.query)),
+    ),
+    // SourceItemsSaveInterface returns void, which Magento's REST layer renders as [].
+    route('POST', 'inventory/source-items', 'Magento_InventoryApi::stock_source_item_assign', (c) => {
+      catalog.saveSourceItems(c.body, c.now);
+      return [];
+    }),
   ];
 
   const router = express.Router();
@@ -133,6 +153,26 @@ function jsonBody(req: Request): unknown {
   }
 }
 
+/** A path id the webapi converts to int: anything else is its type error. */
+function intParam(raw: string): number {
+  if (!/^\d{1,15}$/.test(raw)) {
+    throw new RestError(
+      400,
+      'The "%1" value\'s type is invalid. The "%2" type was expected. Verify and try again.',
+      [raw, 'int'],
+    );
+  }
+  return Number(raw);
+}
+
+/** The one object argument of a write (`{customer: {...}}`): required, and an object. */
+function bodyObject(body: unknown, name: string): unknown {
+  if (typeof body !== 'object' || body === null || !(name in body)) {
+    throw new RestError(400, '"%fieldName" is required. Enter and try again.', { fieldName: name });
+  }
+  return (body as Record<string, unknown>)[name];
+}
+
 function productPayload(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || !('product' in body)) {
     throw new RestError(400, '"%fieldName" is required. Enter and try again.', { fieldName: 'product' });
@@ -160,7 +200,8 @@ export function restErrorHandler(error: unknown, _req: Request, res: Response, _
     typeof e.message === 'string'
   ) {
     const params = e.parameters as string[] | Record<string, string> | undefined;
-    res.status(e.status).json(new RestError(e.status, e.message, params).toJSON());
+    const errors = (error as { errors?: { message: string; parameters: unknown }[] }).errors;
+    res.status(e.status).json(new RestError(e.status, e.message, params, errors).toJSON());
   } else {
     res
       .status(500)
