@@ -63,7 +63,16 @@ try {
     email: config.DEMO_USER_EMAIL,
     endpoint_url: `${connector.publicUrl}/magento/callback`,
     identity_link_url: `${connector.publicUrl}/magento/identity`,
-    resources: ['Magento_Backend::stores', 'Magento_Catalog::products', 'Magento_Customer::customer'],
+    // What the connector syncs, so the demo's scheduled runs are not refused.
+    resources: [
+      'Magento_Backend::stores',
+      'Magento_Catalog::products',
+      'Magento_Customer::customer',
+      'Magento_Customer::group',
+      'Magento_Sales::shipment',
+      'Magento_Catalog::categories',
+      'Magento_InventoryApi::source',
+    ],
   });
   console.log(`
   Magento integration demo: a store and the connector, side by side.

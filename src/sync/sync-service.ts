@@ -112,6 +112,11 @@ export class SyncService {
     this.alertStore = options.storage.documents<Alert>('alerts');
   }
 
+  /** The entities this service syncs, in the channel's order (the dashboard lists these). */
+  get entities(): readonly string[] {
+    return this.options.entities;
+  }
+
   private get sliceSeconds(): number {
     return this.options.sliceSeconds ?? 60;
   }

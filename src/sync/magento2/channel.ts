@@ -38,3 +38,6 @@ export const magento2Channel: ChannelType<{ storeKey: string; client: MagentoCli
     stockConnector,
   ],
 };
+
+/** Every entity the Magento channel syncs, in the order the dashboard shows them. */
+export const MAGENTO2_ENTITIES: readonly string[] = magento2Channel.connectors.map((c) => c.entity);
