@@ -395,7 +395,13 @@ async function stockScanFigures(sourceItems: number, changed: number, adapter: A
     page.items.length = 0;
     await client.post('V1/inventory/source-items', { sourceItems: edits });
     const second = await scan();
-    return { adapter, source_items: sourceItems, changed_in_store: edits.length, first_scan: first, second_scan: second };
+    return {
+      adapter,
+      source_items: sourceItems,
+      changed_in_store: edits.length,
+      first_scan: first,
+      second_scan: second,
+    };
   } finally {
     sim.stop();
     await (pgStorage ? pgStorage.close() : records.close());

@@ -366,7 +366,10 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
             for (const id of ids.slice(i, i + SHARD_SIZE)) part.set(id, next.get(id) as LocalRecord);
             const name = `r-${ranges.next++}`;
             counts[name] = await writeShard(path.join(folder, `${name}.json`), part);
-            pieces.push({ from: i === 0 ? (ranges.shards[at] as { from: string }).from : (ids[i] as string), name });
+            pieces.push({
+              from: i === 0 ? (ranges.shards[at] as { from: string }).from : (ids[i] as string),
+              name,
+            });
           }
           ranges.shards.splice(at, 1, ...pieces);
           replaced.push(shard);

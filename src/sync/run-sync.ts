@@ -111,7 +111,8 @@ export async function runSync(options: SyncRunOptions): Promise<SyncCheckpoint> 
     state.counts.read += local.length;
     for (const outcome of outcomes) state.counts[outcome]++;
     for (const r of local)
-      if (r.updatedAt !== '' && (state.newest === null || r.updatedAt > state.newest)) state.newest = r.updatedAt;
+      if (r.updatedAt !== '' && (state.newest === null || r.updatedAt > state.newest))
+        state.newest = r.updatedAt;
 
     if (initial) {
       state.page = page;

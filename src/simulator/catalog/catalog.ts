@@ -13,7 +13,10 @@ import {
   generateCatalog,
   generateCustomerGroups,
   slugify,
-  sourceCodes, toMagentoDate, type GenerateOptions } from './generate.js';
+  sourceCodes,
+  toMagentoDate,
+  type GenerateOptions,
+} from './generate.js';
 import { Prng } from './prng.js';
 import {
   PRODUCT_TYPES,
@@ -523,7 +526,11 @@ export class Catalog {
     }
     const websiteId = f.website_id ?? customer.website_id;
     const email = f.email.toLowerCase();
-    if (this.#customers.some((c) => c.id !== id && c.website_id === websiteId && c.email.toLowerCase() === email)) {
+    if (
+      this.#customers.some(
+        (c) => c.id !== id && c.website_id === websiteId && c.email.toLowerCase() === email,
+      )
+    ) {
       throw new CatalogInputError(MESSAGES.emailNotUnique);
     }
     customer.email = f.email;
@@ -532,7 +539,8 @@ export class Catalog {
     customer.website_id = websiteId;
     if (f.group_id !== undefined) customer.group_id = f.group_id;
     if (f.store_id !== undefined) customer.store_id = f.store_id;
-    if (f.disable_auto_group_change !== undefined) customer.disable_auto_group_change = f.disable_auto_group_change;
+    if (f.disable_auto_group_change !== undefined)
+      customer.disable_auto_group_change = f.disable_auto_group_change;
     customer.updated_at = toMagentoDate(now);
     this.#emit({ entity: 'customers', action: 'updated', key: String(id), row: customer, at: now });
     return customer;
@@ -548,16 +556,29 @@ export class Catalog {
     if (items.some((i) => !this.#sources.has(i.source_code.toLowerCase()))) {
       throw new CatalogInputError(MESSAGES.sourceItemNotSaved);
     }
-    for (const item of items) this.#saveSourceItem(item.sku, item.source_code, item.quantity, item.status, now);
+    for (const item of items)
+      this.#saveSourceItem(item.sku, item.source_code, item.quantity, item.status, now);
   }
 
-  #saveSourceItem(sku: string, sourceCode: string, quantity: number, status: SourceItemStatus, now: Date): void {
+  #saveSourceItem(
+    sku: string,
+    sourceCode: string,
+    quantity: number,
+    status: SourceItemStatus,
+    now: Date,
+  ): void {
     const key = sourceItemKey(sourceCode, sku);
     const existing = this.#sourceItemsByKey.get(key);
     if (existing) {
       existing.quantity = quantity;
       existing.status = status;
-      this.#emit({ entity: 'source_items', action: 'updated', key: `${existing.source_code}/${existing.sku}`, row: existing, at: now });
+      this.#emit({
+        entity: 'source_items',
+        action: 'updated',
+        key: `${existing.source_code}/${existing.sku}`,
+        row: existing,
+        at: now,
+      });
       return;
     }
     const item: SourceItem = { sku, source_code: sourceCode, quantity, status };
@@ -570,6 +591,12 @@ export class Catalog {
     }
     this.#sourceItems.splice(lo, 0, item);
     this.#sourceItemsByKey.set(key, item);
-    this.#emit({ entity: 'source_items', action: 'created', key: `${sourceCode}/${sku}`, row: item, at: now });
+    this.#emit({
+      entity: 'source_items',
+      action: 'created',
+      key: `${sourceCode}/${sku}`,
+      row: item,
+      at: now,
+    });
   }
 }

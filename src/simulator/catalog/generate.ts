@@ -360,8 +360,15 @@ function generateCategories(count: number, seed: number, nowSec: number): Catego
     const [created, updated] = timestamps(rng, nowSec, nowSec - SPAN_SECONDS);
     let parent: Category | undefined;
     if (id === 2) parent = categories[0];
-    else if (id > 2) parent = id <= 2 + TOP_LEVEL ? categories[1] : categories[rng.int(2, Math.min(count, 2 + TOP_LEVEL) - 1)];
-    const base = id === 1 ? 'Root Catalog' : id === 2 ? 'Default Category' : CATEGORY_NAMES[(id - 3) % CATEGORY_NAMES.length];
+    else if (id > 2)
+      parent =
+        id <= 2 + TOP_LEVEL ? categories[1] : categories[rng.int(2, Math.min(count, 2 + TOP_LEVEL) - 1)];
+    const base =
+      id === 1
+        ? 'Root Catalog'
+        : id === 2
+          ? 'Default Category'
+          : CATEGORY_NAMES[(id - 3) % CATEGORY_NAMES.length];
     const name = id > 2 + CATEGORY_NAMES.length ? `${base} ${id}` : (base as string);
     const category: Category = {
       id,
@@ -396,7 +403,9 @@ function generateShipments(orders: Order[], seed: number, nowSec: number): Shipm
   let itemId = 0;
   for (const order of orders) {
     const shipped =
-      order.state === 'complete' || order.state === 'closed' || (order.state === 'processing' && rng.chance(0.5));
+      order.state === 'complete' ||
+      order.state === 'closed' ||
+      (order.state === 'processing' && rng.chance(0.5));
     if (!shipped) continue;
     const orderCreated = Date.parse(`${order.created_at.replace(' ', 'T')}Z`) / 1000;
     const [created, updated] = timestamps(rng, nowSec, orderCreated);

@@ -103,7 +103,12 @@ export function validateSourceItems(body: unknown): SourceItemFields[] {
     if (!isNumeric(raw.status)) error(MESSAGES.fieldNumeric, 'status');
     const status = isNumeric(raw.status) ? Math.trunc(Number(raw.status)) : NaN;
     if (status !== 0 && status !== 1) error(MESSAGES.fieldStatus, 'status');
-    return { sku, source_code: sourceCode, quantity: Number(raw.quantity), status: status as SourceItemStatus };
+    return {
+      sku,
+      source_code: sourceCode,
+      quantity: Number(raw.quantity),
+      status: status as SourceItemStatus,
+    };
   });
   const first = errors[0];
   if (first) {

@@ -22,8 +22,7 @@ export function searchConnector<Raw extends object>(options: {
   recordId?: (raw: Raw) => string;
   fullScan?: boolean;
 }): Connector<Raw> {
-  const recordId =
-    options.recordId ?? ((raw: Raw) => String(raw[options.order[0] as keyof Raw & string]));
+  const recordId = options.recordId ?? ((raw: Raw) => String(raw[options.order[0] as keyof Raw & string]));
   return {
     entity: options.entity,
     label: options.label,
@@ -37,7 +36,8 @@ export function searchConnector<Raw extends object>(options: {
           ['searchCriteria[filter_groups][0][filters][0][condition_type]', 'gteq'],
         );
       }
-      const order = request.order === 'id' || options.fullScan ? options.order : ['updated_at', ...options.order];
+      const order =
+        request.order === 'id' || options.fullScan ? options.order : ['updated_at', ...options.order];
       order.forEach((field, i) => {
         query.push(
           [`searchCriteria[sortOrders][${i}][field]`, field],
