@@ -301,8 +301,6 @@ describe('POST /V1/inventory/source-items', () => {
       sku: string;
       quantity: number;
     };
-      quantity: number;
-    };
     changes.length = 0;
     const res = await call('POST', '/rest/V1/inventory/source-items', {
       json: {
