@@ -7,7 +7,6 @@ import { MagentoClient } from '../../src/magento/client.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
 import { createFileRecordStore } from '../../src/storage/file-record-store.js';
 import { openStorage } from '../../src/storage/open.js';
-import type { RecordStore } from '../../src/storage/records.js';
 import { connectorFor } from '../../src/sync/registry.js';
 import { MAGENTO2_ENTITIES, magentoTransport } from '../../src/sync/magento2/channel.js';
 import { sourceItemId, stockConnector } from '../../src/sync/magento2/stock.js';
@@ -93,7 +92,7 @@ describe('the new connectors', () => {
       await sync.enqueueStore(transport.storeKey);
       await sync.idle();
       const runs = await sync.listRuns(transport.storeKey);
-      const expected: Record<string, number> = {
+      const expected = {
         customer_groups: sim.catalog.customerGroups.length,
         shipments: sim.catalog.shipments.length,
         categories: sim.catalog.categories.length,
@@ -105,8 +104,10 @@ describe('the new connectors', () => {
           ok: true,
           mode: entity === 'stock' || entity === 'customer_groups' ? 'full' : 'initial',
         });
-        expect(run?.counts.created).toBe(expected[entity]);
-        expect(await records.count(transport.storeKey, entity)).toBe(expected[entity]);
+        expect(run?.counts.created).toBe(expected[entity as keyof typeof expected]);
+        expect(await records.count(transport.storeKey, entity)).toBe(
+          expected[entity as keyof typeof expected],
+        );
       }
       const shipment = sim.catalog.shipments[4];
       expect(
