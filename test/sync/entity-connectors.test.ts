@@ -7,6 +7,9 @@ import { MagentoClient } from '../../src/magento/client.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
 import { createFileRecordStore } from '../../src/storage/file-record-store.js';
 import { openStorage } from '../../src/storage/open.js';
+import { PassThrough } from 'node:stream';
+import { parseCsv } from '../../src/sync/import-export/csv.js';
+import { exportRecords } from '../../src/sync/import-export/export.js';
 import { connectorFor } from '../../src/sync/registry.js';
 import { MAGENTO2_ENTITIES, magentoTransport } from '../../src/sync/magento2/channel.js';
 import { sourceItemId, stockConnector } from '../../src/sync/magento2/stock.js';
@@ -182,6 +185,15 @@ describe('stock full scan', () => {
         unchanged: total - 4,
         failed: 0,
       });
+      // Exported in id order (source, then sku) with the stock columns.
+      const out = new PassThrough();
+      const chunks: Buffer[] = [];
+      out.on('data', (c: Buffer) => chunks.push(c));
+      await exportRecords({ records, store: transport.storeKey, entity: 'stock', format: 'csv', out });
+      const rows = parseCsv(Buffer.concat(chunks).toString('utf8'));
+      expect(rows[0]).toEqual(['sku', 'source_code', 'quantity', 'status']);
+      expect(rows.length - 1).toBe(total + 1);
+      expect(rows.find((r) => r[0] === 'ZZ/odd sku')).toEqual(['ZZ/odd sku', 'us_warehouse', '3', '1']);
       expect((await records.get(transport.storeKey, 'stock', 'us_warehouse/ZZ/odd sku'))?.data).toMatchObject(
         { quantity: 3 },
       );

@@ -410,12 +410,12 @@ export class Catalog {
   }
 
   /** `DELETE /V1/products/{sku}`: Magento answers `true`. */
-  deleteProduct(sku: string): true {
+  deleteProduct(sku: string, now = new Date()): true {
     const product = this.getProduct(sku);
     this.#bySku.delete(skuKey(product.sku));
     const at = this.#products.indexOf(product);
     if (at >= 0) this.#products.splice(at, 1);
-    this.#emit({ entity: 'products', action: 'deleted', key: product.sku, row: product, at: new Date() });
+    this.#emit({ entity: 'products', action: 'deleted', key: product.sku, row: product, at: now });
     return true;
   }
 

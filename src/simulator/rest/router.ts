@@ -54,7 +54,7 @@ export function restRoutes(deps: RestAuthDeps & { catalog: Catalog; storeBaseUrl
         : catalog.createProduct(product, c.now);
     }),
     route('DELETE', 'products/:sku', 'Magento_Catalog::products', (c) =>
-      catalog.deleteProduct(c.params[0] as string),
+      catalog.deleteProduct(c.params[0] as string, c.now),
     ),
     route('GET', 'orders', 'Magento_Sales::actions_view', (c) =>
       catalog.searchOrders(parseSearchCriteria(c.query)),

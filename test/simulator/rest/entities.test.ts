@@ -295,6 +295,43 @@ describe('PUT /V1/customers/:customerId', () => {
   });
 });
 
+describe('change listener', () => {
+  it('reports every product write once, in order, on the simulated clock; a throwing listener changes nothing', async () => {
+    const seen: string[] = [];
+    const times: number[] = [];
+    const off = sim.catalog.onChange((c) => {
+      seen.push(`${c.entity}:${c.action}:${c.key}`);
+      times.push(c.at.getTime());
+    });
+    const boom = sim.catalog.onChange(() => {
+      throw new Error('listener bug');
+    });
+    sim.clock.advance(3600);
+    const from = sim.clock.now().getTime();
+    const created = await call('POST', '/rest/V1/products', {
+      json: { product: { sku: 'HOOK-1', name: 'Hooked', price: 1, attribute_set_id: 4 } },
+    });
+    expect(created.status).toBe(200);
+    const put = await call('PUT', '/rest/V1/products/HOOK-1', { json: { product: { price: 2 } } });
+    expect(put.body).toMatchObject({ price: 2 });
+    await call('DELETE', '/rest/V1/products/HOOK-1');
+    const touched = sim.catalog.touchProducts(2, sim.clock.now());
+    const to = sim.clock.now().getTime();
+    off();
+    boom();
+    await call('PUT', '/rest/V1/products/SIM-000001', { json: { product: { price: 3 } } });
+    expect(seen).toEqual([
+      'products:created:HOOK-1',
+      'products:updated:HOOK-1',
+      'products:deleted:HOOK-1',
+      ...touched.map((sku) => `products:updated:${sku}`),
+    ]);
+    // The simulated clock runs an hour ahead of the wall clock now: events carry its time.
+    for (const t of times) expect(t >= from && t <= to).toBe(true);
+    expect(sim.catalog.findProduct('HOOK-1')).toBeUndefined();
+  });
+});
+
 describe('POST /V1/inventory/source-items', () => {
   it('updates by (source_code, sku), inserts new pairs in order, answers [] and reports each change', async () => {
     const existing = { ...sim.catalog.sourceItems.find((i) => i.source_code === 'default') } as {
