@@ -50,13 +50,23 @@ export {
 export type CatalogChange =
   | { entity: 'products'; action: 'created' | 'updated' | 'deleted'; key: string; row: Product; at: Date }
   | { entity: 'customers'; action: 'updated'; key: string; row: Customer; at: Date }
-  | { entity: 'source_items'; action: 'created' | 'updated'; key: string; row: SourceItem; at: Date };
+  | {
+      entity: 'source_items';
+      action: 'created' | 'updated' | 'deleted';
+      /** `<source_code percent-encoded>/<sku>`, the connector's local id for it. */
+      key: string;
+      row: SourceItem;
+      at: Date;
+    };
 
 export type CatalogListener = (change: CatalogChange) => void;
 
 /** The key a source item is unique by: Magento's (source_code, sku) index, case-folded as MySQL compares. */
 const sourceItemKey = (sourceCode: string, sku: string): string =>
   `${sourceCode.toLowerCase()}\u0000${sku.toLowerCase()}`;
+
+const sourceItemChangeKey = (item: SourceItem): string =>
+  `${encodeURIComponent(item.source_code)}/${item.sku}`;
 
 /** (source_code, sku), case-folded: the order source items are kept and searched in. */
 function compareSourceItems(a: SourceItem, b: SourceItem): number {
@@ -416,6 +426,25 @@ export class Catalog {
     const at = this.#products.indexOf(product);
     if (at >= 0) this.#products.splice(at, 1);
     this.#emit({ entity: 'products', action: 'deleted', key: product.sku, row: product, at: now });
+    // MSI deletes a product's source items with it (InventoryCatalog's DeleteSourceItemsPlugin).
+    const key = skuKey(product.sku);
+    const gone: SourceItem[] = [];
+    let kept = 0;
+    for (const item of this.#sourceItems) {
+      if (skuKey(item.sku) === key) gone.push(item);
+      else this.#sourceItems[kept++] = item;
+    }
+    this.#sourceItems.length = kept;
+    for (const item of gone) {
+      this.#sourceItemsByKey.delete(sourceItemKey(item.source_code, item.sku));
+      this.#emit({
+        entity: 'source_items',
+        action: 'deleted',
+        key: sourceItemChangeKey(item),
+        row: item,
+        at: now,
+      });
+    }
     return true;
   }
 
@@ -575,7 +604,7 @@ export class Catalog {
       this.#emit({
         entity: 'source_items',
         action: 'updated',
-        key: `${existing.source_code}/${existing.sku}`,
+        key: sourceItemChangeKey(existing),
         row: existing,
         at: now,
       });
@@ -594,7 +623,7 @@ export class Catalog {
     this.#emit({
       entity: 'source_items',
       action: 'created',
-      key: `${sourceCode}/${sku}`,
+      key: sourceItemChangeKey(item),
       row: item,
       at: now,
     });

@@ -332,6 +332,31 @@ describe('change listener', () => {
   });
 });
 
+describe('DELETE /V1/products/:sku', () => {
+  it("removes the product's source items too, as MSI does, reporting each", async () => {
+    const sku = 'SIM-000010';
+    const had = sim.catalog.sourceItems.filter((i) => i.sku === sku).map((i) => i.source_code);
+    expect(had).toContain('default');
+    const total = sim.catalog.sourceItems.length;
+    changes.length = 0;
+    expect(await call('DELETE', `/rest/V1/products/${sku}`)).toEqual({ status: 200, body: true });
+    expect(sim.catalog.sourceItems.filter((i) => i.sku === sku)).toEqual([]);
+    expect(sim.catalog.sourceItems).toHaveLength(total - had.length);
+    expect(sim.catalog.findSourceItem('default', sku)).toBeUndefined();
+    expect(changes.map((c) => `${c.entity}:${c.action}:${c.key}`)).toEqual([
+      `products:deleted:${sku}`,
+      ...had.map((code) => `source_items:deleted:${code}/${sku}`),
+    ]);
+    const listed = await call('GET', '/rest/V1/inventory/source-items', {
+      query: [
+        ['searchCriteria[filter_groups][0][filters][0][field]', 'sku'],
+        ['searchCriteria[filter_groups][0][filters][0][value]', sku],
+      ],
+    });
+    expect(listed.body.total_count).toBe(0);
+  });
+});
+
 describe('POST /V1/inventory/source-items', () => {
   it('updates by (source_code, sku), inserts new pairs in order, answers [] and reports each change', async () => {
     const existing = { ...sim.catalog.sourceItems.find((i) => i.source_code === 'default') } as {
