@@ -153,11 +153,16 @@ async function statStamp(file: string): Promise<Stamp | undefined> {
 }
 
 async function readShardFile(file: string): Promise<Shard> {
+  return (await readShardIfPresent(file)) ?? new Map();
+}
+
+/** undefined when there is no such file. */
+async function readShardIfPresent(file: string): Promise<Shard | undefined> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
   // A Map, not the parsed object: an id such as "__proto__" must stay a plain key.
@@ -285,10 +290,8 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
   /** Numeric shards in order, then range shards in id order: the order records stream in. */
   async function listShards(folder: string): Promise<string[]> {
     const numeric = (await listNumericShards(folder)).sort(compareShards);
-    const ranges = await readRanges(folder);
-    const withRanges = await statStamp(path.join(folder, RANGES_FILE));
-    // Without a range list there is at most the first range shard (written before any split).
-    const names = withRanges ? ranges.shards.map((r) => r.name) : ['r-0'];
+    // Without a range list (nothing but numbers yet) this is the first range shard, if any.
+    const names = (await readRanges(folder)).shards.map((r) => r.name);
     const present: string[] = [];
     for (const name of names) if (await statStamp(path.join(folder, `${name}.json`))) present.push(name);
     return [...numeric, ...present];
@@ -409,11 +412,29 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
 
     async *stream(store, entity) {
       const folder = entityDir(store, entity);
-      for (const shard of await listShards(folder)) {
-        // Read straight from disk: going through the cache would push out the shards writers use.
-        const records = [...(await readShardFile(path.join(folder, `${shard}.json`))).values()];
-        records.sort((a, b) => compareIds(a.id, b.id));
-        yield* records;
+      // Read straight from disk: going through the cache would push out the shards writers use.
+      const sorted = (shard: Shard) => [...shard.values()].sort((a, b) => compareIds(a.id, b.id));
+      for (const name of (await listNumericShards(folder)).sort(compareShards)) {
+        yield* sorted(await readShardFile(path.join(folder, `${name}.json`)));
+      }
+      // A split (by a writer in another process) may remove a listed range shard before it is read:
+      // the walk then starts again on the new list, past the last id already given.
+      let last: string | undefined;
+      walk: for (let attempt = 0; ; attempt++) {
+        const listed = (await statStamp(path.join(folder, RANGES_FILE))) !== undefined;
+        for (const { name } of (await readRanges(folder)).shards) {
+          const shard = await readShardIfPresent(path.join(folder, `${name}.json`));
+          if (!shard && listed && attempt < 5) {
+            rangesCache.delete(folder);
+            continue walk;
+          }
+          for (const record of sorted(shard ?? new Map())) {
+            if (last !== undefined && record.id <= last) continue;
+            last = record.id;
+            yield record;
+          }
+        }
+        return;
       }
     },
 

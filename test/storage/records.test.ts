@@ -198,6 +198,35 @@ describe('file record store', () => {
     await fresh.close();
   });
 
+  it('a reader streaming while a writer splits a shard it has not read yet still gets every id once, in order', async () => {
+    const id = (i: number) => `k-${String(i).padStart(5, '0')}`;
+    for (let i = 0; i < 3_000; i += 500) {
+      await store.upsert(
+        KEY,
+        'stock',
+        Array.from({ length: 500 }, (_, k) => ({ ...record(i + k), id: id(i + k) })),
+      );
+    }
+    const reader = createFileRecordStore(dir);
+    const seen: string[] = [];
+    const iterator = reader.stream(KEY, 'stock')[Symbol.asyncIterator]();
+    for (let i = 0; i < 10; i++) seen.push(((await iterator.next()).value as LocalRecord).id);
+    // The last shard (ids 2000–2999) splits and is removed while the reader is still in the first.
+    const before = (await readdir(path.join(dir, (await readdir(dir))[0] as string, 'stock'))).sort();
+    await store.upsert(
+      KEY,
+      'stock',
+      Array.from({ length: 1_500 }, (_, k) => ({ ...record(k), id: id(3_000 + k) })),
+    );
+    const after = (await readdir(path.join(dir, (await readdir(dir))[0] as string, 'stock'))).sort();
+    expect(before.filter((f) => f.startsWith('r-') && !after.includes(f))).toHaveLength(1);
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) seen.push(next.value.id);
+    await reader.close();
+    expect(seen.slice(0, 3_000)).toEqual(Array.from({ length: 3_000 }, (_, i) => id(i)));
+    expect(new Set(seen).size).toBe(seen.length);
+    expect([...seen].sort()).toEqual(seen);
+  });
+
   it('keeps a hostile store key inside its folder', async () => {
     const hostile = ['../../escape', '/etc/passwd', '..', '.', 'a/b\\c', 'http://127.0.0.1:3100/../x'];
     for (const key of hostile) await store.upsert(key, 'products', [record(1)]);
