@@ -99,12 +99,17 @@ try {
       email: config.DEMO_USER_EMAIL,
       endpoint_url: `${connector.publicUrl}/magento/callback`,
       identity_link_url: `${connector.publicUrl}/magento/identity`,
-      // manage: customer writes, so `npm run import -- --entity customers` works against the demo store.
+      // What the connector syncs, so the demo's scheduled runs are not refused; manage: customer
+      // writes, so `npm run import -- --entity customers` works against the demo store.
       resources: [
         'Magento_Backend::stores',
         'Magento_Catalog::products',
         'Magento_Customer::customer',
         'Magento_Customer::manage',
+        'Magento_Customer::group',
+        'Magento_Sales::shipment',
+        'Magento_Catalog::categories',
+        'Magento_InventoryApi::source',
       ],
     });
     console.log(`

@@ -62,6 +62,13 @@ const program = new Command()
     config.SIMULATOR_CUSTOMERS,
   )
   .option('--orders <n>', 'number of orders', int('--orders', 0, 1_000_000), config.SIMULATOR_ORDERS)
+  .option('--categories <n>', 'number of categories', int('--categories', 0, 100_000), 20)
+  .option(
+    '--sources <n>',
+    'MSI sources (every product is in "default", about half in each other)',
+    int('--sources', 0, 100),
+    2,
+  )
   .option(
     '--fault-route <prefix>',
     'path prefix the fault options apply to (SaaS mode: /<tenant>/)',
@@ -111,6 +118,8 @@ const opts = program.opts<{
   products: number;
   customers: number;
   orders: number;
+  categories: number;
+  sources: number;
   faultRoute: string;
   latency: number;
   errorRate: number;
@@ -154,6 +163,8 @@ try {
     products: opts.products,
     customers: opts.customers,
     orders: opts.orders,
+    categories: opts.categories,
+    sources: opts.sources,
     consumerExpirySeconds: config.SIMULATOR_CONSUMER_EXPIRY_SECONDS,
     callbackTimeoutMs: config.SIMULATOR_CALLBACK_TIMEOUT_SECONDS * 1000,
     adminToken: config.SIMULATOR_ADMIN_TOKEN,

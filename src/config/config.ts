@@ -98,10 +98,15 @@ const schema = z.object({
   /** How long the identity-link page waits for the store's callback before explaining. */
   CALLBACK_WAIT_SECONDS: z.coerce.number().min(0).max(60).default(10),
   LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(10),
-  /** Seconds between incremental runs per entity, e.g. "products=900,customers=3600,orders=300"; 0 turns one off. */
+  /**
+   * Seconds between runs per entity, e.g. "products=900,customers=3600,orders=300"; 0 turns one off.
+   * Customer groups and stock have no updated_at, so each of their runs is a full scan.
+   */
   SYNC_INTERVALS: z
     .string()
-    .default('products=900,customers=3600,orders=300')
+    .default(
+      'products=900,customers=3600,orders=300,customer_groups=86400,shipments=900,categories=3600,stock=900',
+    )
     .transform((v, ctx) => {
       const out: Record<string, number> = {};
       for (const part of v

@@ -25,6 +25,10 @@ export interface SimulatorOptions {
   products?: number;
   customers?: number;
   orders?: number;
+  customerGroups?: number;
+  categories?: number;
+  /** MSI sources: every product has a source item in "default", about half in each other one. */
+  sources?: number;
   consumerExpirySeconds?: number;
   callbackTimeoutMs?: number;
   /** store_base_url sent to integrators; derived from the listening address when absent. */
@@ -108,6 +112,9 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
       products: options.products ?? 200,
       customers: options.customers ?? 50,
       orders: options.orders ?? 100,
+      customerGroups: options.customerGroups,
+      categories: options.categories,
+      sources: options.sources,
       now: clock.now(),
     }),
   );

@@ -107,7 +107,7 @@ export function dashboardRoutes(deps: {
         .filter((r) => !isUnconfirmed(r))
         .map((r) => ({
           ...integrationView(r, r.userId ? emails.get(r.userId) : undefined),
-          sync: syncView(r.consumerKey, runs, jobs, alerts),
+          sync: syncView(deps.sync.entities, r.consumerKey, runs, jobs, alerts),
         })),
       // Only an admin's list can hold these: a user's list has only stores they linked.
       unconfirmed: sorted.filter(isUnconfirmed).map(unconfirmedView),
@@ -129,6 +129,7 @@ export function dashboardRoutes(deps: {
     const user = currentUser(res)!;
     res.render('dashboard', {
       user,
+      entities: deps.sync.entities,
       csrfToken: req.csrfToken?.(),
       ...(await views(user)),
     });
@@ -161,7 +162,7 @@ export function dashboardRoutes(deps: {
     const key = (await operable(req, res)).consumerKey;
     const body = (req.body ?? {}) as Record<string, unknown>;
     const intervals: Record<string, number> = {};
-    for (const entity of ['products', 'customers', 'orders']) {
+    for (const entity of deps.sync.entities) {
       const raw = String(body[entity] ?? '').trim();
       if (raw === '') continue;
       const n = Number(raw);
@@ -239,8 +240,13 @@ function unconfirmedView(r: IntegrationRecord) {
 }
 
 /** Per entity: the last run, a queued or running job, and an open alert. */
-function syncView(storeKey: string, runs: SyncRun[], jobs: SyncJob[], alerts: Alert[]) {
-  const entities = ['products', 'customers', 'orders'];
+function syncView(
+  entities: readonly string[],
+  storeKey: string,
+  runs: SyncRun[],
+  jobs: SyncJob[],
+  alerts: Alert[],
+) {
   return entities.map((entity) => {
     const last = runs.find((r) => r.storeKey === storeKey && r.entity === entity);
     const job = jobs.find(

@@ -419,6 +419,31 @@ describe.each([
       expect(await storage.records.get(store, 'products', 'zzz')).toBeUndefined();
     });
 
+    it('keeps source-item ids (source/sku) past 2,000 of them: in order, counted, unchanged rows reported', async () => {
+      const store = unique('stock');
+      const id = (i: number) => `${i % 2 ? 'eu_warehouse' : 'default'}/SKU ${String(i).padStart(5, '0')}/x`;
+      const ids = Array.from({ length: 2_600 }, (_, i) => id(i));
+      // Reverse order in pages, so later pages land below ids already written.
+      for (let end = ids.length; end > 0; end -= 500)
+        await storage.records.upsert(
+          store,
+          'stock',
+          ids.slice(Math.max(0, end - 500), end).map((i) => record(i)),
+        );
+      const streamed: string[] = [];
+      for await (const r of storage.records.stream(store, 'stock')) streamed.push(r.id);
+      expect(streamed).toEqual([...ids].sort());
+      expect(await storage.records.count(store, 'stock')).toBe(2_600);
+      expect(
+        await storage.records.upsert(store, 'stock', [
+          record(id(7)),
+          record(id(2_000), 'moved'),
+          record('default/new'),
+        ]),
+      ).toEqual(['unchanged', 'updated', 'created']);
+      expect(await storage.records.get(store, 'stock', id(2_000))).toMatchObject({ hash: 'moved' });
+    });
+
     it('streams past a page', async () => {
       const store = unique('big');
       const many = Array.from({ length: 2_345 }, (_, i) => record(String(i + 1)));

@@ -11,6 +11,8 @@ export abstract class CatalogError extends Error {
   constructor(
     message: string,
     readonly parameters: ErrorParameters = [],
+    /** An aggregate exception's own errors (Magento's `errors` array), e.g. a failed validation. */
+    readonly errors?: { message: string; parameters: ErrorParameters }[],
   ) {
     super(message);
   }
@@ -25,20 +27,6 @@ export abstract class CatalogError extends Error {
 export class CatalogInputError extends CatalogError {
   override name = 'CatalogInputError';
   readonly status = 400;
-  /** Set when an InputException collected more than one error. */
-  errors?: { message: string; parameters: ErrorParameters }[];
-}
-
-/**
- * Magento's InputException::addError: one error is the message itself; from the second on, the
- * message is the general one and every error goes in `errors` (contract §6.1).
- */
-export function inputErrors(errors: { message: string; parameters: ErrorParameters }[]): CatalogInputError {
-  const [first] = errors;
-  if (errors.length === 1 && first) return new CatalogInputError(first.message, first.parameters);
-  const error = new CatalogInputError(MESSAGES.inputErrors);
-  error.errors = errors;
-  return error;
 }
 
 /** Maps to Magento's NoSuchEntityException: HTTP 404. */
@@ -73,10 +61,19 @@ export const MESSAGES = {
   minValue: 'The %fieldName value of "%value" must be greater than or equal to %minValue.',
   notSupported: '"%fieldName" is not supported. Correct the field name and try again.',
   invalidAttribute: 'Invalid attribute name: %1',
-  inputErrors: 'One or more input exceptions have occurred.',
-  customerEmailExists: 'A customer with the same email address already exists in an associated website.',
-  customerGroupMissing: 'The specified customer group id does not exist.',
   sortDirection: 'The sort order has to be specified as %1 for ascending order or %2 for descending order.',
+  requiredValue: '"%1" is a required value.',
+  emailMissing: 'The customer email is missing. Enter and try again.',
+  invalidEmail: '"%1" is not a valid email address.',
+  emailNotUnique: 'A customer with the same email address already exists in an associated website.',
+  inputEmpty: 'Input data is empty',
+  sourceItemNotSaved: 'Could not save Source Item',
+  fieldEmpty: '"%field" can not be empty.',
+  fieldSpaces: '"%field" can not contain leading or trailing spaces.',
+  fieldWhitespace: '"%field" can not contain whitespaces.',
+  fieldNumeric: '"%field" should be numeric.',
+  // Magento's own wording (InventoryApi StatusValidator).
+  fieldStatus: '"%field" should a known status.',
 } as const;
 
 /**

@@ -57,7 +57,7 @@ export function restRoutes(deps: RestAuthDeps & { catalog: Catalog; storeBaseUrl
         : catalog.createProduct(product, c.now);
     }),
     route('DELETE', 'products/:sku', 'Magento_Catalog::products', (c) =>
-      catalog.deleteProduct(c.params[0] as string),
+      catalog.deleteProduct(c.params[0] as string, c.now),
     ),
     route('GET', 'orders', 'Magento_Sales::actions_view', (c) =>
       catalog.searchOrders(parseSearchCriteria(c.query)),
@@ -67,8 +67,25 @@ export function restRoutes(deps: RestAuthDeps & { catalog: Catalog; storeBaseUrl
     ),
     // CustomerRepository::save; webapi.xml grants it with Magento_Customer::manage, not ::customer.
     route('PUT', 'customers/:customerId', 'Magento_Customer::manage', (c) =>
-      catalog.saveCustomer(c.params[0] as string, customerPayload(c.body), c.now),
+      catalog.updateCustomer(intParam(c.params[0] as string), bodyObject(c.body, 'customer'), c.now),
     ),
+    route('GET', 'customerGroups/search', 'Magento_Customer::group', (c) =>
+      catalog.searchCustomerGroups(parseSearchCriteria(c.query)),
+    ),
+    route('GET', 'shipments', 'Magento_Sales::shipment', (c) =>
+      catalog.searchShipments(parseSearchCriteria(c.query)),
+    ),
+    route('GET', 'categories/list', 'Magento_Catalog::categories', (c) =>
+      catalog.searchCategories(parseSearchCriteria(c.query)),
+    ),
+    route('GET', 'inventory/source-items', 'Magento_InventoryApi::source', (c) =>
+      catalog.searchSourceItems(parseSearchCriteria(c.query)),
+    ),
+    // SourceItemsSaveInterface returns void, which Magento's REST layer renders as [].
+    route('POST', 'inventory/source-items', 'Magento_InventoryApi::stock_source_item_assign', (c) => {
+      catalog.saveSourceItems(c.body, c.now);
+      return [];
+    }),
   ];
 
   const router = express.Router();
@@ -141,6 +158,26 @@ function jsonBody(req: Request): unknown {
   }
 }
 
+/** A path id the webapi converts to int: anything else is its type error. */
+function intParam(raw: string): number {
+  if (!/^\d{1,15}$/.test(raw)) {
+    throw new RestError(
+      400,
+      'The "%1" value\'s type is invalid. The "%2" type was expected. Verify and try again.',
+      [raw, 'int'],
+    );
+  }
+  return Number(raw);
+}
+
+/** The one object argument of a write (`{customer: {...}}`): required, and an object. */
+function bodyObject(body: unknown, name: string): unknown {
+  if (typeof body !== 'object' || body === null || !(name in body)) {
+    throw new RestError(400, '"%fieldName" is required. Enter and try again.', { fieldName: name });
+  }
+  return (body as Record<string, unknown>)[name];
+}
+
 function productPayload(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || !('product' in body)) {
     throw new RestError(400, '"%fieldName" is required. Enter and try again.', { fieldName: 'product' });
@@ -154,13 +191,6 @@ function productPayload(body: unknown): Record<string, unknown> {
     );
   }
   return product as Record<string, unknown>;
-}
-
-function customerPayload(body: unknown): unknown {
-  if (typeof body !== 'object' || body === null || !('customer' in body)) {
-    throw new RestError(400, '"%fieldName" is required. Enter and try again.', { fieldName: 'customer' });
-  }
-  return (body as { customer: unknown }).customer;
 }
 
 /** Magento's error renderer: known errors keep their status and template; anything else is a masked 500. */
