@@ -120,61 +120,6 @@ describe('REST endpoints', () => {
       expect(sim.catalog.getCustomer(3).group_id).toBe(before.group_id);
     });
 
-    it('answers bad input with Magento’s shapes and changes nothing', async () => {
-      const before = structuredClone(sim.catalog.getCustomer(4));
-      const other = sim.catalog.getCustomer(5);
-      const put = (json: unknown, id = '4') => call('PUT', `/rest/V1/customers/${id}`, { json });
-      expect(await put({ firstname: 'no wrapper' })).toMatchObject({
-        status: 400,
-        body: {
-          message: '"%fieldName" is required. Enter and try again.',
-          parameters: { fieldName: 'customer' },
-        },
-      });
-      expect(await put({ customer: { ...whole(4), firstname: ' ' } })).toMatchObject({
-        status: 400,
-        body: {
-          message: '"%fieldName" is required. Enter and try again.',
-          parameters: { fieldName: 'firstname' },
-        },
-      });
-      const several = await put({ customer: { ...whole(4), lastname: '', email: 'not an email' } });
-      expect(several.status).toBe(400);
-      expect(several.body).toEqual({
-        message: 'One or more input exceptions have occurred.',
-        errors: [
-          {
-            message: '"%fieldName" is required. Enter and try again.',
-            parameters: { fieldName: 'lastname' },
-          },
-          {
-            message: 'Invalid value of "%value" provided for the %fieldName field.',
-            parameters: { fieldName: 'email', value: 'not an email' },
-          },
-        ],
-      });
-      expect(await put({ customer: { ...whole(4), email: other.email.toUpperCase() } })).toMatchObject({
-        status: 400,
-        body: { message: 'A customer with the same email address already exists in an associated website.' },
-      });
-      expect(await put({ customer: { ...whole(4), group_id: 42 } })).toMatchObject({
-        status: 400,
-        body: { message: 'The specified customer group id does not exist.' },
-      });
-      expect(await put({ customer: { ...whole(4), website_id: 7 } })).toMatchObject({
-        status: 400,
-        body: { parameters: { fieldName: 'website_id', value: '7' } },
-      });
-      expect(await put({ customer: whole(4) }, '9999')).toMatchObject({
-        status: 404,
-        body: {
-          message: 'No such entity with %fieldName = %fieldValue',
-          parameters: { fieldName: 'customerId', fieldValue: 9999 },
-        },
-      });
-      expect(sim.catalog.getCustomer(4)).toEqual(before);
-    });
-
     it('needs Magento_Customer::manage: reading customers is not enough', async () => {
       const reader = (await manualIntegration(sim.url, ['Magento_Customer::customer'])).credentials;
       const res = await signedRequest(sim.url, reader, {
