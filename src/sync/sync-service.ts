@@ -16,7 +16,7 @@ export interface SyncJob {
   id: string;
   storeKey: string;
   entity: string;
-  mode: 'initial' | 'incremental';
+  mode: SyncCheckpoint['mode'];
   since: string | null;
   status: JobStatus;
   createdAt: string;
@@ -38,7 +38,7 @@ export interface SyncRun {
   id: string;
   storeKey: string;
   entity: string;
-  mode: 'initial' | 'incremental';
+  mode: SyncCheckpoint['mode'];
   startedAt: string;
   finishedAt: string;
   ok: boolean;
@@ -124,6 +124,11 @@ export class SyncService {
     this.alertStore = options.storage.documents<Alert>('alerts');
   }
 
+  /** The entities this service syncs, in the channel's order (the dashboard lists these). */
+  get entities(): readonly string[] {
+    return this.options.entities;
+  }
+
   private get sliceSeconds(): number {
     return this.options.sliceSeconds ?? 60;
   }
@@ -171,7 +176,7 @@ export class SyncService {
   /**
    * Queues a run; an initial load when the entity was never synced. A queued or running job is reused
    * (asked for a deletion scan, it gains one). The run ends with a deletion scan when asked, or when
-   * an incremental run finds the last scan older than `deletionScanSeconds`.
+   * a run after the first finds the last scan older than `deletionScanSeconds`.
    */
   async enqueue(
     storeKey: string,
@@ -179,6 +184,7 @@ export class SyncService {
     options: { scanDeletions?: boolean } = {},
   ): Promise<SyncJob> {
     const connector = connectorFor(this.options.channel ?? 'magento2', entity);
+    const { fullScan } = connector;
     const canScan = connector.fetchIds !== undefined;
     const open = await this.openJob(storeKey, entity);
     if (open) {
@@ -186,17 +192,21 @@ export class SyncService {
       return this.jobs.update(open.id, (j) => ({ ...(j ?? open), scanDeletions: true }));
     }
     const cursor = await this.cursors.get(cursorId(storeKey, entity));
-    const since = cursor?.newest ? minusSeconds(cursor.newest, this.options.overlapSeconds ?? 60) : null;
+    // Without updated_at there is no cursor to go on from: every run of a full-scan connector reads everything.
+    const since =
+      !fullScan && cursor?.newest ? minusSeconds(cursor.newest, this.options.overlapSeconds ?? 60) : null;
+    // Nothing local can be gone before the first load.
+    const synced = fullScan ? cursor !== undefined : since !== null;
     const every = this.options.deletionScanSeconds ?? 0;
     const due =
-      since !== null &&
+      synced &&
       every > 0 &&
       (!cursor?.lastScanAt || Date.now() - Date.parse(cursor.lastScanAt) >= every * 1000);
     const job: SyncJob = {
       id: randomUUID(),
       storeKey,
       entity,
-      mode: since === null ? 'initial' : 'incremental',
+      mode: fullScan ? 'full' : since === null ? 'initial' : 'incremental',
       since,
       status: 'queued',
       createdAt: new Date().toISOString(),
@@ -310,7 +320,7 @@ export class SyncService {
       const transport = await this.options.transportFor(job.storeKey);
       // A job resumed in its deletion scan has done its sync part.
       result = job.scan
-        ? (job.checkpoint ?? freshCheckpoint(job.since))
+        ? (job.checkpoint ?? freshCheckpoint(job.since, connector.fullScan))
         : await runSync({
             transport,
             connector,

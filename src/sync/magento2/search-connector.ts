@@ -1,0 +1,115 @@
+import type { Connector, IdPage, SyncPage, Transport } from '../types.js';
+
+interface MagentoSearchResult<T> {
+  items?: T[];
+  total_count?: number;
+}
+
+/**
+ * A searchCriteria connector: `updated_at >= since`, sorted, paged. The store repeats the last
+ * page past the end, so callers stop by total_count (contract §6.2).
+ *
+ * With `fullScan` the entity has no `updated_at`: every run reads every row in `order` (a unique key,
+ * so pages are stable) and the record store's content hash decides what is written.
+ *
+ * When one field is the record id (`order` of one field, no `recordId`), it also lists ids for
+ * deletion scans, by keyset (`id > last seen`, never a page number: a row deleted during the scan
+ * would shift a later id onto a page already read, and that id would look deleted).
+ */
+export function searchConnector<Raw extends object>(options: {
+  entity: string;
+  label: string;
+  path: string;
+  /** The fields a row is unique by, in the order pages are read. */
+  order: readonly (keyof Raw & string)[];
+  /** The local record id; default: the one field of `order`. */
+  recordId?: (raw: Raw) => string;
+  fullScan?: boolean;
+  /**
+   * The field searchCriteria filters and sorts ids by in a deletion scan, when not the id field
+   * itself: EAV entities (products, customers, categories) answer `id` but filter on `entity_id`.
+   */
+  idSearchField?: string;
+}): Connector<Raw> {
+  const recordId = options.recordId ?? ((raw: Raw) => String(raw[options.order[0] as keyof Raw & string]));
+  const idField = options.order.length === 1 && !options.recordId ? options.order[0] : undefined;
+  return {
+    entity: options.entity,
+    label: options.label,
+    ...(options.fullScan ? { fullScan: true } : {}),
+    async fetchPage(transport: Transport, request): Promise<SyncPage<Raw>> {
+      const query: [string, string][] = [];
+      if (request.since && !options.fullScan) {
+        query.push(
+          ['searchCriteria[filter_groups][0][filters][0][field]', 'updated_at'],
+          ['searchCriteria[filter_groups][0][filters][0][value]', request.since],
+          ['searchCriteria[filter_groups][0][filters][0][condition_type]', 'gteq'],
+        );
+      }
+      const order =
+        request.order === 'id' || options.fullScan ? options.order : ['updated_at', ...options.order];
+      order.forEach((field, i) => {
+        query.push(
+          [`searchCriteria[sortOrders][${i}][field]`, field],
+          [`searchCriteria[sortOrders][${i}][direction]`, 'ASC'],
+        );
+      });
+      query.push(
+        ['searchCriteria[pageSize]', String(request.pageSize)],
+        ['searchCriteria[currentPage]', String(request.page)],
+      );
+      const result = await transport.get<MagentoSearchResult<Raw>>(options.path, query);
+      return { items: result.items ?? [], totalCount: result.total_count ?? 0 };
+    },
+    ...(idField === undefined
+      ? {}
+      : {
+          async fetchIds(transport: Transport, request: { after: string | null; pageSize: number }) {
+            const field = options.idSearchField ?? idField;
+            const query: [string, string][] = [];
+            if (request.after !== null) {
+              query.push(
+                ['searchCriteria[filter_groups][0][filters][0][field]', field],
+                ['searchCriteria[filter_groups][0][filters][0][value]', request.after],
+                ['searchCriteria[filter_groups][0][filters][0][condition_type]', 'gt'],
+              );
+            }
+            query.push(
+              ['searchCriteria[sortOrders][0][field]', field],
+              ['searchCriteria[sortOrders][0][direction]', 'ASC'],
+              ['searchCriteria[pageSize]', String(request.pageSize)],
+              ['searchCriteria[currentPage]', '1'],
+              // Magento's partial response: the ids and the count, not whole rows.
+              ['fields', `items[${idField}],total_count`],
+            );
+            return idPage(await transport.get<unknown>(options.path, query), idField, options.label);
+          },
+        }),
+    toRecord(raw: Raw) {
+      const updatedAt = (raw as { updated_at?: unknown }).updated_at;
+      return {
+        id: recordId(raw),
+        updatedAt: typeof updatedAt === 'string' ? updatedAt : '',
+        data: raw as unknown as Record<string, unknown>,
+      };
+    },
+  };
+}
+
+/**
+ * Reads an id page strictly: a deletion scan tombstones whatever this leaves out, so an answer it
+ * cannot read (no items list: a store that ignored or refused `fields`) is an error, never "no ids".
+ * An empty list under `fields` comes back as `"items": null`.
+ */
+function idPage(answer: unknown, idField: string, label: string): IdPage {
+  const { items, total_count: totalCount } = (answer ?? {}) as { items?: unknown; total_count?: unknown };
+  if (typeof totalCount !== 'number' || !(Array.isArray(items) || (items === null && totalCount === 0)))
+    throw new Error(`${label}: the store's answer to an id listing has no items and total_count.`);
+  const ids = (items ?? []).map((item) => {
+    const id = (item as Record<string, unknown> | null)?.[idField];
+    if (typeof id !== 'number' && (typeof id !== 'string' || id === ''))
+      throw new Error(`${label}: an item of the id listing has no ${idField}.`);
+    return String(id);
+  });
+  return { ids, totalCount };
+}
