@@ -379,21 +379,35 @@ export class SyncService {
     }
     // The run itself succeeded: a failed write from here on throws, and the retried slice resumes
     // from the last checkpoint (nothing is read twice) to record it.
-    await this.saveCursor(job, {
-      newest: result.newest,
-      ...(scanned ? { lastScanAt: new Date().toISOString() } : {}),
-    });
+    await this.saveCursor(
+      job,
+      { newest: result.newest },
+      scanned ? 'scanned' : job.mode !== 'incremental' ? 'read-all' : undefined,
+    );
     await this.finish(job, { ...ZERO, ...result.counts }, null);
     await this.resolveAlert(job);
     logger.info({ store: job.storeKey, entity: job.entity, counts: result.counts }, 'sync run finished');
   }
 
+  /**
+   * `scanned`: a deletion scan just finished. `read-all`: an initial load or a full scan read every
+   * row, so the first deletion scan is due an interval after it (not at once); later full scans do
+   * not count, as they mark nothing deleted.
+   */
   private async saveCursor(
     job: SyncJob,
-    patch: { newest: string | null; lastScanAt?: string },
+    patch: { newest: string | null },
+    scan?: 'scanned' | 'read-all',
   ): Promise<void> {
     const id = cursorId(job.storeKey, job.entity);
-    await this.cursors.update(id, (c) => ({ ...c, id, ...patch, lastSuccessAt: new Date().toISOString() }));
+    const now = new Date().toISOString();
+    await this.cursors.update(id, (c) => ({
+      ...c,
+      id,
+      ...patch,
+      lastSuccessAt: now,
+      ...(scan === 'scanned' || (scan === 'read-all' && !c?.lastScanAt) ? { lastScanAt: now } : {}),
+    }));
   }
 
   private async finish(job: SyncJob, counts: SyncCounts, error: string | null): Promise<void> {

@@ -83,7 +83,19 @@ describe('deletion scans in sync runs', () => {
       await sync.idle();
       const gone = [await deleteProduct(0), await deleteProduct(150)];
 
-      // Never scanned: due now.
+      // The initial load read everything: the first scan is due an interval after it, not at once.
+      const cursors = storage.documents<SyncCursor>('sync_cursors');
+      const cursorKey = `${creds.consumerKey}:products`;
+      expect(Date.now() - Date.parse((await cursors.get(cursorKey))!.lastScanAt!)).toBeLessThan(60_000);
+      const early = await sync.enqueue(creds.consumerKey, 'products');
+      expect(early.scanDeletions).toBeUndefined();
+      await sync.idle();
+      expect((await lastRun(sync, 'products')).counts.deleted).toBe(0);
+      // An hour and more later: due.
+      await cursors.update(cursorKey, (c) => ({
+        ...c!,
+        lastScanAt: new Date(Date.now() - 3_601_000).toISOString(),
+      }));
       const first = await sync.enqueue(creds.consumerKey, 'products');
       expect(first).toMatchObject({ mode: 'incremental', scanDeletions: true });
       await sync.idle();
@@ -93,8 +105,7 @@ describe('deletion scans in sync runs', () => {
           expect.any(String),
         );
       expect(await storage.records.count(creds.consumerKey, 'products')).toBe(PRODUCTS - 2);
-      const cursor = await storage.documents<SyncCursor>('sync_cursors').get(`${creds.consumerKey}:products`);
-      expect(Date.now() - Date.parse(cursor!.lastScanAt!)).toBeLessThan(60_000);
+      expect(Date.now() - Date.parse((await cursors.get(cursorKey))!.lastScanAt!)).toBeLessThan(60_000);
 
       // Scanned a moment ago: the next run only syncs, and counts nothing deleted.
       const gone3 = await deleteProduct(10);
