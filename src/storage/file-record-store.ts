@@ -1,7 +1,7 @@
 import { createHash, hash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { LocalRecord, RecordStore, UpsertOutcome } from './records.js';
+import type { LocalRecord, RecordStore, UpsertOptions, UpsertOutcome } from './records.js';
 
 /**
  * A RecordStore on plain JSON files: `dir/<store folder>/<entity>/<shard>.json`, each shard holding
@@ -253,6 +253,7 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
     file: string,
     batch: { record: LocalRecord; at: number }[],
     outcomes: UpsertOutcome[],
+    options: UpsertOptions,
   ) {
     const current = await loadShard(file);
     // Changes go to a copy, so a failed write leaves the cache as the disk is.
@@ -260,7 +261,10 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
     let changed = false;
     for (const { record, at } of batch) {
       const stored = next.get(record.id);
-      if (stored?.hash === record.hash) {
+      if (
+        stored?.hash === record.hash ||
+        (options.ifNotOlder && stored && stored.updatedAt > record.updatedAt)
+      ) {
         outcomes[at] = 'unchanged';
         continue;
       }
@@ -281,7 +285,7 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
   }
 
   return {
-    async upsert(store, entity, records) {
+    async upsert(store, entity, records, options = {}) {
       const folder = entityDir(store, entity);
       records.forEach(validateRecord);
       return serialised(folder, async () => {
@@ -300,6 +304,7 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
             path.join(folder, `${shard}.json`),
             byShard.get(shard) ?? [],
             outcomes,
+            options,
           );
           if (entry) counts[shard] = entry;
         }
