@@ -18,6 +18,8 @@ function searchConnector<Raw extends Row>(options: {
   label: string;
   path: string;
   idField: keyof Raw & string;
+  /** The search field that filters by entity id (`entity_id` on every Magento search endpoint here). */
+  idFilterField?: string;
 }): Connector<Raw> {
   return {
     entity: options.entity,
@@ -44,6 +46,18 @@ function searchConnector<Raw extends Row>(options: {
       );
       const result = await transport.get<MagentoSearchResult<Raw>>(options.path, query);
       return { items: result.items ?? [], totalCount: result.total_count ?? 0 };
+    },
+    async fetchByIds(transport: Transport, ids: string[]): Promise<Raw[]> {
+      if (ids.length === 0) return [];
+      const result = await transport.get<MagentoSearchResult<Raw>>(options.path, [
+        ['searchCriteria[filter_groups][0][filters][0][field]', options.idFilterField ?? 'entity_id'],
+        ['searchCriteria[filter_groups][0][filters][0][value]', ids.join(',')],
+        ['searchCriteria[filter_groups][0][filters][0][condition_type]', 'in'],
+        // One page holds them all: the store would repeat its last page past the end.
+        ['searchCriteria[pageSize]', String(ids.length)],
+        ['searchCriteria[currentPage]', '1'],
+      ]);
+      return result.items ?? [];
     },
     toRecord(raw: Raw) {
       return {

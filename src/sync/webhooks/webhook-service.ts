@@ -1,0 +1,212 @@
+import type { Logger } from 'pino';
+import { hashRecordData } from '../../storage/file-record-store.js';
+import type { Job } from '../../storage/jobs.js';
+import type { LocalRecord, RecordStore } from '../../storage/records.js';
+import type { Storage } from '../../storage/types.js';
+import { WEBHOOK_EVENT_RETENTION_HOURS } from '../../storage/webhook-events.js';
+import { connectorFor } from '../registry.js';
+import type { Connector, Transport } from '../types.js';
+import type { WebhookChange } from './events.js';
+
+export const WEBHOOK_QUEUE = 'webhook';
+/** Rows fetched per search call (the ids go into one `in` filter). */
+const FETCH_CHUNK = 100;
+const RETRY_LIMIT = 5;
+
+export interface WebhookJobData {
+  storeKey: string;
+  eventId: string;
+  entity: string;
+  id: string;
+  updatedAt?: string;
+  /** Epoch ms when the delivery was accepted (for the latency figures). */
+  receivedAt: number;
+}
+
+export type ReceiveOutcome = 'queued' | 'duplicate' | 'ignored';
+
+/** One batch written for one store and entity. */
+export interface AppliedBatch {
+  storeKey: string;
+  entity: string;
+  /** The deliveries it answered (their event ids) and when each was accepted. */
+  events: { eventId: string; receivedAt: number }[];
+  /** Rows created or updated (rows unchanged or older than the stored ones are not written). */
+  written: number;
+  appliedAt: number;
+}
+
+export interface WebhookServiceOptions {
+  storage: Storage;
+  records: RecordStore;
+  /** The signed transport of a linked store (throws when the store is not active). */
+  transportFor: (storeKey: string) => Promise<Transport>;
+  logger: Logger;
+  channel?: string;
+  /** Webhook jobs run at once in this process: they wait together on shared batches. Default 50. */
+  concurrency?: number;
+  onApplied?: (batch: AppliedBatch) => void;
+}
+
+/** The store has not committed the change the event announces yet: read again a moment later. */
+export class StaleReadError extends Error {
+  override name = 'StaleReadError';
+}
+
+interface Waiter {
+  job: WebhookJobData;
+  resolve: (outcome: 'applied' | 'missing') => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Event-driven sync. A verified delivery becomes a durable job before the store gets its 2xx; the job
+ * claims its event id (a second delivery of the same event finds it claimed and does nothing), then
+ * asks the store for the one changed row with the integration's signed client and writes it unless the
+ * local copy is newer. Rows are fetched rather than taken from the payload: the row is then exactly
+ * what a poll would store (same mapping, same hash), the payload's shape and completeness (webhook
+ * payloads are configurable, and `*_save_after` fires before the store commits) do not matter, and a
+ * delivery, even a verified one, can only make the connector read from the store it is linked to.
+ * Jobs for the same store and entity that arrive together share one search call and one write.
+ */
+export class WebhookService {
+  private readonly batches = new Map<string, { waiting: Waiter[]; running: boolean }>();
+  private pruner?: NodeJS.Timeout;
+
+  constructor(private readonly options: WebhookServiceOptions) {}
+
+  /** Queues a verified delivery; resolves once it is stored (then the store may get its 2xx). */
+  async receive(storeKey: string, change: WebhookChange): Promise<ReceiveOutcome> {
+    if (!change.entity || !change.id) return 'ignored';
+    const { storage } = this.options;
+    if (await storage.webhookEvents.seen(storeKey, change.eventId)) return 'duplicate';
+    const data: WebhookJobData = {
+      storeKey,
+      eventId: change.eventId,
+      entity: change.entity,
+      id: change.id,
+      ...(change.updatedAt ? { updatedAt: change.updatedAt } : {}),
+      receivedAt: Date.now(),
+    };
+    const sent = await storage.queue.send(WEBHOOK_QUEUE, data, {
+      // The same event waiting or running already: this delivery is a duplicate of it.
+      singletonKey: `${storeKey}:${change.eventId}`,
+      retryLimit: RETRY_LIMIT,
+      retryDelaySeconds: 1,
+      retryBackoff: true,
+      expireInSeconds: 60,
+    });
+    return sent === null ? 'duplicate' : 'queued';
+  }
+
+  async start(): Promise<void> {
+    await this.options.storage.queue.work<WebhookJobData>(
+      WEBHOOK_QUEUE,
+      { concurrency: this.options.concurrency ?? 50 },
+      (job) => this.handle(job),
+    );
+    const prune = () =>
+      void this.options.storage.webhookEvents
+        .prune(new Date(Date.now() - WEBHOOK_EVENT_RETENTION_HOURS * 3_600_000))
+        .catch((error: unknown) => this.options.logger.warn({ err: error }, 'webhook event ids not pruned'));
+    prune();
+    this.pruner = setInterval(prune, 3_600_000);
+    this.pruner.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.pruner);
+  }
+
+  private async handle(job: Job<WebhookJobData>): Promise<void> {
+    const { storeKey, eventId } = job.data;
+    const events = this.options.storage.webhookEvents;
+    if (!(await events.claim(storeKey, eventId, job.id))) return;
+    try {
+      await this.apply(job.data);
+    } catch (error) {
+      // Given up for good: forget the claim, so a redelivery of this event is applied.
+      if (job.retryCount >= RETRY_LIMIT) await events.release(storeKey, eventId).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Joins the next batch for the job's store and entity; resolves when its row is written (or gone). */
+  private apply(job: WebhookJobData): Promise<'applied' | 'missing'> {
+    const key = `${job.storeKey}\n${job.entity}`;
+    let batch = this.batches.get(key);
+    if (!batch) {
+      batch = { waiting: [], running: false };
+      this.batches.set(key, batch);
+    }
+    const promise = new Promise<'applied' | 'missing'>((resolve, reject) =>
+      batch.waiting.push({ job, resolve, reject }),
+    );
+    if (!batch.running) void this.drain(key, batch);
+    return promise;
+  }
+
+  private async drain(key: string, batch: { waiting: Waiter[]; running: boolean }): Promise<void> {
+    batch.running = true;
+    try {
+      while (batch.waiting.length > 0) {
+        const waiters = batch.waiting.splice(0);
+        try {
+          await this.write(waiters);
+        } catch (error) {
+          for (const w of waiters) w.reject(error);
+        }
+      }
+    } finally {
+      batch.running = false;
+      if (this.batches.get(key) === batch) this.batches.delete(key);
+    }
+  }
+
+  private async write(waiters: Waiter[]): Promise<void> {
+    const first = waiters[0]!.job;
+    const connector: Connector = connectorFor(this.options.channel ?? 'magento2', first.entity);
+    if (!connector.fetchByIds) throw new Error(`The ${first.entity} connector cannot fetch rows by id.`);
+    const transport = await this.options.transportFor(first.storeKey);
+    const ids = [...new Set(waiters.map((w) => w.job.id))];
+    const fetched = new Map<string, LocalRecord>();
+    for (let i = 0; i < ids.length; i += FETCH_CHUNK) {
+      for (const raw of await connector.fetchByIds(transport, ids.slice(i, i + FETCH_CHUNK))) {
+        const mapped = connector.toRecord(raw);
+        fetched.set(mapped.id, { ...mapped, hash: hashRecordData(mapped.data) });
+      }
+    }
+    const rows = [...fetched.values()];
+    const outcomes = await this.options.records.upsert(first.storeKey, first.entity, rows, {
+      ifNotOlder: true,
+    });
+    const appliedAt = Date.now();
+    for (const w of waiters) {
+      const row = fetched.get(w.job.id);
+      if (!row) w.resolve('missing');
+      else if (w.job.updatedAt && row.updatedAt < w.job.updatedAt)
+        w.reject(
+          new StaleReadError(`The store still has the ${first.entity} row ${row.id} before this change.`),
+        );
+      else w.resolve('applied');
+    }
+    const batch: AppliedBatch = {
+      storeKey: first.storeKey,
+      entity: first.entity,
+      events: waiters.map((w) => ({ eventId: w.job.eventId, receivedAt: w.job.receivedAt })),
+      written: outcomes.filter((o) => o !== 'unchanged').length,
+      appliedAt,
+    };
+    this.options.logger.info(
+      {
+        store: batch.storeKey,
+        entity: batch.entity,
+        events: batch.events.map((e) => e.eventId),
+        written: batch.written,
+        missing: ids.length - rows.length,
+      },
+      'webhook changes applied',
+    );
+    this.options.onApplied?.(batch);
+  }
+}
