@@ -15,6 +15,7 @@ import { restRoutes } from './rest/router.js';
 import { SimulatorSettings } from './settings.js';
 import { SimulatorState } from './state.js';
 import { tokenRoutes } from './token-routes.js';
+import { WebhookSender } from './webhooks/webhook-sender.js';
 
 export interface SimulatorOptions {
   magentoVersion?: MagentoVersion;
@@ -43,6 +44,8 @@ export interface Simulator {
   faults: Faults;
   settings: SimulatorSettings;
   clock: SimClock;
+  /** Signed webhooks on catalog changes (key pair, subscriptions, faults). */
+  webhooks: WebhookSender;
   /** The store base URL with its trailing slash, as Magento sends it. */
   baseUrl: () => string;
   setBaseUrl: (url: string) => void;
@@ -52,6 +55,7 @@ export interface AdminUiDeps {
   state: SimulatorState;
   integrations: IntegrationService;
   settings: SimulatorSettings;
+  webhooks: WebhookSender;
   baseUrl: () => string;
 }
 
@@ -92,6 +96,8 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   const provider = new OauthProvider(state, settings);
   const faults = new Faults(options.random);
   if (options.faults) faults.set(options.faults);
+  const webhooks = new WebhookSender(options.random);
+  catalog.onChange((change) => webhooks.notify(change));
 
   const app = express();
   app.disable('x-powered-by');
@@ -116,9 +122,18 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   );
   app.use(
     '/admin/api',
-    adminApi({ state, integrations, catalog, faults, settings, clock, adminToken: options.adminToken }),
+    adminApi({
+      state,
+      integrations,
+      catalog,
+      faults,
+      settings,
+      clock,
+      webhooks,
+      adminToken: options.adminToken,
+    }),
   );
-  app.use(adminUi({ state, integrations, settings, baseUrl: getBaseUrl }));
+  app.use(adminUi({ state, integrations, settings, webhooks, baseUrl: getBaseUrl }));
 
   return {
     app,
@@ -128,6 +143,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     faults,
     settings,
     clock,
+    webhooks,
     baseUrl: getBaseUrl,
     setBaseUrl: (url) => {
       baseUrl = withSlash(url);

@@ -9,6 +9,7 @@ import {
   type CustomAttribute,
   type Customer,
   type Order,
+  type OrderState,
   type Product,
   type ProductStatus,
   type ProductInput,
@@ -190,6 +191,22 @@ function findById<T>(rows: readonly T[], id: (row: T) => number, wanted: number)
   return undefined;
 }
 
+/** A mutation of the store's data, as Magento's `*_save_after` / `*_delete_after` observers see it. */
+export interface CatalogChange {
+  entity: 'products' | 'customers' | 'orders';
+  kind: 'saved' | 'deleted';
+  /** The live row: a listener that keeps it must copy it. */
+  row: Product | Customer | Order;
+}
+
+export type CatalogListener = (change: CatalogChange) => void;
+
+const ORDER_STATUSES: [OrderState, string][] = [
+  ['processing', 'processing'],
+  ['complete', 'complete'],
+  ['holded', 'holded'],
+];
+
 export interface CatalogOptions {
   /** Seeds `touchProducts`, so the same sequence of calls changes the same products. */
   seed?: number;
@@ -205,6 +222,7 @@ export class Catalog {
   readonly #customers: Customer[];
   readonly #orders: Order[];
   readonly #touchRng: Prng;
+  readonly #listeners = new Set<CatalogListener>();
   #maxProductId = 0;
 
   /** Takes ownership of the arrays in `data`. */
@@ -219,6 +237,20 @@ export class Catalog {
       if (p.id > this.#maxProductId) this.#maxProductId = p.id;
     }
     this.#touchRng = new Prng((options.seed ?? 0) ^ 0x7f4a7c15);
+  }
+
+  /** Told of every mutation after it is made (the webhook sender listens here). */
+  onChange(listener: CatalogListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #changed(
+    entity: CatalogChange['entity'],
+    row: CatalogChange['row'],
+    kind: CatalogChange['kind'] = 'saved',
+  ) {
+    for (const listener of this.#listeners) listener({ entity, kind, row });
   }
 
   static generate(options: GenerateOptions): Catalog {
@@ -293,6 +325,7 @@ export class Catalog {
     this.#products.push(product);
     this.#bySku.set(skuKey(sku), product);
     this.#maxProductId = product.id;
+    this.#changed('products', product);
     return product;
   }
 
@@ -302,6 +335,7 @@ export class Catalog {
     this.#bySku.delete(skuKey(product.sku));
     const at = this.#products.indexOf(product);
     if (at >= 0) this.#products.splice(at, 1);
+    this.#changed('products', product, 'deleted');
     return true;
   }
 
@@ -324,6 +358,7 @@ export class Catalog {
       product.custom_attributes = mergeAttributes(product.custom_attributes, f.custom_attributes);
     }
     product.updated_at = toMagentoDate(now);
+    this.#changed('products', product);
     return product;
   }
 
@@ -359,7 +394,44 @@ export class Catalog {
       if (price === p.price) price = Math.round((p.price + 0.01) * 100) / 100;
       p.price = price;
       p.updated_at = ts;
+      this.#changed('products', p);
       return p.sku;
+    });
+  }
+
+  /** Indexes of `count` distinct rows out of `n` (all when fewer), in ascending order. */
+  #pick(count: number, n: number): number[] {
+    if (!Number.isInteger(count) || count < 0)
+      throw new RangeError(`count must be a non-negative integer, got ${count}`);
+    const seen = new Set<number>();
+    while (seen.size < Math.min(count, n)) seen.add(this.#touchRng.int(0, n - 1));
+    return [...seen].sort((a, b) => a - b);
+  }
+
+  /** Edits `count` customers (a new last-name suffix) as an admin would; returns their ids. */
+  touchCustomers(count: number, now: Date): number[] {
+    const ts = toMagentoDate(now);
+    return this.#pick(count, this.#customers.length).map((i) => {
+      const c = this.#customers[i] as Customer;
+      c.lastname = `${c.lastname.replace(/ \(\d+\)$/, '')} (${this.#touchRng.int(1, 9999)})`;
+      c.updated_at = ts;
+      this.#changed('customers', c);
+      return c.id;
+    });
+  }
+
+  /** Moves `count` orders to another status, as processing them would; returns their entity ids. */
+  touchOrders(count: number, now: Date): number[] {
+    const ts = toMagentoDate(now);
+    return this.#pick(count, this.#orders.length).map((i) => {
+      const o = this.#orders[i] as Order;
+      const at = ORDER_STATUSES.findIndex(([, status]) => status === o.status);
+      const [state, status] = ORDER_STATUSES[(at + 1) % ORDER_STATUSES.length] as [OrderState, string];
+      o.state = state;
+      o.status = status;
+      o.updated_at = ts;
+      this.#changed('orders', o);
+      return o.entity_id;
     });
   }
 
