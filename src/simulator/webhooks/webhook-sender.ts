@@ -226,12 +226,18 @@ export class WebhookSender {
       void this.#send(subscription.url, next).finally(() => {
         queue.inFlight--;
         this.#pump(id);
-        if (!this.#busy()) for (const resolve of this.#idle) (this.#idle.delete(resolve), resolve());
+        if (this.#busy()) return;
+        const waiting = [...this.#idle];
+        this.#idle.clear();
+        for (const resolve of waiting) resolve();
       });
     }
   }
 
   #busy(): boolean {
+    // A subscription removed while deliveries waited leaves a queue nothing pumps: drop it.
+    for (const [id, q] of this.#queues)
+      if (!this.#subscriptions.has(id) && q.inFlight === 0) this.#queues.delete(id);
     return [...this.#queues.values()].some((q) => q.inFlight > 0 || q.waiting.length > 0 || q.held);
   }
 
