@@ -6,9 +6,12 @@
 export interface WebhookEventLog {
   /**
    * Records that the job `jobId` applies this event. True when no job had claimed it, or when the
-   * same job claims it again (a retry after a crash must go on); false for a second delivery's job.
+   * same job claims it again before it was marked applied (a retry after a crash must go on); false
+   * for a second delivery's job, and once the event is applied.
    */
   claim(store: string, eventId: string, jobId: string, at?: Date): Promise<boolean>;
+  /** Marks a claimed event applied: its job, run again, does nothing. */
+  applied(store: string, eventId: string): Promise<void>;
   /** Whether a job has claimed this event (the receiver answers a replay without queueing it). */
   seen(store: string, eventId: string): Promise<boolean>;
   /** Forgets a claim (the job failed for good, so a new delivery may apply the event). */

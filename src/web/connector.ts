@@ -171,7 +171,7 @@ export async function startConnector(
       server.closeIdleConnections();
       await activation.close(config.SHUTDOWN_GRACE_SECONDS * 1000);
       await sync.stop();
-      webhooks.stop();
+      await webhooks.stop();
       closeApp();
       server.closeAllConnections();
       await closed;

@@ -418,7 +418,7 @@ describe.each([
   });
 
   describe('webhook events', () => {
-    it('lets the first job claim an event, the same job again, and no other; release frees it', async () => {
+    it('lets the first job claim an event, the same job again until it is applied, and no other; release frees it', async () => {
       const store = unique('store');
       expect(await storage.webhookEvents.seen(store, 'evt-1')).toBe(false);
       expect(await storage.webhookEvents.claim(store, 'evt-1', 'job-a')).toBe(true);
@@ -430,6 +430,11 @@ describe.each([
       await storage.webhookEvents.release(store, 'evt-1');
       expect(await storage.webhookEvents.seen(store, 'evt-1')).toBe(false);
       expect(await storage.webhookEvents.claim(store, 'evt-1', 'job-b')).toBe(true);
+      // Once applied, not even its own job applies it again.
+      await storage.webhookEvents.applied(store, 'evt-1');
+      expect(await storage.webhookEvents.claim(store, 'evt-1', 'job-b')).toBe(false);
+      expect(await storage.webhookEvents.claim(store, 'evt-1', 'job-c')).toBe(false);
+      expect(await storage.webhookEvents.seen(store, 'evt-1')).toBe(true);
     });
 
     it('lets one of many concurrent jobs claim an event', async () => {

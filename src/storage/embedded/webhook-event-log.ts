@@ -8,6 +8,7 @@ export const MAX_EMBEDDED_WEBHOOK_EVENTS = 100_000;
 interface Claimed {
   jobId: string;
   at: string;
+  applied?: true;
 }
 
 /**
@@ -22,7 +23,7 @@ export function createEmbeddedWebhookEventLog(journal: Journal): WebhookEventLog
       const key = keyOf(store, eventId);
       return journal.commit((tx) => {
         const current = table().get(key)?.value as Claimed | undefined;
-        if (current) return current.jobId === jobId;
+        if (current) return current.jobId === jobId && !current.applied;
         tx.put(EVENTS, key, { jobId, at: at.toISOString() } satisfies Claimed);
         const excess = table().size - MAX_EMBEDDED_WEBHOOK_EVENTS;
         if (excess > 0) {
@@ -33,6 +34,13 @@ export function createEmbeddedWebhookEventLog(journal: Journal): WebhookEventLog
           }
         }
         return true;
+      });
+    },
+    async applied(store, eventId) {
+      const key = keyOf(store, eventId);
+      await journal.commit((tx) => {
+        const current = table().get(key)?.value as Claimed | undefined;
+        if (current && !current.applied) tx.put(EVENTS, key, { ...current, applied: true });
       });
     },
     async seen(store, eventId) {

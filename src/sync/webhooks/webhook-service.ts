@@ -12,6 +12,13 @@ export const WEBHOOK_QUEUE = 'webhook';
 /** Rows fetched per search call (the ids go into one `in` filter). */
 const FETCH_CHUNK = 100;
 const RETRY_LIMIT = 5;
+/**
+ * The queued job waits this long before any worker may take it: the instance that accepted the delivery
+ * applies it at once, and the job is the durable record that runs only when that did not finish (the
+ * process died, the store did not answer). Without the delay the queue's pickup (pg-boss polls every
+ * 0.5 s) would be most of the latency.
+ */
+const BACKSTOP_DELAY_SECONDS = 5;
 
 export interface WebhookJobData {
   storeKey: string;
@@ -71,7 +78,10 @@ interface Waiter {
  */
 export class WebhookService {
   private readonly batches = new Map<string, { waiting: Waiter[]; running: boolean }>();
+  /** Jobs being applied in this process (at once after acceptance, or by the queue). */
+  private readonly inFlight = new Map<string, Promise<void>>();
   private pruner?: NodeJS.Timeout;
+  private stopped = false;
 
   constructor(private readonly options: WebhookServiceOptions) {}
 
@@ -88,15 +98,19 @@ export class WebhookService {
       ...(change.updatedAt ? { updatedAt: change.updatedAt } : {}),
       receivedAt: Date.now(),
     };
-    const sent = await storage.queue.send(WEBHOOK_QUEUE, data, {
+    const jobId = await storage.queue.send(WEBHOOK_QUEUE, data, {
       // The same event waiting or running already: this delivery is a duplicate of it.
       singletonKey: `${storeKey}:${change.eventId}`,
+      startAfterSeconds: BACKSTOP_DELAY_SECONDS,
       retryLimit: RETRY_LIMIT,
       retryDelaySeconds: 1,
       retryBackoff: true,
       expireInSeconds: 60,
     });
-    return sent === null ? 'duplicate' : 'queued';
+    if (jobId === null) return 'duplicate';
+    // Stored: from here the store may get its 2xx. Applied now, not after the queue's delay.
+    if (!this.stopped) void this.run(jobId, data, 0).catch(() => undefined);
+    return 'queued';
   }
 
   async start(): Promise<void> {
@@ -114,21 +128,38 @@ export class WebhookService {
     this.pruner.unref();
   }
 
-  stop(): void {
+  /** Stops applying at once (queued jobs stay for the next start) and waits for what runs. */
+  async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.pruner);
+    await Promise.allSettled([...this.inFlight.values()]);
   }
 
   private async handle(job: Job<WebhookJobData>): Promise<void> {
-    const { storeKey, eventId } = job.data;
+    // Being applied at once in this process: wait for it; the claim then says it is done.
+    await this.inFlight.get(job.id)?.catch(() => undefined);
+    await this.run(job.id, job.data, job.retryCount);
+  }
+
+  private run(jobId: string, data: WebhookJobData, retryCount: number): Promise<void> {
+    const running = this.claimAndApply(jobId, data, retryCount).finally(() => this.inFlight.delete(jobId));
+    this.inFlight.set(jobId, running);
+    return running;
+  }
+
+  private async claimAndApply(jobId: string, data: WebhookJobData, retryCount: number): Promise<void> {
+    const { storeKey, eventId } = data;
     const events = this.options.storage.webhookEvents;
-    if (!(await events.claim(storeKey, eventId, job.id))) return;
+    // Another delivery's job has it, or it is applied already.
+    if (!(await events.claim(storeKey, eventId, jobId))) return;
     try {
-      await this.apply(job.data);
+      await this.apply(data);
     } catch (error) {
       // Given up for good: forget the claim, so a redelivery of this event is applied.
-      if (job.retryCount >= RETRY_LIMIT) await events.release(storeKey, eventId).catch(() => undefined);
+      if (retryCount >= RETRY_LIMIT) await events.release(storeKey, eventId).catch(() => undefined);
       throw error;
     }
+    await events.applied(storeKey, eventId);
   }
 
   /** Joins the next batch for the job's store and entity; resolves when its row is written (or gone). */
@@ -167,6 +198,7 @@ export class WebhookService {
     const first = waiters[0]!.job;
     const connector: Connector = connectorFor(this.options.channel ?? 'magento2', first.entity);
     if (!connector.fetchByIds) throw new Error(`The ${first.entity} connector cannot fetch rows by id.`);
+    const started = performance.now();
     const transport = await this.options.transportFor(first.storeKey);
     const ids = [...new Set(waiters.map((w) => w.job.id))];
     const fetched = new Map<string, LocalRecord>();
@@ -177,6 +209,7 @@ export class WebhookService {
       }
     }
     const rows = [...fetched.values()];
+    const fetchedAt = performance.now();
     const outcomes = await this.options.records.upsert(first.storeKey, first.entity, rows, {
       ifNotOlder: true,
     });
@@ -204,6 +237,10 @@ export class WebhookService {
         events: batch.events.map((e) => e.eventId),
         written: batch.written,
         missing: ids.length - rows.length,
+        fetchMs: Math.round(fetchedAt - started),
+        writeMs: Math.round(performance.now() - fetchedAt),
+        // From the delivery's acceptance to now: the time the job waited in the queue, then ran.
+        sinceAcceptedMs: appliedAt - Math.min(...batch.events.map((e) => e.receivedAt)),
       },
       'webhook changes applied',
     );
