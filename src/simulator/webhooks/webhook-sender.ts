@@ -55,8 +55,12 @@ export interface WebhookDelivery {
 const MAX_DELIVERIES = 20_000;
 /** Commerce's default webhook timeout. */
 const TIMEOUT_MS = 5_000;
-/** In-flight deliveries per subscription: Commerce sends each save's webhook as the save runs. */
-const IN_FLIGHT = 16;
+/**
+ * In-flight deliveries per subscription. Commerce sends a webhook inside the request that saves the row,
+ * so its concurrency is that of the store's own requests; a bound keeps a stalled receiver from piling
+ * up sockets here.
+ */
+const IN_FLIGHT = 64;
 
 interface Outgoing {
   delivery: WebhookDelivery;

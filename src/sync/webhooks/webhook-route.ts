@@ -41,15 +41,38 @@ function header(req: Request, name: string): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
+/**
+ * A store's webhook settings, read at most once per SETTINGS_TTL_MS per store: a burst of deliveries
+ * would otherwise read (and decrypt) the whole integration record each time. A changed or removed key
+ * takes effect within that time.
+ */
+const SETTINGS_TTL_MS = 2_000;
+function settingsCache(integrations: IntegrationStore) {
+  const cache = new Map<string, { settings: WebhookSettings | undefined; until: number }>();
+  return async (storeKey: string): Promise<WebhookSettings | undefined> => {
+    if (!STORE_KEY.test(storeKey)) return undefined;
+    const now = Date.now();
+    const hit = cache.get(storeKey);
+    if (hit && hit.until > now) return hit.settings;
+    const settings = (await integrations.get(storeKey))?.webhooks;
+    if (cache.size >= 10_000) cache.clear();
+    cache.set(storeKey, { settings, until: now + SETTINGS_TTL_MS });
+    return settings;
+  };
+}
+
 /** The store's configured keys; the same refusal whether the key is unknown or has no webhook keys. */
-async function settingsFor(integrations: IntegrationStore, storeKey: string): Promise<WebhookSettings> {
-  const record = STORE_KEY.test(storeKey) ? await integrations.get(storeKey) : undefined;
-  if (!record?.webhooks)
+async function settingsFor(
+  lookup: (storeKey: string) => Promise<WebhookSettings | undefined>,
+  storeKey: string,
+): Promise<WebhookSettings> {
+  const settings = await lookup(storeKey);
+  if (!settings)
     throw new Refusal(
       401,
       'No webhook public key is configured for this store key; check the URL, then set the key with npm run store -- webhook-key.',
     );
-  return record.webhooks;
+  return settings;
 }
 
 /** Verifies before anything reads the body: Commerce's one signature, or either I/O Events signature. */
@@ -110,9 +133,10 @@ export function webhookRoute(deps: {
   const maxBytes = deps.maxBytes ?? DEFAULT_WEBHOOK_MAX_BYTES;
   const router = express.Router();
   const raw = express.raw({ type: () => true, limit: maxBytes });
+  const lookup = settingsCache(deps.integrations);
 
   router.get('/magento/webhooks/:storeKey', async (req, res) => {
-    await settingsFor(deps.integrations, String(req.params.storeKey));
+    await settingsFor(lookup, String(req.params.storeKey));
     const challenge = req.query.challenge;
     if (typeof challenge !== 'string' || !CHALLENGE.test(challenge))
       throw new Refusal(400, 'Send ?challenge= with up to 256 URL-safe characters, as I/O Events does.');
@@ -129,7 +153,7 @@ export function webhookRoute(deps: {
   router.post('/magento/webhooks/:storeKey', raw, async (req, res) => {
     const storeKey = String(req.params.storeKey);
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const settings = await settingsFor(deps.integrations, storeKey);
+    const settings = await settingsFor(lookup, storeKey);
     const kind = verified(req, body, settings);
     const change = parse(kind, body, settings);
     let outcome;
