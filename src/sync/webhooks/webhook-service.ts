@@ -19,6 +19,12 @@ const RETRY_LIMIT = 5;
  * 0.5 s) would be most of the latency.
  */
 const BACKSTOP_DELAY_SECONDS = 5;
+/**
+ * Batches per store and entity under way at once: one fetches while another writes. Rows are written
+ * only when not older than the stored ones, so two batches finishing out of order keep the newer row
+ * (within one second, Magento's updated_at cannot tell two versions apart; the next poll settles that).
+ */
+const PARALLEL_BATCHES = 2;
 
 export interface WebhookJobData {
   storeKey: string;
@@ -77,7 +83,7 @@ interface Waiter {
  * Jobs for the same store and entity that arrive together share one search call and one write.
  */
 export class WebhookService {
-  private readonly batches = new Map<string, { waiting: Waiter[]; running: boolean }>();
+  private readonly batches = new Map<string, { waiting: Waiter[]; running: number }>();
   /** Jobs being applied in this process (at once after acceptance, or by the queue). */
   private readonly inFlight = new Map<string, Promise<void>>();
   private pruner?: NodeJS.Timeout;
@@ -167,18 +173,18 @@ export class WebhookService {
     const key = `${job.storeKey}\n${job.entity}`;
     let batch = this.batches.get(key);
     if (!batch) {
-      batch = { waiting: [], running: false };
+      batch = { waiting: [], running: 0 };
       this.batches.set(key, batch);
     }
     const promise = new Promise<'applied' | 'missing'>((resolve, reject) =>
       batch.waiting.push({ job, resolve, reject }),
     );
-    if (!batch.running) void this.drain(key, batch);
+    if (batch.running < PARALLEL_BATCHES) void this.drain(key, batch);
     return promise;
   }
 
-  private async drain(key: string, batch: { waiting: Waiter[]; running: boolean }): Promise<void> {
-    batch.running = true;
+  private async drain(key: string, batch: { waiting: Waiter[]; running: number }): Promise<void> {
+    batch.running++;
     try {
       while (batch.waiting.length > 0) {
         const waiters = batch.waiting.splice(0);
@@ -189,8 +195,8 @@ export class WebhookService {
         }
       }
     } finally {
-      batch.running = false;
-      if (this.batches.get(key) === batch) this.batches.delete(key);
+      batch.running--;
+      if (batch.running === 0 && this.batches.get(key) === batch) this.batches.delete(key);
     }
   }
 
