@@ -27,7 +27,7 @@ export function parsePublicKey(text: string): KeyObject | { error: string } {
   }
   if (key.asymmetricKeyType !== 'rsa')
     return {
-      error: `The public key is ${key.asymmetricKeyType ?? 'not'} RSA; webhook signatures are RSA-SHA256.`,
+      error: `That is an ${key.asymmetricKeyType ?? 'unknown'} key; webhook signatures are RSA-SHA256.`,
     };
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
   if (bits < MIN_RSA_BITS)
