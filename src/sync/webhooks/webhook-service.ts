@@ -220,19 +220,22 @@ export class WebhookService {
       ifNotOlder: true,
     });
     const appliedAt = Date.now();
+    const done: Waiter[] = [];
+    let stale = 0;
     for (const w of waiters) {
       const row = fetched.get(w.job.id);
       if (!row) w.resolve('missing');
-      else if (w.job.updatedAt && row.updatedAt < w.job.updatedAt)
+      else if (w.job.updatedAt && row.updatedAt < w.job.updatedAt) {
+        stale++;
         w.reject(
           new StaleReadError(`The store still has the ${first.entity} row ${row.id} before this change.`),
         );
-      else w.resolve('applied');
+      } else done.push(w);
     }
     const batch: AppliedBatch = {
       storeKey: first.storeKey,
       entity: first.entity,
-      events: waiters.map((w) => ({ eventId: w.job.eventId, receivedAt: w.job.receivedAt })),
+      events: done.map((w) => ({ eventId: w.job.eventId, receivedAt: w.job.receivedAt })),
       written: outcomes.filter((o) => o !== 'unchanged').length,
       appliedAt,
     };
@@ -242,14 +245,17 @@ export class WebhookService {
         entity: batch.entity,
         events: batch.events.map((e) => e.eventId),
         written: batch.written,
+        // Rows the store no longer has (deleted since) and rows it has not committed yet (read again later).
         missing: ids.length - rows.length,
+        stale,
         fetchMs: Math.round(fetchedAt - started),
         writeMs: Math.round(performance.now() - fetchedAt),
         // From the delivery's acceptance to now: the time the job waited in the queue, then ran.
-        sinceAcceptedMs: appliedAt - Math.min(...batch.events.map((e) => e.receivedAt)),
+        sinceAcceptedMs: appliedAt - Math.min(...waiters.map((w) => w.job.receivedAt)),
       },
       'webhook changes applied',
     );
     this.options.onApplied?.(batch);
+    for (const w of done) w.resolve('applied');
   }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -284,5 +285,30 @@ describe('a Commerce webhook replay', () => {
     expect(await post(storeA, body, commerceSigned(body))).toEqual({ status: 200, body: { op: 'success' } });
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(appliedEventIds(t.logs)).toEqual(before);
+  });
+});
+
+describe('a delivery announcing a change the store has not committed yet', () => {
+  it('is not marked applied until a read of the store shows it (the queued job reads again)', async () => {
+    const row = sim.catalog.products[2]!;
+    const id = String(row.id);
+    // Commerce sends *_save_after before its transaction commits: the event's updated_at is ahead of the row.
+    const later = new Date(Date.now() + 60_000);
+    const announced = later.toISOString().replace('T', ' ').slice(0, 19);
+    const body = JSON.stringify({
+      eventName: 'catalog_product_save_after',
+      data: { product: { ...row, name: 'Committed later', updated_at: announced } },
+    });
+    expect(await post(storeA, body, commerceSigned(body))).toEqual({ status: 200, body: { op: 'success' } });
+    const eventId = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Read at once: the store's row is older than the event, so the event is not applied yet.
+    expect(appliedEventIds(t.logs)).not.toContain(eventId);
+    expect((await t.connector.records.get(storeA, 'products', id))?.data.name).toBe(row.name);
+    // The store commits; the job (5 s after acceptance) reads the row again and applies the event, once.
+    sim.catalog.updateProduct(row.sku, { name: 'Committed later' }, later);
+    await waitFor(() => appliedEventIds(t.logs).includes(eventId), 15_000);
+    expect((await t.connector.records.get(storeA, 'products', id))?.data.name).toBe('Committed later');
+    expect(appliedEventIds(t.logs).filter((e) => e === eventId)).toHaveLength(1);
   });
 });
