@@ -115,7 +115,13 @@ export class WebhookService {
     });
     if (jobId === null) return 'duplicate';
     // Stored: from here the store may get its 2xx. Applied now, not after the queue's delay.
-    if (!this.stopped) void this.run(jobId, data, 0).catch(() => undefined);
+    if (!this.stopped)
+      void this.run(jobId, data, 0).catch((error: unknown) =>
+        this.options.logger.warn(
+          { store: storeKey, event: change.eventId, err: error },
+          `webhook change not applied yet; its queued job tries again in ${BACKSTOP_DELAY_SECONDS} s`,
+        ),
+      );
     return 'queued';
   }
 

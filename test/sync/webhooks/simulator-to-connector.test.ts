@@ -146,6 +146,26 @@ describe.each([
     expect((await t.connector.records.get(store, 'products', id))?.data.name).toBe('Second edit');
   });
 
+  it('applies through the queued job what could not be applied at once (the store did not answer)', async () => {
+    const since = await lastDelivery();
+    await adminJson(sim.url, 'PUT', '/faults', { rules: [{ route: '/rest/', errorRate: 1 }] });
+    const sku = sim.catalog.products[25]!.sku;
+    const id = String(sim.catalog.findProduct(sku)!.id);
+    sim.catalog.updateProduct(sku, { name: 'Applied by the backstop' }, new Date());
+    await settle();
+    expect((await deliveries(since)).map((d) => d.status)).toEqual([200]);
+    await waitFor(() => t.logs.join('').includes('webhook change not applied yet'), 15_000);
+    expect((await t.connector.records.get(store, 'products', id))?.data.name).not.toBe(
+      'Applied by the backstop',
+    );
+    await adminJson(sim.url, 'PUT', '/faults', { rules: [] });
+    await waitFor(
+      async () =>
+        (await t.connector.records.get(store, 'products', id))?.data.name === 'Applied by the backstop',
+      20_000,
+    );
+  }, 40_000);
+
   it('refuses deliveries with a bad signature and applies nothing from them', async () => {
     await faults({ bad_signature: 1 });
     const since = await lastDelivery();
