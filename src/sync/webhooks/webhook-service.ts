@@ -73,14 +73,15 @@ interface Waiter {
 }
 
 /**
- * Event-driven sync. A verified delivery becomes a durable job before the store gets its 2xx; the job
- * claims its event id (a second delivery of the same event finds it claimed and does nothing), then
- * asks the store for the one changed row with the integration's signed client and writes it unless the
+ * Event-driven sync. A verified delivery becomes a durable job before the store gets its 2xx; the
+ * process that accepted it then applies it at once, and the job (delayed) is the backstop. Applying
+ * claims the event id (a second delivery of the same event finds it claimed and does nothing), asks
+ * the store for the one changed row with the integration's signed client and writes it unless the
  * local copy is newer. Rows are fetched rather than taken from the payload: the row is then exactly
  * what a poll would store (same mapping, same hash), the payload's shape and completeness (webhook
  * payloads are configurable, and `*_save_after` fires before the store commits) do not matter, and a
  * delivery, even a verified one, can only make the connector read from the store it is linked to.
- * Jobs for the same store and entity that arrive together share one search call and one write.
+ * Changes for the same store and entity that arrive together share one search call and one write.
  */
 export class WebhookService {
   private readonly batches = new Map<string, { waiting: Waiter[]; running: number }>();
