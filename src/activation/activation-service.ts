@@ -237,11 +237,12 @@ export class ActivationService {
     const key = fields.oauth_consumer_key;
     let result: { record: IntegrationRecord; outcome: CallbackOutcome };
     try {
-      result = await this.record(fields);
+      result = await this.record(fields, false);
     } catch (error) {
-      // Two instances got the same new key at once: the other stored it; decide against that.
+      // The key exists after all: another instance stored it at the same moment, or it belongs to
+      // another store URL (which the store's list did not show). Decide against the stored record.
       if (!(error instanceof DuplicateError)) throw error;
-      result = await this.record(fields);
+      result = await this.record(fields, true);
     }
     this.options.logger.info(
       { consumerKey: key, store: result.record.storeOrigin, outcome: result.outcome },
@@ -253,12 +254,21 @@ export class ActivationService {
     return result;
   }
 
+  /**
+   * One read on the common path: the store's records show whether the key is known there and whether
+   * the store has a live integration. A key known under another store URL is not among them, so its
+   * insert fails as a duplicate and the second attempt (`byKey`) reads it by key.
+   */
   private async record(
     fields: CallbackFields,
+    byKey: boolean,
   ): Promise<{ record: IntegrationRecord; outcome: CallbackOutcome }> {
     const key = fields.oauth_consumer_key;
-    const existing = await this.options.integrations.get(key);
-    if (!existing) return this.recordNew(fields);
+    const { integrations } = this.options;
+    const sameStore = byKey ? undefined : await integrations.listByStore(fields.store_base_url);
+    const existing = sameStore ? sameStore.find((r) => r.consumerKey === key) : await integrations.get(key);
+    if (!existing)
+      return this.recordNew(fields, sameStore ?? (await integrations.listByStore(fields.store_base_url)));
     this.assertSameIntegration(existing, fields);
     const now = this.clock();
     const at = now.toISOString();
@@ -316,6 +326,7 @@ export class ActivationService {
   /** A known key only from its own store with its own secret; superseded keys are dead. */
   private assertSameIntegration(r: IntegrationRecord, fields: CallbackFields): void {
     if (
+      r.consumerSecret === undefined ||
       !sameSecret(r.consumerSecret, fields.oauth_consumer_secret) ||
       r.storeBaseUrl !== fields.store_base_url
     ) {
@@ -333,11 +344,10 @@ export class ActivationService {
 
   private async recordNew(
     fields: CallbackFields,
+    sameStore: IntegrationRecord[],
   ): Promise<{ record: IntegrationRecord; outcome: CallbackOutcome }> {
     const at = this.clock().toISOString();
-    const live = (await this.options.integrations.listByStore(fields.store_base_url)).filter(
-      (r) => r.status === 'active' || r.status === 'needs_reauth',
-    );
+    const live = sameStore.filter((r) => r.status === 'active' || r.status === 'needs_reauth');
     const previous = live[0];
     let record: IntegrationRecord = {
       consumerKey: fields.oauth_consumer_key,
@@ -364,6 +374,21 @@ export class ActivationService {
     }
     await this.options.integrations.create(record);
     return { record, outcome: previous ? 'reset' : 'new' };
+  }
+
+  /**
+   * Stores an integration that needs no handshake (a manual integration's pasted credentials, or a
+   * Cloud Service store's IMS client) as active. As with a Reset, it becomes the store's one current
+   * integration: older live ones for the same store URL are superseded. Throws DuplicateError when
+   * the key is registered already.
+   */
+  async registerActive(record: IntegrationRecord): Promise<IntegrationRecord> {
+    if (record.status !== 'active') throw new TypeError('A registered integration is stored active.');
+    await this.options.integrations.create(record);
+    await this.keepNewest(record.storeBaseUrl, record.createdAt);
+    await this.publish(record.consumerKey);
+    this.options.onActivated?.(record.consumerKey);
+    return (await this.options.integrations.get(record.consumerKey)) ?? record;
   }
 
   /** Resolves when no exchange runs for the key here, and the record has left pending/exchanging (bounded). */
@@ -576,6 +601,12 @@ export class ActivationService {
             'could run (the connector was down). Click Activate (or Reauthorize) in the store admin again.',
         );
       }
+      // Records registered without a handshake (manual, IMS) are never pending; this keeps it so.
+      if (record.consumerSecret === undefined || record.verifier === undefined) {
+        throw new Error(
+          `Integration ${consumerKey} was registered without a handshake; there is nothing to exchange.`,
+        );
+      }
       const tokens = await this.options.exchange({
         storeBaseUrl: record.storeBaseUrl,
         consumerKey,
@@ -680,6 +711,7 @@ export class ActivationService {
                 supersededBy: newest.consumerKey,
                 accessToken: undefined,
                 accessTokenSecret: undefined,
+                imsClientSecret: undefined,
                 updatedAt: at,
               },
               { at, step: 'reset', ok: true, detail: `replaced by consumer key ${newest.consumerKey}` },

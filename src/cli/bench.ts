@@ -13,6 +13,7 @@ import { startConnector } from '../web/connector.js';
 import { createFileRecordStore } from '../storage/file-record-store.js';
 import { magentoTransport } from '../sync/magento2/channel.js';
 import { productsConnector } from '../sync/magento2/connectors.js';
+import { stockConnector, type SourceItemRow } from '../sync/magento2/stock.js';
 import { runSync } from '../sync/run-sync.js';
 import got from 'got';
 import OAuth from 'oauth-1.0a';
@@ -234,10 +235,13 @@ async function concurrentActivations(count: number) {
 }
 
 /** A simulator in its own process, so its catalog does not count against the sync's memory. */
-async function simulatorProcess(products: number): Promise<{ url: string; stop: () => void }> {
+async function simulatorProcess(
+  products: number,
+  extra: string[] = [],
+): Promise<{ url: string; stop: () => void }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/simulator.ts', '--port', '0', '--products', String(products)],
+    ['--import', 'tsx', 'src/cli/simulator.ts', '--port', '0', '--products', String(products), ...extra],
     {
       env: { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -324,12 +328,97 @@ async function syncFigures(products: number, adapter: Adapter = 'embedded') {
   }
 }
 
+/**
+ * Stock: a full scan of every MSI source item into a record store, twice. The first writes every row;
+ * between the two, a few quantities change in the store, and the second scan must write only those.
+ */
+async function stockScanFigures(sourceItems: number, changed: number, adapter: Adapter = 'embedded') {
+  // One source: one source item per product, so the count is exact.
+  const sim = await simulatorProcess(sourceItems, ['--sources', '1', '--customers', '0', '--orders', '0']);
+  const dir = await mkdtemp(path.join(tmpdir(), 'bench-stock-'));
+  const pgServer = adapter === 'postgres' ? await startBenchPostgres() : undefined;
+  const pgStorage = pgServer
+    ? await createPostgresStorage({ url: await pgServer.createDatabase('stock_bench'), key: randomBytes(32) })
+    : undefined;
+  const records = pgStorage ? pgStorage.records : createFileRecordStore(dir);
+  try {
+    const c = await manualCredentials(sim.url);
+    const client = new MagentoClient({
+      storeBaseUrl: `${sim.url}/`,
+      credentials: {
+        consumerKey: c.consumer_key,
+        consumerSecret: c.consumer_secret,
+        token: c.access_token,
+        tokenSecret: c.access_token_secret,
+      },
+    });
+    const transport = magentoTransport(c.consumer_key, client);
+    const scan = async () => {
+      global.gc?.();
+      const base = process.memoryUsage().heapUsed;
+      let retainedPeak = base;
+      const started = performance.now();
+      const run = await runSync({
+        transport,
+        connector: stockConnector,
+        records,
+        since: null,
+        pageSize: 1000,
+        onPage: (state) => {
+          // Live heap after a collection every 10 pages: what the scan holds, garbage aside.
+          if (state.page % 10 === 0 && global.gc) {
+            global.gc();
+            retainedPeak = Math.max(retainedPeak, process.memoryUsage().heapUsed);
+          }
+        },
+      });
+      const seconds = (performance.now() - started) / 1000;
+      return {
+        read: run.counts.read,
+        created: run.counts.created,
+        updated: run.counts.updated,
+        unchanged: run.counts.unchanged,
+        seconds: Math.round(seconds * 10) / 10,
+        rows_per_second: Math.round(run.counts.read / seconds),
+        retained_heap_growth_mb: Math.round((retainedPeak - base) / 1e5) / 10,
+      };
+    };
+    const first = await scan();
+    // A few quantities change in the store, spread over the scan.
+    const page = await client.get<{ items: SourceItemRow[] }>('V1/inventory/source-items', {
+      searchParams: [['searchCriteria[pageSize]', String(sourceItems)]],
+    });
+    const step = Math.max(1, Math.floor(page.items.length / changed));
+    const edits = page.items
+      .filter((_, i) => i % step === 0)
+      .slice(0, changed)
+      .map((item) => ({ ...item, quantity: item.quantity + 1, status: 1 }));
+    page.items.length = 0;
+    await client.post('V1/inventory/source-items', { sourceItems: edits });
+    const second = await scan();
+    return {
+      adapter,
+      source_items: sourceItems,
+      changed_in_store: edits.length,
+      first_scan: first,
+      second_scan: second,
+    };
+  } finally {
+    sim.stop();
+    await (pgStorage ? pgStorage.close() : records.close());
+    await pgServer?.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 const HELP = `Usage: npm run bench -- [group ...] [options]
 
 Groups (none given: simulator, connector, sync):
   simulator   catalog generation and search, signed REST against the simulator
   connector   signing cost, signed vs unsigned requests, 100 activations in-process
   sync        initial load of 10,000 and 100,000 products, per storage adapter
+  stock       full scan of 100,000 MSI source items, then a second scan after a few changed
+              in the store (only those written), per storage adapter
   scale       the connector as its own process against a canned store: 100 callbacks and
               1,000 concurrent activations per storage adapter and number of stored integrations,
               and (PostgreSQL) two instances against one; with the connector's CPU time per burst
@@ -354,7 +443,7 @@ Environment:
 
 Prints one JSON document on stdout; scale and crash print a progress line per step on stderr.`;
 
-const GROUPS = ['simulator', 'connector', 'sync', 'scale', 'crash', 'webhooks'];
+const GROUPS = ['simulator', 'connector', 'sync', 'stock', 'scale', 'crash', 'webhooks'];
 const argv = process.argv.slice(2);
 const optionValue = (name: string) => {
   const i = argv.indexOf(`--${name}`);
@@ -415,6 +504,16 @@ const result = {
           progress(`[sync] ${adapter}: initial load of ${n} products`);
           out.push(await syncFigures(n, adapter));
         }
+      return out;
+    })(),
+  }),
+  ...((want('stock') || want('sync')) && {
+    sync_stock_full_scan: await (async () => {
+      const out = [];
+      for (const adapter of syncAdapters) {
+        progress(`[stock] ${adapter}: two full scans of 100000 source items`);
+        out.push(await stockScanFigures(100_000, 25, adapter));
+      }
       return out;
     })(),
   }),

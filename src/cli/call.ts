@@ -14,7 +14,7 @@ type Method = (typeof METHODS)[number];
 const program = new Command()
   .name('npm run call --')
   .description(
-    'Make one signed REST call to a linked store with its stored tokens and print the JSON answer.',
+    'Make one REST call to a linked store with its stored credentials (OAuth-signed, or an IMS Bearer token for a Cloud Service store) and print the JSON answer.',
   )
   .argument('<method>', 'GET, POST, PUT or DELETE', (v: string) => {
     const m = v.toUpperCase();
@@ -24,7 +24,7 @@ const program = new Command()
   })
   .argument(
     '<path>',
-    "REST path after /rest/, e.g. V1/store/storeConfigs or 'V1/products?searchCriteria[pageSize]=5'",
+    "REST path after /rest/ (after the tenant id on a Cloud Service store), e.g. V1/store/storeConfigs or 'V1/products?searchCriteria[pageSize]=5'",
   )
   .option('--data <json>', 'JSON body for POST/PUT', (v: string) => {
     try {

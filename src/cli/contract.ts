@@ -2,7 +2,10 @@ import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { toJunit } from '../contract/junit.js';
 import type { CheckResult } from '../contract/report.js';
-import { accessCredentials } from '../activation/store-client.js';
+import { accessCredentials, imsCredentials } from '../activation/store-client.js';
+import { DEFAULT_IMS_SCOPES, type ImsClientCredentials } from '../magento/ims-token.js';
+import { authModeOf } from '../storage/types.js';
+import { promptHidden, readStdinLines } from './prompt.js';
 import { buildReport, runContract } from '../contract/run.js';
 import { watchActivation } from '../contract/activation-watch.js';
 import { createLogger } from '../config/logger.js';
@@ -26,6 +29,12 @@ const program = new Command()
   .option('--consumer-secret <value>', 'consumer secret')
   .option('--access-token <value>', 'access token')
   .option('--access-token-secret <value>', 'access token secret')
+  .option(
+    '--ims-client-id <id>',
+    'Adobe Commerce as a Cloud Service: the OAuth Server-to-Server client ID (secret: IMS_CLIENT_SECRET, stdin or a prompt); --store is then the REST base with the tenant id',
+  )
+  .option('--ims-url <url>', 'IMS token endpoint (default: IMS_TOKEN_URL)')
+  .option('--ims-scopes <list>', `IMS scopes (default: IMS_SCOPES or ${DEFAULT_IMS_SCOPES})`)
   .option(
     '--activation',
     'first run the connector and wait for an admin to click Activate/Reauthorize in the store',
@@ -53,6 +62,10 @@ Examples:
   npm run contract -- --store http://127.0.0.1:3100
   npm run contract -- --store https://shop.example.com --consumer-key … --consumer-secret … --access-token … --access-token-secret …
   npm run contract -- --store https://shop.example.com --allow-writes --junit contract.xml
+  IMS_CLIENT_SECRET=… npm run contract -- --store https://na1.api.commerce.adobe.com/<tenant-id>/ --ims-client-id …
+
+Against a Cloud Service instance the OAuth signature checks are reported as skipped (not applicable)
+and IMS checks (token, Bearer call, a wrong token refused) take their place.
 
 Exit code 0 only when no check failed.`,
   )
@@ -70,9 +83,39 @@ const opts = program.opts<{
   timeout: number;
   activation: boolean;
   activationTimeout: number;
+  imsClientId?: string;
+  imsUrl?: string;
+  imsScopes?: string;
 }>();
 
-async function target(): Promise<{ storeBaseUrl: string; credentials: Required<OAuthCredentials> }> {
+type Target = { storeBaseUrl: string; credentials?: Required<OAuthCredentials>; ims?: ImsClientCredentials };
+
+/** The IMS client secret from the environment (or .env), piped stdin, or a prompt; never argv. */
+async function imsSecret(fromEnv: string | undefined): Promise<string> {
+  if (fromEnv) return fromEnv;
+  const [line] = process.stdin.isTTY ? await promptHidden(['IMS client secret: ']) : await readStdinLines(1);
+  if (!line)
+    throw new Error('Set IMS_CLIENT_SECRET, pipe the secret on stdin, or run in a terminal to be asked.');
+  return line.trim();
+}
+
+async function target(): Promise<Target> {
+  if (opts.imsClientId) {
+    if (!/^https?:\/\//.test(opts.store))
+      throw new Error(
+        'With --ims-client-id, --store must be the instance REST base URL (with the tenant id).',
+      );
+    const config = configOrExit();
+    return {
+      storeBaseUrl: opts.store,
+      ims: {
+        tokenUrl: opts.imsUrl ?? config.IMS_TOKEN_URL,
+        clientId: opts.imsClientId,
+        clientSecret: await imsSecret(config.IMS_CLIENT_SECRET),
+        scopes: opts.imsScopes ?? config.IMS_SCOPES ?? DEFAULT_IMS_SCOPES,
+      },
+    };
+  }
   const explicit = [opts.consumerKey, opts.consumerSecret, opts.accessToken, opts.accessTokenSecret];
   if (explicit.some(Boolean)) {
     if (!explicit.every(Boolean)) {
@@ -96,7 +139,9 @@ async function target(): Promise<{ storeBaseUrl: string; credentials: Required<O
   const storage = await openCliStorage(config);
   try {
     const record = pickIntegration(await storage.integrations.list(), opts.store);
-    return { storeBaseUrl: record.storeBaseUrl, credentials: accessCredentials(record) };
+    return authModeOf(record) === 'ims-server-to-server'
+      ? { storeBaseUrl: record.storeBaseUrl, ims: imsCredentials(record) }
+      : { storeBaseUrl: record.storeBaseUrl, credentials: accessCredentials(record) };
   } finally {
     await storage.close();
   }
@@ -143,7 +188,7 @@ try {
     if (!opts.json) console.log(formatResult(r));
   };
   let earlier: CheckResult[] = [];
-  let resolved: { storeBaseUrl: string; credentials?: Required<OAuthCredentials> };
+  let resolved: Target;
   if (opts.activation) {
     const watched = await activationFirst((line) =>
       opts.json ? process.stderr.write(line) : console.log(line),
@@ -155,24 +200,26 @@ try {
     resolved = await target();
   }
   if (!opts.json) console.log(`Contract checks against ${resolved.storeBaseUrl}\n`);
-  const report = resolved.credentials
-    ? await runContract({
-        storeBaseUrl: resolved.storeBaseUrl,
-        credentials: resolved.credentials,
-        allowWrites: opts.allowWrites,
-        timeoutMs: opts.timeout,
-        earlierResults: earlier,
-        onProgress: ({ index, total, check, result }) => {
-          if (!result) {
-            if (tty)
-              process.stderr.write(`\r[${index + 1}/${total}] ${check.name}…`.padEnd(100).slice(0, 100));
-            return;
-          }
-          if (tty) process.stderr.write('\r'.padEnd(101) + '\r');
-          print(result);
-        },
-      })
-    : buildReport(resolved.storeBaseUrl, startedAt, earlier);
+  const report =
+    resolved.credentials || resolved.ims
+      ? await runContract({
+          storeBaseUrl: resolved.storeBaseUrl,
+          credentials: resolved.credentials,
+          ims: resolved.ims,
+          allowWrites: opts.allowWrites,
+          timeoutMs: opts.timeout,
+          earlierResults: earlier,
+          onProgress: ({ index, total, check, result }) => {
+            if (!result) {
+              if (tty)
+                process.stderr.write(`\r[${index + 1}/${total}] ${check.name}…`.padEnd(100).slice(0, 100));
+              return;
+            }
+            if (tty) process.stderr.write('\r'.padEnd(101) + '\r');
+            print(result);
+          },
+        })
+      : buildReport(resolved.storeBaseUrl, startedAt, earlier);
   if (opts.junit) await writeFile(opts.junit, toJunit(report));
   if (opts.json) console.log(JSON.stringify(report, null, 2));
   else console.log(formatSummary(report) + (opts.junit ? `\nJUnit report: ${opts.junit}` : ''));

@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { imsStoreRecord } from '../activation/register-store.js';
 import { createLogger } from '../config/logger.js';
 import { startSimulator } from '../simulator/server.js';
 import { DEV_DEMO_PASSWORD, startConnector } from '../web/connector.js';
@@ -20,9 +21,14 @@ const program = new Command()
   .option('--port <port>', 'connector port', port('--port'), config.PORT)
   .option('--store-port <port>', 'store simulator port', port('--store-port'), config.SIMULATOR_PORT)
   .option('--data <dir>', 'demo data folder (emptied at every start)', path.join(config.DATA_DIR, 'demo'))
+  .option(
+    '--saas',
+    'the store is Adobe Commerce as a Cloud Service: no handshake, connected with IMS client credentials',
+    false,
+  )
   .showHelpAfterError();
 program.parse();
-const opts = program.opts<{ port: number; storePort: number; data: string }>();
+const opts = program.opts<{ port: number; storePort: number; data: string; saas: boolean }>();
 
 // Quiet unless asked: the instructions below are what the presenter needs to see.
 const logger = createLogger({ level: process.env.LOG_LEVEL ? config.LOG_LEVEL : 'warn', name: 'demo' });
@@ -40,6 +46,7 @@ try {
     orders: config.SIMULATOR_ORDERS,
     seed: config.SIMULATOR_SEED,
     logger,
+    ...(opts.saas ? { saas: { tenantId: config.SIMULATOR_TENANT_ID } } : {}),
   });
   const storeOrigin = new URL(store.url).origin;
   const connector = await startConnector(
@@ -58,14 +65,54 @@ try {
     await store.close();
     throw error;
   });
-  const { integration } = store.integrations.create({
-    name: 'Demo connector',
-    email: config.DEMO_USER_EMAIL,
-    endpoint_url: `${connector.publicUrl}/magento/callback`,
-    identity_link_url: `${connector.publicUrl}/magento/identity`,
-    resources: ['Magento_Backend::stores', 'Magento_Catalog::products', 'Magento_Customer::customer'],
-  });
-  console.log(`
+  if (opts.saas) {
+    // What an operator does with npm run store -- add-saas, done here with the simulator's own IMS.
+    const client = store.ims.register(config.SIMULATOR_IMS_CLIENT_ID);
+    const demoUser = await connector.storage.users.getByEmail(config.DEMO_USER_EMAIL);
+    const record = await connector.activation.registerActive(
+      imsStoreRecord(
+        {
+          restBaseUrl: `${store.url}/${config.SIMULATOR_TENANT_ID}/`,
+          clientId: client.clientId,
+          clientSecret: client.clientSecret,
+          scopes: 'openid,AdobeID,commerce.accs',
+          tokenUrl: `${store.url}/ims/token/v3`,
+          userId: demoUser?.id,
+        },
+        new Date().toISOString(),
+      ),
+    );
+    console.log(`
+  Adobe Commerce as a Cloud Service demo: no activation handshake (integration tokens do not exist
+  there); the connector holds IMS client credentials and calls ${record.storeBaseUrl}V1/... with Bearer tokens.
+
+    Connector (the integrator):   ${connector.publicUrl}/
+    Demo login:                   ${config.DEMO_USER_EMAIL} / ${demoPassword}
+    IMS token endpoint:           ${store.url}/ims/token/v3 (client ${client.clientId})
+
+  The first sync has started. Open the connector, log in, and click "Test connection" or "Sync now".
+  Data for this run: ${opts.data}/ (emptied at every start). Press Ctrl-C to stop both.
+`);
+  } else {
+    const { integration } = store.integrations.create({
+      name: 'Demo connector',
+      email: config.DEMO_USER_EMAIL,
+      endpoint_url: `${connector.publicUrl}/magento/callback`,
+      identity_link_url: `${connector.publicUrl}/magento/identity`,
+      // What the connector syncs, so the demo's scheduled runs are not refused; manage: customer
+      // writes, so `npm run import -- --entity customers` works against the demo store.
+      resources: [
+        'Magento_Backend::stores',
+        'Magento_Catalog::products',
+        'Magento_Customer::customer',
+        'Magento_Customer::manage',
+        'Magento_Customer::group',
+        'Magento_Sales::shipment',
+        'Magento_Catalog::categories',
+        'Magento_InventoryApi::source',
+      ],
+    });
+    console.log(`
   Magento integration demo: a store and the connector, side by side.
 
     Store admin (the merchant):   ${store.url}/admin/integrations
@@ -80,6 +127,7 @@ try {
 
   Data for this run: ${opts.data}/ (emptied at every start). Press Ctrl-C to stop both.
 `);
+  }
   closeOnSignals(async () => {
     await connector.close();
     await store.close();

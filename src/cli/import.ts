@@ -7,66 +7,83 @@ import { clientForIntegration } from '../activation/store-client.js';
 import { configOrExit } from './lifecycle.js';
 import { pickIntegration } from './pick-integration.js';
 import { createLogger } from '../config/logger.js';
-import { MagentoAuthError } from '../magento/errors.js';
+import { MagentoApiError, MagentoAuthError, fillPlaceholders } from '../magento/errors.js';
 import { exchangeTokens } from '../magento/token-exchange.js';
-import { rfc3986 } from '../oauth1/index.js';
 import { openCliStorage } from './open-storage.js';
 import { csvObjects, readCsvRows } from '../sync/import-export/csv.js';
 import {
-  IMPORT_ENTITIES,
-  PRODUCT_IMPORT_COLUMNS,
-  PRODUCT_READ_ONLY_COLUMNS,
-  formatFailure,
+  formatProblem,
   importRows,
   rowsFromJson,
-  type ImportEntity,
-  type ImportReport,
+  summarise,
+  type ImportRequest,
 } from '../sync/import-export/import.js';
+import {
+  IMPORT_DEFINITIONS,
+  IMPORT_ENTITIES,
+  isImportEntity,
+  type ImportEntity,
+} from '../sync/import-export/import-entities.js';
 
 const program = new Command()
   .name('npm run import --')
   .description(
-    'Update products in a linked store from a CSV or JSON file: every row is checked first, then each valid row is one signed PUT V1/products/{sku}.',
+    'Push edits from a CSV or JSON file to a linked store. Every row is checked and compared with the ' +
+      'local records (what the store last sent) before anything is sent; only rows that differ are sent, ' +
+      'one signed request each, and the local records then take the store’s answer.',
   )
-  .requiredOption('--entity <name>', IMPORT_ENTITIES.join(', '), (v: string) => {
-    if (!(IMPORT_ENTITIES as readonly string[]).includes(v)) {
-      throw new InvalidArgumentError(
-        `only ${IMPORT_ENTITIES.join(', ')} can be imported; customers and orders are export-only.`,
-      );
-    }
-    return v as ImportEntity;
-  })
-  .requiredOption('--file <file>', 'a .csv file with a header row, or a .json array of objects')
-  .option('--dry-run', 'check every row and report, without calling the store')
+  .argument('[file]', 'a .csv file with a header row, or a .json array of objects')
+  .option(
+    '--entity <name>',
+    `${IMPORT_ENTITIES.join(' or ')} (default ${IMPORT_ENTITIES[0]})`,
+    (v: string) => {
+      if (!isImportEntity(v)) {
+        throw new InvalidArgumentError(
+          `only ${IMPORT_ENTITIES.join(' and ')} can be imported; orders are export-only.`,
+        );
+      }
+      return v;
+    },
+  )
+  .option('--file <file>', 'the same as the FILE argument')
+  .option('--dry-run', 'check and compare every row and report, without calling the store')
+  .option('--strict', 'send nothing when any row is invalid (by default the valid rows are still sent)')
   .option('--store <keyOrUrl>', 'consumer key or store URL (needed when several stores are linked)')
   .addHelpText(
     'after',
     `
-Columns: ${PRODUCT_IMPORT_COLUMNS.join(', ')} (sku required; an empty cell leaves the value as it is).
-${PRODUCT_READ_ONLY_COLUMNS.join(' and ')} are accepted, so an export can be imported back, but never sent.
-Rows are numbered from 1, after the header.
+Columns (an export of the same entity imports back as it is):
+  ${IMPORT_ENTITIES.map((e) => IMPORT_DEFINITIONS[e].help).join('\n  ')}
+
+A row whose updated_at is older than the store's record (changed in the store after the export) is
+not sent, since its other cells would undo that change: export again, or empty the cell.
+Rows are numbered from 1, after the header. The exit code is 1 when a row is invalid or failed.
 
 Examples:
-  npm run import -- --entity products --file products.csv --dry-run
-  npm run import -- --store http://127.0.0.1:3100 --entity products --file products.csv`,
+  npm run import -- products.csv --dry-run
+  npm run import -- --entity customers customers.csv
+  npm run import -- --store http://127.0.0.1:3100 --entity products --file products.json --strict`,
   )
   .showHelpAfterError();
 
 program.parse();
-const opts = program.opts<{ entity: ImportEntity; file: string; dryRun?: boolean; store?: string }>();
+const opts = program.opts<{
+  entity?: ImportEntity;
+  file?: string;
+  dryRun?: boolean;
+  strict?: boolean;
+  store?: string;
+}>();
+const entity: ImportEntity = opts.entity ?? 'products';
+const definition = IMPORT_DEFINITIONS[entity];
+const file = fileArgument(program.args[0], opts.file);
 const dryRun = opts.dryRun === true;
 
 const config = configOrExit();
 const logger = createLogger({ level: 'warn', name: 'import' });
 const storage = await openCliStorage(config);
 let exitCode = 0;
-const bar =
-  process.stderr.isTTY && !dryRun
-    ? new cliProgress.SingleBar(
-        { stream: process.stderr, format: 'products [{bar}] {value}/{total}', hideCursor: true },
-        cliProgress.Presets.shades_classic,
-      )
-    : undefined;
+const progress = sendingProgress();
 try {
   const record = pickIntegration(await storage.integrations.list(), opts.store);
   const client = dryRun
@@ -81,34 +98,86 @@ try {
         }),
         integrations: storage.integrations,
       });
-  let barStarted = false;
   const report = await importRows({
-    rows: await readRows(opts.file),
-    entity: opts.entity,
+    rows: await readRows(file),
+    definition,
+    records: storage.records,
+    store: record.consumerKey,
     dryRun,
-    apply: async (sku, patch) => {
-      // Magento takes the sku from the body as well as the path; sending both keeps them equal.
-      await client?.put(`V1/products/${rfc3986(sku)}`, { product: { sku, ...patch } });
+    strict: opts.strict === true,
+    send: (request: ImportRequest) => {
+      if (!client) throw new Error('A dry run sends nothing.');
+      return request.method === 'PUT'
+        ? client.put(request.path, request.body)
+        : client.post(request.path, request.body);
     },
     // A dead token or a missing ACL grant fails every row the same way; a bad signature may be this URL only.
     isFatal: (error) => error instanceof MagentoAuthError && !error.isSignatureInvalid,
-    onProgress: (done, total) => {
-      if (!barStarted) bar?.start(total, 0);
-      barStarted = true;
-      bar?.update(done);
-    },
+    describeError,
+    onProgress: progress.update,
   });
-  bar?.stop();
-  printReport(report, record.storeOrigin);
-  if (report.failed.length > 0) exitCode = 1;
+  progress.stop();
+  for (const problem of report.problems) for (const line of formatProblem(problem)) console.log(line);
+  for (const warning of report.warnings) console.log(`warning: ${warning}`);
+  console.log(summarise(report, record.storeOrigin));
+  if (report.invalid + report.failed + report.held > 0) exitCode = 1;
 } catch (error) {
-  bar?.stop();
+  progress.stop();
   console.error(error instanceof Error ? error.message : String(error));
   exitCode = 1;
 } finally {
   await storage.close();
 }
 process.stdout.write('', () => process.exit(exitCode));
+
+function fileArgument(positional: string | undefined, option: string | undefined): string {
+  if (positional !== undefined && option !== undefined && positional !== option) {
+    program.error('error: give the file once, either as FILE or with --file.');
+  }
+  const chosen = positional ?? option;
+  if (chosen === undefined) return program.error('error: which file? Give it as FILE (or --file FILE).');
+  return chosen;
+}
+
+/** The store's message, then each error of an input exception that listed several. */
+function describeError(error: unknown): string[] {
+  if (error instanceof MagentoApiError && error.errors && error.errors.length > 0) {
+    const details = error.errors.map((e) => fillPlaceholders(e.message, e.parameters));
+    return [`${error.storeMessage}: ${details.join('; ')}`];
+  }
+  return [error instanceof Error ? error.message : String(error)];
+}
+
+/** A bar on a terminal; otherwise a line at most once a second, so logs show a long run moving. */
+function sendingProgress(): { update: (done: number, total: number) => void; stop: () => void } {
+  if (dryRun) return { update: () => undefined, stop: () => undefined };
+  if (process.stderr.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      { stream: process.stderr, format: `${entity} [{bar}] {value}/{total} sent`, hideCursor: true },
+      cliProgress.Presets.shades_classic,
+    );
+    let started = false;
+    return {
+      update: (done, total) => {
+        if (!started) bar.start(total, 0);
+        started = true;
+        bar.update(done);
+      },
+      stop: () => {
+        if (started) bar.stop();
+      },
+    };
+  }
+  let last = Date.now();
+  return {
+    update: (done, total) => {
+      if (Date.now() - last < 1000 || done === total) return;
+      last = Date.now();
+      process.stderr.write(`${entity}: ${done}/${total} sent\n`);
+    },
+    stop: () => undefined,
+  };
+}
 
 async function readRows(file: string) {
   const lower = file.toLowerCase();
@@ -126,7 +195,7 @@ async function readRows(file: string) {
     }
     return rowsFromJson(parsed);
   }
-  if (!lower.endsWith('.csv')) throw new Error(`--file must end in .csv or .json (got ${file}).`);
+  if (!lower.endsWith('.csv')) throw new Error(`The file must end in .csv or .json (got ${file}).`);
   const stream = createReadStream(file);
   // Surface a missing file now, rather than as the first row's error.
   await new Promise<void>((resolve, reject) => {
@@ -140,20 +209,4 @@ async function readRows(file: string) {
     );
   });
   return csvObjects(readCsvRows(stream));
-}
-
-function printReport(report: ImportReport, origin: string): void {
-  for (const failure of report.failed) for (const line of formatFailure(failure)) console.log(line);
-  const invalid = report.total - report.valid;
-  const refused = report.failed.length - invalid;
-  const parts = [`${report.total} rows`, `${report.valid} valid`];
-  if (invalid > 0) parts.push(`${invalid} invalid`);
-  if (report.skipped > 0) parts.push(`${report.skipped} with nothing to change`);
-  if (report.dryRun) {
-    console.log(`Dry run, nothing sent to ${origin}: ${parts.join(', ')}.`);
-    return;
-  }
-  parts.push(`${report.applied} applied`);
-  if (refused > 0) parts.push(`${refused} failed at the store`);
-  console.log(`Import into ${origin}: ${parts.join(', ')}.`);
 }

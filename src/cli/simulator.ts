@@ -62,9 +62,16 @@ const program = new Command()
     config.SIMULATOR_CUSTOMERS,
   )
   .option('--orders <n>', 'number of orders', int('--orders', 0, 1_000_000), config.SIMULATOR_ORDERS)
+  .option('--categories <n>', 'number of categories', int('--categories', 0, 100_000), 20)
+  .option(
+    '--sources <n>',
+    'MSI sources (every product is in "default", about half in each other)',
+    int('--sources', 0, 100),
+    2,
+  )
   .option(
     '--fault-route <prefix>',
-    'path prefix the fault options apply to',
+    'path prefix the fault options apply to (SaaS mode: /<tenant>/)',
     (value: string) => {
       if (!value.startsWith('/')) throw new InvalidArgumentError('--fault-route must start with /.');
       return value;
@@ -81,6 +88,23 @@ const program = new Command()
   )
   .option('--retry-after <s>', 'Retry-After seconds on injected 429s', int('--retry-after', 0, 3600), 1)
   .option('--drop-rate <share>', 'share of connections dropped without an answer', share('--drop-rate'), 0)
+  .option(
+    '--saas',
+    'behave as Adobe Commerce as a Cloud Service: REST under /<tenant>/V1 with IMS Bearer tokens only',
+    config.SIMULATOR_SAAS,
+  )
+  .option('--tenant <id>', 'tenant id in SaaS mode', config.SIMULATOR_TENANT_ID)
+  .option(
+    '--ims-client-id <id>',
+    'IMS client registered at start (its secret: SIMULATOR_IMS_CLIENT_SECRET, or generated and printed)',
+    config.SIMULATOR_IMS_CLIENT_ID,
+  )
+  .option(
+    '--ims-token-seconds <s>',
+    'lifetime of IMS access tokens',
+    int('--ims-token-seconds', 1, 7 * 86_400),
+    config.SIMULATOR_IMS_TOKEN_SECONDS,
+  )
   .showHelpAfterError();
 
 program.parse();
@@ -94,20 +118,31 @@ const opts = program.opts<{
   products: number;
   customers: number;
   orders: number;
+  categories: number;
+  sources: number;
   faultRoute: string;
   latency: number;
   errorRate: number;
   rateLimitRate: number;
   retryAfter: number;
   dropRate: number;
+  saas: boolean;
+  tenant: string;
+  imsClientId: string;
+  imsTokenSeconds: number;
 }>();
 
 const logger = createLogger({ level: config.LOG_LEVEL, name: 'simulator' });
 const faulty = opts.latency > 0 || opts.errorRate > 0 || opts.rateLimitRate > 0 || opts.dropRate > 0;
+// In SaaS mode the REST API is under the tenant id, so faults follow it unless a route was given.
+const faultRoute =
+  opts.saas && program.getOptionValueSource('faultRoute') === 'default'
+    ? `/${opts.tenant}/`
+    : opts.faultRoute;
 const faults: FaultRuleInput[] = faulty
   ? [
       {
-        route: opts.faultRoute,
+        route: faultRoute,
         latencyMs: opts.latency,
         errorRate: opts.errorRate,
         rateLimitRate: opts.rateLimitRate,
@@ -128,17 +163,38 @@ try {
     products: opts.products,
     customers: opts.customers,
     orders: opts.orders,
+    categories: opts.categories,
+    sources: opts.sources,
     consumerExpirySeconds: config.SIMULATOR_CONSUMER_EXPIRY_SECONDS,
     callbackTimeoutMs: config.SIMULATOR_CALLBACK_TIMEOUT_SECONDS * 1000,
     adminToken: config.SIMULATOR_ADMIN_TOKEN,
     faults,
     logger,
+    ...(opts.saas ? { saas: { tenantId: opts.tenant } } : {}),
+    imsTokenSeconds: opts.imsTokenSeconds,
   });
+  // Registered after start so a bad tenant id is reported first; the secret is shown once, like the console does.
+  const imsClient = sim.ims.register(opts.imsClientId, config.SIMULATOR_IMS_CLIENT_SECRET);
   logger.info(
     { magento: opts.magento, bearer: opts.bearer, products: opts.products, faults },
     'store simulator started',
   );
-  console.log(`
+  const secretNote = config.SIMULATOR_IMS_CLIENT_SECRET
+    ? '(SIMULATOR_IMS_CLIENT_SECRET)'
+    : imsClient.clientSecret;
+  console.log(
+    opts.saas
+      ? `
+  Adobe Commerce as a Cloud Service simulator (tenant ${opts.tenant})
+    REST base:    ${sim.url}/${opts.tenant}/   (IMS Bearer tokens only)
+    IMS token:    ${sim.url}/ims/token/v3
+    IMS client:   ${imsClient.clientId}  secret ${secretNote}
+    Connect it:   IMS_CLIENT_SECRET=… npm run store -- add-saas --url ${sim.url}/${opts.tenant}/ \\
+                    --client-id ${imsClient.clientId} --ims-url ${sim.url}/ims/token/v3
+    Admin API:    ${sim.url}/admin/api/ims/clients
+  Press Ctrl-C to stop.
+`
+      : `
   Magento store simulator (behaves as Magento ${opts.magento})
     Admin:        ${sim.url}/admin/integrations
     Admin API:    ${sim.url}/admin/api/integrations
@@ -146,11 +202,14 @@ try {
     REST:         ${sim.url}/rest/V1/...
     store_base_url sent to integrators: ${sim.baseUrl()}
   Press Ctrl-C to stop.
-`);
+`,
+  );
   closeOnSignals(sim.close, logger);
 } catch (error) {
   const e = error as NodeJS.ErrnoException;
-  if (e instanceof RangeError) {
+  if (e instanceof RangeError && /^Tenant id/.test(e.message)) {
+    console.error(e.message);
+  } else if (e instanceof RangeError) {
     console.error(
       `Invalid catalog size: ${e.message} (check --products/--orders or SIMULATOR_PRODUCTS/SIMULATOR_ORDERS).`,
     );

@@ -1,10 +1,9 @@
-import readline from 'node:readline';
-import { Writable } from 'node:stream';
 import { Command } from 'commander';
 import { AccountError, AccountService, normaliseEmail } from '../accounts/users.js';
 import { validatePassword } from '../accounts/password.js';
 import { configOrExit } from './lifecycle.js';
 import { openCliStorage } from './open-storage.js';
+import { promptHidden, readStdinLines } from './prompt.js';
 import type { Storage } from '../storage/types.js';
 
 /** A one-line refusal: printed without a stack trace, exit code 1. */
@@ -20,43 +19,10 @@ async function withStorage<T>(work: (storage: Storage) => Promise<T>): Promise<T
   }
 }
 
-/** Asks on the terminal without echoing what is typed. */
-async function promptHidden(questions: string[]): Promise<string[]> {
-  let muted = false;
-  const output = new Writable({
-    write(chunk: Buffer | string, _encoding, done) {
-      if (!muted) process.stderr.write(chunk);
-      done();
-    },
-  });
-  const rl = readline.createInterface({ input: process.stdin, output, terminal: true });
-  rl.on('SIGINT', () => {
-    rl.close();
-    process.stderr.write('\n');
-    process.exit(130);
-  });
-  const answers: string[] = [];
-  try {
-    for (const question of questions) {
-      muted = false;
-      const answer = new Promise<string>((resolve) => rl.question(question, resolve));
-      muted = true;
-      answers.push(await answer);
-      process.stderr.write('\n');
-    }
-  } finally {
-    rl.close();
-  }
-  return answers;
-}
-
 /** First line of piped stdin (without its line ending). */
 async function readStdinLine(): Promise<string> {
-  const rl = readline.createInterface({ input: process.stdin, terminal: false });
-  for await (const line of rl) {
-    rl.close();
-    return line;
-  }
+  const [line] = await readStdinLines(1);
+  if (line !== undefined) return line;
   throw new CliError('No password on stdin: pipe one line, or run in a terminal to be asked.');
 }
 

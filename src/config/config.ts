@@ -98,10 +98,15 @@ const schema = z.object({
   /** How long the identity-link page waits for the store's callback before explaining. */
   CALLBACK_WAIT_SECONDS: z.coerce.number().min(0).max(60).default(10),
   LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(10),
-  /** Seconds between incremental runs per entity, e.g. "products=900,customers=3600,orders=300"; 0 turns one off. */
+  /**
+   * Seconds between runs per entity, e.g. "products=900,customers=3600,orders=300"; 0 turns one off.
+   * Customer groups and stock have no updated_at, so each of their runs is a full scan.
+   */
   SYNC_INTERVALS: z
     .string()
-    .default('products=900,customers=3600,orders=300')
+    .default(
+      'products=900,customers=3600,orders=300,customer_groups=86400,shipments=900,categories=3600,stock=900',
+    )
     .transform((v, ctx) => {
       const out: Record<string, number> = {};
       for (const part of v
@@ -130,6 +135,20 @@ const schema = z.object({
   JOB_EXPIRY_CHECK_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   /** On SIGTERM, how long running token exchanges may finish before storage closes (they resume at start). */
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(600).default(10),
+  /** IMS token endpoint for Cloud Service stores added without --ims-url (Adobe's; the simulator's in demos). */
+  IMS_TOKEN_URL: httpUrl.default('https://ims-na1.adobelogin.com/ims/token/v3'),
+  /**
+   * Inputs of `npm run store -- add-saas|add-manual`, named as Adobe's starter kit and samples name
+   * them, so a .env written for those works; secrets come from here or a prompt, never argv.
+   */
+  IMS_CLIENT_ID: z.string().optional(),
+  IMS_CLIENT_SECRET: z.string().optional(),
+  IMS_SCOPES: z.string().optional(),
+  COMMERCE_BASE_URL: z.string().optional(),
+  COMMERCE_CONSUMER_KEY: z.string().optional(),
+  COMMERCE_CONSUMER_SECRET: z.string().optional(),
+  COMMERCE_ACCESS_TOKEN: z.string().optional(),
+  COMMERCE_ACCESS_TOKEN_SECRET: z.string().optional(),
 
   SIMULATOR_HOST: z.string().min(1).default('127.0.0.1'),
   SIMULATOR_PORT: port.default(3100),
@@ -143,6 +162,24 @@ const schema = z.object({
   SIMULATOR_ORDERS: count(1_000_000).default(100),
   SIMULATOR_CONSUMER_EXPIRY_SECONDS: z.coerce.number().int().positive().default(300),
   SIMULATOR_CALLBACK_TIMEOUT_SECONDS: z.coerce.number().positive().default(5),
+  /** Behave as Adobe Commerce as a Cloud Service: REST under /<tenant>/V1, IMS Bearer tokens only. */
+  SIMULATOR_SAAS: bool.default(false),
+  SIMULATOR_TENANT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$/, 'must be 3-64 letters, digits, - or _')
+    .default('simtenant'),
+  /** The IMS client registered at start in SaaS mode; its secret is generated (and printed) when empty. */
+  SIMULATOR_IMS_CLIENT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{8,64}$/, 'must be 8-64 letters, digits, - or _')
+    .default('simulator-ims-client'),
+  SIMULATOR_IMS_CLIENT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  SIMULATOR_IMS_TOKEN_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 86_400)
+    .default(86_400),
 });
 
 export type Config = z.infer<typeof schema>;

@@ -85,6 +85,102 @@ function skipUnlessGranted(ctx: ContractContext, resource: string): Outcome | nu
     : null;
 }
 
+/** The synced entities beyond products, customers and orders: path, ACL resource and the fields a row must carry. */
+const ENTITY_CHECKS = [
+  {
+    id: 'entities.customer-groups',
+    label: 'Customer groups',
+    path: 'V1/customerGroups/search',
+    resource: 'Magento_Customer::group',
+    fields: ['id', 'code'],
+    sort: ['id'],
+  },
+  {
+    id: 'entities.shipments',
+    label: 'Shipments',
+    path: 'V1/shipments',
+    resource: 'Magento_Sales::shipment',
+    fields: ['entity_id', 'order_id', 'updated_at'],
+    sort: ['entity_id'],
+  },
+  {
+    id: 'entities.categories',
+    label: 'Categories',
+    path: 'V1/categories/list',
+    resource: 'Magento_Catalog::categories',
+    fields: ['id', 'name', 'updated_at'],
+    sort: ['id'],
+  },
+  {
+    id: 'entities.stock',
+    label: 'Stock (MSI source items)',
+    path: 'V1/inventory/source-items',
+    resource: 'Magento_InventoryApi::source',
+    fields: ['sku', 'source_code', 'quantity', 'status'],
+    sort: ['source_code', 'sku'],
+  },
+] as const;
+
+/** One entity's list answers a searchCriteria query with Magento's envelope, or says plainly it is not granted. */
+function entityCheck(entity: (typeof ENTITY_CHECKS)[number]): Check {
+  return {
+    id: entity.id,
+    category: 'entities',
+    name: `${entity.label}: GET ${entity.path} with searchCriteria`,
+    needsSigning: true,
+    run: async (ctx) => {
+      const query: [string, string][] = [];
+      entity.sort.forEach((field, i) =>
+        query.push(
+          [`searchCriteria[sortOrders][${i}][field]`, field],
+          [`searchCriteria[sortOrders][${i}][direction]`, 'ASC'],
+        ),
+      );
+      query.push(['searchCriteria[pageSize]', '2'], ['searchCriteria[currentPage]', '1']);
+      const answer = guard(await ctx.probe.signed('GET', entity.path, { profile: ctx.profile, query }));
+      if (isAclRefusal(answer)) {
+        ctx.granted.set(entity.resource, false);
+        return {
+          status: 'skip',
+          detail: `Not granted: the integration lacks ${entity.resource}, so ${entity.label.toLowerCase()} cannot be synced.`,
+          fix: `Add ${entity.resource} to the integration's API resources (admin or etc/integration.xml) and reactivate.`,
+        };
+      }
+      if (answer.status === 404) {
+        return {
+          status: 'warn',
+          detail: `GET ${entity.path}: HTTP 404 in ${answer.ms} ms.`,
+          storeSaid: storeSaid(answer),
+          cause: 'The route is missing: the module behind it is disabled or not installed (stock needs MSI).',
+        };
+      }
+      if (answer.status !== 200) return refused(`GET ${entity.path}`, answer);
+      ctx.granted.set(entity.resource, true);
+      const body = answer.json as { items?: unknown; total_count?: unknown; search_criteria?: unknown };
+      const items = Array.isArray(body?.items) ? (body.items as Record<string, unknown>[]) : undefined;
+      const problems: string[] = [];
+      if (!items) problems.push('no items array');
+      if (typeof body?.total_count !== 'number') problems.push('no numeric total_count');
+      if (typeof body?.search_criteria !== 'object' || body.search_criteria === null)
+        problems.push('no search_criteria echo');
+      if (items && items.length > 2) problems.push(`${items.length} items for a page size of 2`);
+      const missing = entity.fields.filter((f) => items?.some((item) => !(f in item)));
+      if (missing.length) problems.push(`rows without ${missing.join(', ')}`);
+      if (problems.length) {
+        return {
+          status: 'fail',
+          detail: `GET ${entity.path}: ${problems.join('; ')}.`,
+          cause: "The answer is not Magento's SearchResults envelope; a sync cannot page through it.",
+        };
+      }
+      return {
+        status: 'pass',
+        detail: `HTTP 200 in ${answer.ms} ms: ${items?.length} of ${String(body.total_count)} rows, with ${entity.fields.join(', ')}.`,
+      };
+    },
+  };
+}
+
 export const CHECKS: Check[] = [
   {
     id: 'base-url.scheme',
@@ -485,6 +581,7 @@ export const CHECKS: Check[] = [
         : { status: 'pass', detail: lines.join('; ') + '.' };
     },
   },
+  ...ENTITY_CHECKS.map(entityCheck),
   {
     id: 'writes.product-lifecycle',
     category: 'writes',

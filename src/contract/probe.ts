@@ -1,4 +1,5 @@
 import got from 'got';
+import type { BearerTokenSource } from '../magento/client.js';
 import {
   authorizationHeader,
   encodeQuery,
@@ -46,18 +47,51 @@ export function tamperSignature(signature: string): string {
  * every answer the store gives is seen as it is.
  */
 export class StoreProbe {
+  /** Cloud Service mode: calls carry an IMS Bearer token, and the REST base is the base URL itself. */
+  private bearer?: BearerTokenSource;
+
   constructor(
     readonly baseUrl: string,
     readonly credentials: Required<OAuthCredentials>,
     private readonly timeoutMs = 15_000,
   ) {}
 
-  restUrl(path: string, query: [string, string][] = []): string {
-    return `${this.baseUrl}rest/${path.replace(/^\/+/, '')}${query.length ? `?${encodeQuery(query)}` : ''}`;
+  /**
+   * A probe of an Adobe Commerce as a Cloud Service instance (`baseUrl` = `https://host/<tenant-id>/`).
+   * Its OAuth `credentials` are empty: the checks that read them do not apply there (contract/saas.ts).
+   */
+  static forIms(baseUrl: string, bearer: BearerTokenSource, timeoutMs?: number): StoreProbe {
+    const probe = new StoreProbe(
+      baseUrl,
+      { consumerKey: '', consumerSecret: '', token: '', tokenSecret: '' },
+      timeoutMs,
+    );
+    probe.bearer = bearer;
+    return probe;
   }
 
+  get mode(): 'oauth1' | 'ims' {
+    return this.bearer ? 'ims' : 'oauth1';
+  }
+
+  /** The IMS token source of a Cloud Service probe. */
+  get tokens(): BearerTokenSource | undefined {
+    return this.bearer;
+  }
+
+  restUrl(path: string, query: [string, string][] = []): string {
+    const rest = this.bearer ? '' : 'rest/';
+    return `${this.baseUrl}${rest}${path.replace(/^\/+/, '')}${query.length ? `?${encodeQuery(query)}` : ''}`;
+  }
+
+  /** Signed with OAuth 1.0a, or (Cloud Service) with the IMS Bearer token. */
   async signed(method: string, path: string, options: SignedOptions = {}): Promise<ProbeAnswer> {
     const url = this.restUrl(path, options.query);
+    if (this.bearer) {
+      const authorization =
+        options.authorization === undefined ? `Bearer ${await this.bearer.token()}` : options.authorization;
+      return this.send(method, url, authorization ?? undefined, options.json);
+    }
     let authorization =
       options.authorization === undefined
         ? authorizationHeader({ method, url }, this.credentials, {

@@ -9,7 +9,7 @@ export const checkResultSchema = z
     id: z.string().describe('Stable identifier, e.g. "sign.sha256".'),
     category: z
       .string()
-      .describe('Group: base-url, signing, queries, security, bearer, acl, writes, activation.'),
+      .describe('Group: base-url, signing, queries, security, bearer, acl, entities, writes, activation.'),
     name: z.string().describe('What was checked, in words.'),
     status: z.enum(CHECK_STATUSES),
     durationMs: z.number().nonnegative(),

@@ -1,12 +1,17 @@
 import { MagentoNetworkError } from '../magento/errors.js';
+import { ImsTokenProvider, type ImsClientCredentials } from '../magento/ims-token.js';
 import { RFC_PROFILE, type OAuthCredentials } from '../oauth1/index.js';
 import { CHECKS, RateLimited, type Check, type ContractContext, type Outcome } from './checks.js';
 import { StoreProbe } from './probe.js';
+import { saasChecks } from './saas.js';
 import type { CheckResult, Report } from './report.js';
 
 export interface ContractOptions {
+  /** For a Cloud Service instance, its REST base `https://host/<tenant-id>/`. */
   storeBaseUrl: string;
-  credentials: Required<OAuthCredentials>;
+  /** An OAuth 1.0a integration's four values; or `ims` for Adobe Commerce as a Cloud Service. */
+  credentials?: Required<OAuthCredentials>;
+  ims?: ImsClientCredentials;
   allowWrites?: boolean;
   timeoutMs?: number;
   /** Results already known, reported first (the activation watch). */
@@ -17,14 +22,24 @@ export interface ContractOptions {
 /** Runs every check in order; a check never throws: its failure is its result. */
 export async function runContract(options: ContractOptions): Promise<Report> {
   const base = options.storeBaseUrl.endsWith('/') ? options.storeBaseUrl : `${options.storeBaseUrl}/`;
+  const probe = options.ims
+    ? StoreProbe.forIms(
+        base,
+        new ImsTokenProvider({ ...options.ims, timeoutMs: options.timeoutMs }),
+        options.timeoutMs,
+      )
+    : options.credentials
+      ? new StoreProbe(base, options.credentials, options.timeoutMs)
+      : undefined;
+  if (!probe) throw new TypeError('runContract needs OAuth credentials or IMS client credentials.');
   const ctx: ContractContext = {
-    probe: new StoreProbe(base, options.credentials, options.timeoutMs),
+    probe,
     allowWrites: options.allowWrites ?? false,
     signingWorks: true,
     profile: RFC_PROFILE,
     granted: new Map(),
   };
-  const checks = CHECKS;
+  const checks = options.ims ? saasChecks(CHECKS) : CHECKS;
   const startedAt = new Date();
   const results: CheckResult[] = [...(options.earlierResults ?? [])];
   for (const [index, check] of checks.entries()) {

@@ -14,10 +14,26 @@ import { connectGuard, defaultOutboundPolicy, type OutboundPolicy } from './outb
 import type { SearchCriteria } from './search-criteria.js';
 import { assertSameOrigin, retryOptions, toMagentoError } from './store-http.js';
 
+/** Where Bearer tokens come from (an ImsTokenProvider for Adobe Commerce as a Cloud Service). */
+export interface BearerTokenSource {
+  token(): Promise<string>;
+  /** The store refused this token: the next call should get another. */
+  invalidate?(token: string): void;
+}
+
 export interface MagentoClientOptions {
   /** `store_base_url` as the store sent it (trailing slash, may end in `index.php/`). */
   storeBaseUrl: string;
-  credentials: Required<OAuthCredentials>;
+  /** OAuth 1.0a integration: every request signed with these. Give this or `bearer`. */
+  credentials?: Required<OAuthCredentials>;
+  /** IMS (Cloud Service): `Authorization: Bearer` from this source instead of a signature. */
+  bearer?: BearerTokenSource;
+  /**
+   * The REST API's path under the base URL: `rest/` (default: Magento Open Source, Adobe Commerce
+   * on-premises and PaaS), '' for a Cloud Service instance, whose base (`https://host/<tenant-id>/`)
+   * is the REST base itself.
+   */
+  restPath?: string;
   signatureMethod?: SignatureMethod;
   /**
    * A fixed profile, or `auto` (default): sign as RFC 5849 (or `learnedSigning`), and when the
@@ -44,6 +60,8 @@ export interface GetOptions {
 
 interface CallContext extends Record<string, unknown> {
   profile: SigningProfile;
+  /** Bearer mode: the token this call (and its retries) carries. */
+  bearer?: string;
 }
 
 /**
@@ -64,7 +82,10 @@ export class MagentoClient {
     if (!base.pathname.endsWith('/')) base.pathname += '/';
     base.search = '';
     base.hash = '';
-    this.restBase = `${base.href}rest/`;
+    if (!options.credentials === !options.bearer) {
+      throw new TypeError('Give a MagentoClient either OAuth credentials or a Bearer token source.');
+    }
+    this.restBase = `${base.href}${options.restPath ?? 'rest/'}`;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.profile =
       options.signing && options.signing !== 'auto'
@@ -91,12 +112,13 @@ export class MagentoClient {
             const url = new URL(String(request.url));
             assertSameOrigin(url, base.origin);
             guard.checkUrl(url);
-            const { profile } = request.context as CallContext;
-            request.headers.authorization = authorizationHeader(
-              { method: request.method, url: url.href },
-              credentials,
-              { signatureMethod, profile },
-            );
+            const { profile, bearer } = request.context as CallContext;
+            request.headers.authorization = credentials
+              ? authorizationHeader({ method: request.method, url: url.href }, credentials, {
+                  signatureMethod,
+                  profile,
+                })
+              : `Bearer ${bearer ?? ''}`;
           },
         ],
       },
@@ -173,13 +195,16 @@ export class MagentoClient {
   }
 
   private async call<T>(method: Method, url: string, json: unknown, profile: SigningProfile): Promise<T> {
-    const context: CallContext = { profile };
+    const { bearer } = this.options;
+    const context: CallContext = { profile, ...(bearer ? { bearer: await bearer.token() } : {}) };
     let body: string;
     try {
       const response = await this.http(url, { method, json, context });
       body = response.body;
     } catch (error) {
-      throw toMagentoError(error, 'rest', this.timeoutMs);
+      const failure = toMagentoError(error, 'rest', this.timeoutMs);
+      if (failure instanceof MagentoAuthError && context.bearer) bearer?.invalidate?.(context.bearer);
+      throw failure;
     }
     if (body === '') return undefined as T;
     try {
@@ -197,6 +222,7 @@ export class MagentoClient {
   }
 
   private get isAuto(): boolean {
+    if (this.options.bearer) return false;
     return this.options.signing === undefined || this.options.signing === 'auto';
   }
 }

@@ -1,4 +1,17 @@
-export { MagentoClient, type GetOptions, type MagentoClientOptions } from './client.js';
+export {
+  MagentoClient,
+  type BearerTokenSource,
+  type GetOptions,
+  type MagentoClientOptions,
+} from './client.js';
+export {
+  ADOBE_IMS_TOKEN_URL,
+  DEFAULT_IMS_SCOPES,
+  ImsTokenError,
+  ImsTokenProvider,
+  sharedImsTokenProvider,
+  type ImsClientCredentials,
+} from './ims-token.js';
 export {
   MagentoApiError,
   MagentoAuthError,

@@ -8,6 +8,7 @@ import { Catalog } from './catalog/catalog.js';
 import { generateCatalog } from './catalog/generate.js';
 import { SimClock } from './clock.js';
 import { Faults, type FaultRuleInput } from './faults.js';
+import { ImsService, imsTokenRoutes } from './ims/ims.js';
 import { IntegrationService } from './integrations.js';
 import type { SignatureProfile } from './oauth/profile.js';
 import { OauthProvider } from './oauth/provider.js';
@@ -25,6 +26,10 @@ export interface SimulatorOptions {
   products?: number;
   customers?: number;
   orders?: number;
+  customerGroups?: number;
+  categories?: number;
+  /** MSI sources: every product has a source item in "default", about half in each other one. */
+  sources?: number;
   consumerExpirySeconds?: number;
   callbackTimeoutMs?: number;
   /** store_base_url sent to integrators; derived from the listening address when absent. */
@@ -34,7 +39,20 @@ export interface SimulatorOptions {
   /** Source of randomness for fault injection (a seeded one makes runs repeatable). */
   random?: () => number;
   logger?: Logger;
+  /**
+   * Adobe Commerce as a Cloud Service: REST under `/<tenant-id>/V1/...` with IMS Bearer tokens only;
+   * no `/rest/`, no OAuth token endpoints, and integrations cannot be activated.
+   */
+  saas?: { tenantId: string };
+  /** Lifetime of IMS tokens (default 86,400 s, as Adobe's). */
+  imsTokenSeconds?: number;
+  /** IMS clients registered at start (the credential an operator copies from the Developer Console). */
+  imsClients?: { clientId: string; clientSecret: string }[];
 }
+
+/** Path segments a tenant id cannot be: the simulator's own routes live there. */
+export const RESERVED_TENANT_IDS = ['rest', 'oauth', 'ims', 'admin', 'static'];
+export const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$/;
 
 export interface Simulator {
   app: Express;
@@ -46,6 +64,9 @@ export interface Simulator {
   clock: SimClock;
   /** Signed webhooks on catalog changes (key pair, subscriptions, faults). */
   webhooks: WebhookSender;
+  ims: ImsService;
+  /** The tenant id in SaaS mode. */
+  tenantId?: string;
   /** The store base URL with its trailing slash, as Magento sends it. */
   baseUrl: () => string;
   setBaseUrl: (url: string) => void;
@@ -63,6 +84,15 @@ export const VIEWS_DIR = path.resolve(import.meta.dirname, '../../views');
 
 /** Builds the simulator from explicit options; nothing global, so tests can run several at once. */
 export function createSimulator(options: SimulatorOptions = {}): Simulator {
+  const tenantId = options.saas?.tenantId;
+  if (
+    tenantId !== undefined &&
+    (!TENANT_ID.test(tenantId) || RESERVED_TENANT_IDS.includes(tenantId.toLowerCase()))
+  ) {
+    throw new RangeError(
+      `Tenant id "${tenantId}" must be 3-64 letters, digits, - or _, and not one of ${RESERVED_TENANT_IDS.join(', ')}.`,
+    );
+  }
   const clock = new SimClock();
   const state = new SimulatorState(clock.now);
   const { logger } = options;
@@ -86,13 +116,19 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
       products: options.products ?? 200,
       customers: options.customers ?? 50,
       orders: options.orders ?? 100,
+      customerGroups: options.customerGroups,
+      categories: options.categories,
+      sources: options.sources,
       now: clock.now(),
     }),
   );
   const integrations = new IntegrationService(state, {
     storeBaseUrl: getBaseUrl,
     callbackTimeoutMs: options.callbackTimeoutMs ?? 5000,
+    saas: tenantId !== undefined,
   });
+  const ims = new ImsService(clock.now, options.imsTokenSeconds);
+  for (const c of options.imsClients ?? []) ims.register(c.clientId, c.clientSecret);
   const provider = new OauthProvider(state, settings);
   const faults = new Faults(options.random);
   if (options.faults) faults.set(options.faults);
@@ -104,22 +140,31 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   app.set('view engine', 'ejs');
   app.set('views', VIEWS_DIR);
   app.use(faults.middleware());
-  app.use('/oauth/token', tokenRoutes({ state, provider, integrations, profile: () => settings.profile }));
-  app.use('/rest', (req, res, next) => {
-    if (!settings.restRedirectTo) return next();
-    res.redirect(301, `${settings.restRedirectTo.replace(/\/+$/, '')}/rest${req.url}`);
-  });
-  app.use(
-    '/rest',
-    restRoutes({
-      state,
-      provider,
-      catalog,
-      profile: () => settings.profile,
-      bearerEnabled: () => settings.bearer,
-      storeBaseUrl: getBaseUrl,
-    }),
-  );
+  app.use('/ims', imsTokenRoutes(ims));
+  const restDeps = {
+    state,
+    provider,
+    catalog,
+    profile: () => settings.profile,
+    bearerEnabled: () => settings.bearer,
+    storeBaseUrl: getBaseUrl,
+  };
+  if (tenantId !== undefined) {
+    // The Cloud Service has no integration tokens: neither the token endpoints nor /rest/ exist.
+    app.use(['/oauth/token', '/rest'], (_req, res) => {
+      res.status(404).json({
+        message: `Adobe Commerce as a Cloud Service: integration (OAuth 1.0a) tokens are not supported; call /${tenantId}/V1/... with an IMS Bearer token.`,
+      });
+    });
+    app.use(`/${tenantId}`, restRoutes({ ...restDeps, ims }));
+  } else {
+    app.use('/oauth/token', tokenRoutes({ state, provider, integrations, profile: () => settings.profile }));
+    app.use('/rest', (req, res, next) => {
+      if (!settings.restRedirectTo) return next();
+      res.redirect(301, `${settings.restRedirectTo.replace(/\/+$/, '')}/rest${req.url}`);
+    });
+    app.use('/rest', restRoutes(restDeps));
+  }
   app.use(
     '/admin/api',
     adminApi({
@@ -129,6 +174,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
       faults,
       settings,
       clock,
+      ims,
       webhooks,
       adminToken: options.adminToken,
     }),
@@ -144,6 +190,8 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     settings,
     clock,
     webhooks,
+    ims,
+    tenantId,
     baseUrl: getBaseUrl,
     setBaseUrl: (url) => {
       baseUrl = withSlash(url);

@@ -64,6 +64,8 @@ export interface ActivationResult {
 export interface IntegrationServiceOptions {
   storeBaseUrl: () => string;
   callbackTimeoutMs: number;
+  /** Adobe Commerce as a Cloud Service: integrations exist in the admin but issue no tokens. */
+  saas?: boolean;
 }
 
 /** What System > Extensions > Integrations does, operation by operation (contract §1, §2, §5.4). */
@@ -134,6 +136,13 @@ export class IntegrationService {
   /** Activate (or Reauthorize, when `reauthorize`), as TokensExchange / TokensDialog do. */
   async activate(id: number, reauthorize = false): Promise<ActivationResult> {
     const integration = this.get(id);
+    if (this.options.saas) {
+      throw new AdminError(
+        'Integration tokens are not supported in Adobe Commerce as a Cloud Service: create an OAuth ' +
+          'Server-to-Server credential in the Adobe Developer Console and call the REST API with IMS tokens.',
+        400,
+      );
+    }
     const consumer = this.consumerOf(integration);
     const steps: ActivationStep[] = [];
     const step = (name: ActivationStep['step'], detail: string, ok = true) =>

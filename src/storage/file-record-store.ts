@@ -6,13 +6,20 @@ import type { LocalRecord, RecordStore, UpsertOptions, UpsertOutcome } from './r
 /**
  * A RecordStore on plain JSON files: `dir/<store folder>/<entity>/<shard>.json`, each shard holding
  * up to 1000 consecutive numeric ids (`12.json` = ids 12000–12999), so a sync page touches one or two
- * files and memory stays bounded by a few shards whatever the catalog size. Non-numeric ids go to
- * one of 256 hash buckets (`h-3f.json`). Writes go through a temp file and a rename, so a reader
- * (or a crash) never sees half a shard. One process writes; others may read at the same time.
+ * files and memory stays bounded by a few shards whatever the catalog size. Non-numeric ids (a stock
+ * source item's `source/sku`) go to range shards (`r-7.json`): each holds the ids from its lower bound
+ * up to the next shard's, listed in `_ranges.json`, and splits in pieces of 1000 when it passes 2000.
+ * A scan in id order then touches one or two files per page, as with numeric ids; hash buckets would
+ * rewrite most of them on every page. Writes go through a temp file and a rename, so a reader (or a
+ * crash) never sees half a shard; a split writes its new shards, then the range list, then removes
+ * the old shard. One process writes; others may read at the same time.
  */
 
 export const SHARD_SIZE = 1000;
+/** A range shard splits when it holds more than this. */
+const SPLIT_AT = 2 * SHARD_SIZE;
 const COUNTS_FILE = '_counts.json';
+const RANGES_FILE = '_ranges.json';
 const ENTITY_NAME = /^[a-z][a-z0-9_-]{0,63}$/i;
 
 export interface FileRecordStoreOptions {
@@ -76,11 +83,30 @@ export function storeFolderName(store: string): string {
   return slug ? `${slug}-${digest}` : digest;
 }
 
-/** The shard an id lives in: `<n>` for numeric ids, `h-<xx>` otherwise. */
-export function shardOf(id: string): string {
+/** The shard a numeric id lives in (`<n>`); undefined for other ids, which live in range shards. */
+export function shardOf(id: string): string | undefined {
   const n = numericId(id);
-  if (n !== undefined) return String(Math.floor(n / SHARD_SIZE));
-  return `h-${createHash('sha256').update(id).digest('hex').slice(0, 2)}`;
+  return n === undefined ? undefined : String(Math.floor(n / SHARD_SIZE));
+}
+
+/** Range shards by lower bound (the first's is ''), in id order; `next` numbers the next new shard. */
+interface Ranges {
+  next: number;
+  shards: { from: string; name: string }[];
+}
+
+const initialRanges = (): Ranges => ({ next: 1, shards: [{ from: '', name: 'r-0' }] });
+
+/** The range shard holding `id`: the last whose lower bound is at or below it. */
+function rangeOf(ranges: Ranges, id: string): { from: string; name: string } {
+  let lo = 0;
+  let hi = ranges.shards.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if ((ranges.shards[mid] as { from: string }).from <= id) lo = mid;
+    else hi = mid - 1;
+  }
+  return ranges.shards[lo] as { from: string; name: string };
 }
 
 function numericId(id: string): number | undefined {
@@ -98,14 +124,9 @@ function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Numeric shards in order, then hash buckets. */
+/** Numeric shards in order (range shards are ordered by the range list, not by name). */
 function compareShards(a: string, b: string): number {
-  const na = /^\d+$/.test(a) ? Number(a) : undefined;
-  const nb = /^\d+$/.test(b) ? Number(b) : undefined;
-  if (na !== undefined && nb !== undefined) return na - nb;
-  if (na !== undefined) return -1;
-  if (nb !== undefined) return 1;
-  return a < b ? -1 : a > b ? 1 : 0;
+  return Number(a) - Number(b);
 }
 
 /** Identifies one version of a file: a rename always brings a new inode and mtime. */
@@ -132,11 +153,16 @@ async function statStamp(file: string): Promise<Stamp | undefined> {
 }
 
 async function readShardFile(file: string): Promise<Shard> {
+  return (await readShardIfPresent(file)) ?? new Map();
+}
+
+/** undefined when there is no such file. */
+async function readShardIfPresent(file: string): Promise<Shard | undefined> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
   // A Map, not the parsed object: an id such as "__proto__" must stay a plain key.
@@ -202,6 +228,7 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
   const root = path.resolve(dir);
   const cache = new ShardCache(Math.max(1, options.cacheShards ?? 4));
   const queues = new Map<string, Promise<unknown>>();
+  const rangesCache = new Map<string, { stamp: Stamp | undefined; ranges: Ranges }>();
   let closed = false;
 
   function entityDir(store: string, entity: string): string {
@@ -249,12 +276,34 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
     }
   }
 
-  async function upsertShard(
+  async function readRanges(folder: string): Promise<Ranges> {
+    const file = path.join(folder, RANGES_FILE);
+    const stamp = await statStamp(file);
+    const cached = rangesCache.get(folder);
+    if (cached && sameStamp(cached.stamp, stamp)) return cached.ranges;
+    if (!stamp) return initialRanges();
+    const ranges = JSON.parse(await readFile(file, 'utf8')) as Ranges;
+    rangesCache.set(folder, { stamp, ranges });
+    return ranges;
+  }
+
+  /** Numeric shards in order, then range shards in id order: the order records stream in. */
+  async function listShards(folder: string): Promise<string[]> {
+    const numeric = (await listNumericShards(folder)).sort(compareShards);
+    // Without a range list (nothing but numbers yet) this is the first range shard, if any.
+    const names = (await readRanges(folder)).shards.map((r) => r.name);
+    const present: string[] = [];
+    for (const name of names) if (await statStamp(path.join(folder, `${name}.json`))) present.push(name);
+    return [...numeric, ...present];
+  }
+
+  /** The batch applied to a copy of the shard; undefined when nothing changed. */
+  async function applyToShard(
     file: string,
     batch: { record: LocalRecord; at: number }[],
     outcomes: UpsertOutcome[],
     options: UpsertOptions,
-  ) {
+  ): Promise<Shard | undefined> {
     const current = await loadShard(file);
     // Changes go to a copy, so a failed write leaves the cache as the disk is.
     const next = new Map(current);
@@ -277,11 +326,15 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
       });
       changed = true;
     }
-    if (!changed) return undefined;
-    await writeAtomically(file, JSON.stringify(Object.fromEntries(next)));
+    return changed ? next : undefined;
+  }
+
+  async function writeShard(file: string, shard: Shard): Promise<Stamp & { count: number }> {
+    await writeAtomically(file, JSON.stringify(Object.fromEntries(shard)));
     const stamp = await statStamp(file);
-    cache.set(file, next, stamp);
-    return stamp && { ...stamp, count: next.size };
+    cache.set(file, shard, stamp);
+    if (!stamp) throw new Error(`${file} vanished right after it was written.`);
+    return { ...stamp, count: shard.size };
   }
 
   return {
@@ -289,9 +342,12 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
       const folder = entityDir(store, entity);
       records.forEach(validateRecord);
       return serialised(folder, async () => {
+        const ranges = records.some((r) => numericId(r.id) === undefined)
+          ? structuredClone(await readRanges(folder))
+          : undefined;
         const byShard = new Map<string, { record: LocalRecord; at: number }[]>();
         records.forEach((record, at) => {
-          const shard = shardOf(record.id);
+          const shard = shardOf(record.id) ?? rangeOf(ranges as Ranges, record.id).name;
           const group = byShard.get(shard);
           if (group) group.push({ record, at });
           else byShard.set(shard, [{ record, at }]);
@@ -299,17 +355,40 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
         const outcomes: UpsertOutcome[] = new Array<UpsertOutcome>(records.length);
         await mkdir(folder, { recursive: true });
         const counts: CountsIndex = {};
-        for (const shard of [...byShard.keys()].sort(compareShards)) {
-          const entry = await upsertShard(
-            path.join(folder, `${shard}.json`),
-            byShard.get(shard) ?? [],
-            outcomes,
-            options,
-          );
-          if (entry) counts[shard] = entry;
+        const replaced: string[] = [];
+        for (const [shard, batch] of byShard) {
+          const file = path.join(folder, `${shard}.json`);
+          const next = await applyToShard(file, batch, outcomes, options);
+          if (!next) continue;
+          if (!ranges || !shard.startsWith('r-') || next.size <= SPLIT_AT) {
+            counts[shard] = await writeShard(file, next);
+            continue;
+          }
+          // Split in id order: new files first; the range list (written below) switches to them.
+          const ids = [...next.keys()].sort(compareIds);
+          const at = ranges.shards.findIndex((r) => r.name === shard);
+          const pieces: { from: string; name: string }[] = [];
+          for (let i = 0; i < ids.length; i += SHARD_SIZE) {
+            const part: Shard = new Map();
+            for (const id of ids.slice(i, i + SHARD_SIZE)) part.set(id, next.get(id) as LocalRecord);
+            const name = `r-${ranges.next++}`;
+            counts[name] = await writeShard(path.join(folder, `${name}.json`), part);
+            pieces.push({
+              from: i === 0 ? (ranges.shards[at] as { from: string }).from : (ids[i] as string),
+              name,
+            });
+          }
+          ranges.shards.splice(at, 1, ...pieces);
+          replaced.push(shard);
         }
-        if (Object.keys(counts).length > 0) {
+        if (ranges && (replaced.length > 0 || !(await statStamp(path.join(folder, RANGES_FILE))))) {
+          await writeAtomically(path.join(folder, RANGES_FILE), JSON.stringify(ranges));
+          rangesCache.delete(folder);
+          for (const shard of replaced) await rm(path.join(folder, `${shard}.json`), { force: true });
+        }
+        if (Object.keys(counts).length > 0 || replaced.length > 0) {
           const index = { ...(await readCounts(folder)), ...counts };
+          for (const shard of replaced) delete index[shard];
           await writeAtomically(path.join(folder, COUNTS_FILE), JSON.stringify(index));
         }
         return outcomes;
@@ -318,17 +397,48 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
 
     async get(store, entity, id) {
       const folder = entityDir(store, entity);
-      const record = (await loadShard(path.join(folder, `${shardOf(id)}.json`))).get(id);
-      return record && structuredClone(record);
+      const numeric = shardOf(id);
+      if (numeric !== undefined) {
+        const record = (await loadShard(path.join(folder, `${numeric}.json`))).get(id);
+        return record && structuredClone(record);
+      }
+      // A split in another process may remove the shard between reading the list and the shard: look again.
+      for (let attempt = 0; ; attempt++) {
+        const file = path.join(folder, `${rangeOf(await readRanges(folder), id).name}.json`);
+        if (attempt === 0 && !(await statStamp(file))) {
+          rangesCache.delete(folder);
+          continue;
+        }
+        const record = (await loadShard(file)).get(id);
+        return record && structuredClone(record);
+      }
     },
 
     async *stream(store, entity) {
       const folder = entityDir(store, entity);
-      for (const shard of await listShards(folder)) {
-        // Read straight from disk: going through the cache would push out the shards writers use.
-        const records = [...(await readShardFile(path.join(folder, `${shard}.json`))).values()];
-        records.sort((a, b) => compareIds(a.id, b.id));
-        yield* records;
+      // Read straight from disk: going through the cache would push out the shards writers use.
+      const sorted = (shard: Shard) => [...shard.values()].sort((a, b) => compareIds(a.id, b.id));
+      for (const name of (await listNumericShards(folder)).sort(compareShards)) {
+        yield* sorted(await readShardFile(path.join(folder, `${name}.json`)));
+      }
+      // A split (by a writer in another process) may remove a listed range shard before it is read:
+      // the walk then starts again on the new list, past the last id already given.
+      let last: string | undefined;
+      walk: for (let attempt = 0; ; attempt++) {
+        const listed = (await statStamp(path.join(folder, RANGES_FILE))) !== undefined;
+        for (const { name } of (await readRanges(folder)).shards) {
+          const shard = await readShardIfPresent(path.join(folder, `${name}.json`));
+          if (!shard && listed && attempt < 5) {
+            rangesCache.delete(folder);
+            continue walk;
+          }
+          for (const record of sorted(shard ?? new Map())) {
+            if (last !== undefined && record.id <= last) continue;
+            last = record.id;
+            yield record;
+          }
+        }
+        return;
       }
     },
 
@@ -362,11 +472,12 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
       closed = true;
       await Promise.all([...queues.values()]);
       cache.clear();
+      rangesCache.clear();
     },
   };
 }
 
-async function listShards(folder: string): Promise<string[]> {
+async function listNumericShards(folder: string): Promise<string[]> {
   let names: string[];
   try {
     names = await readdir(folder);
@@ -374,8 +485,5 @@ async function listShards(folder: string): Promise<string[]> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
-  return names
-    .filter((n) => /^(\d+|h-[0-9a-f]{2})\.json$/.test(n))
-    .map((n) => n.slice(0, -'.json'.length))
-    .sort(compareShards);
+  return names.filter((n) => /^\d+\.json$/.test(n)).map((n) => n.slice(0, -'.json'.length));
 }

@@ -36,7 +36,9 @@ export interface ActivationEvent {
     | 'success_callback'
     | 'reauthorize'
     | 'reset'
-    | 'needs_reauth';
+    | 'needs_reauth'
+    /** Registered without the handshake: pasted credentials or IMS client credentials. */
+    | 'registered';
   ok: boolean;
   detail?: string;
 }
@@ -66,18 +68,52 @@ export interface ConnectionCheck {
   resources: { resource: string; label: string; granted: boolean | null }[];
 }
 
+/**
+ * How the connector authenticates to a store: an OAuth 1.0a integration (Magento Open Source, Adobe
+ * Commerce on-premises and Cloud PaaS) or IMS server-to-server (Adobe Commerce as a Cloud Service,
+ * where integration tokens do not exist).
+ */
+export type StoreAuthMode = 'oauth1-integration' | 'ims-server-to-server';
+
+/** The auth mode of a record; records written before the field existed are OAuth integrations. */
+export const authModeOf = (record: Pick<IntegrationRecord, 'auth'>): StoreAuthMode =>
+  record.auth ?? 'oauth1-integration';
+
+/** IMS client-credentials settings of a Cloud Service store; the client secret is a secret field. */
+export interface ImsSettings {
+  /** The IMS token endpoint (Adobe's, or the simulator's). */
+  tokenUrl: string;
+  clientId: string;
+  /** Comma-separated, as IMS takes them; includes commerce.accs. */
+  scopes: string;
+}
+
 export interface IntegrationRecord {
-  /** The store's consumer key: the record's key. */
+  /**
+   * The store's consumer key: the record's key. For an IMS store, a generated key of the same form
+   * (the store has no consumer).
+   */
   consumerKey: string;
-  /** As the store sent it, trailing slash included. */
+  /**
+   * As the store sent it, trailing slash included. For an IMS store, the instance's REST base
+   * (`https://<host>/<tenant-id>/`): calls go to `{storeBaseUrl}V1/...`.
+   */
   storeBaseUrl: string;
   storeOrigin: string;
   status: IntegrationStatus;
   statusReason?: string;
-  /** Secret (encrypted at rest). */
-  consumerSecret: string;
-  /** Secret (encrypted at rest); one-time, kept until the exchange ends. */
-  verifier: string;
+  /** Absent: `oauth1-integration`. */
+  auth?: StoreAuthMode;
+  /** How the credentials arrived: the activation handshake (absent), pasted by an operator, or IMS. */
+  registration?: 'handshake' | 'manual' | 'ims';
+  /** IMS stores only. */
+  ims?: ImsSettings;
+  /** Secret (encrypted at rest): the IMS client secret of an IMS store. */
+  imsClientSecret?: string;
+  /** Secret (encrypted at rest). Absent on IMS stores. */
+  consumerSecret?: string;
+  /** Secret (encrypted at rest); one-time, kept until the exchange ends. Absent without a handshake. */
+  verifier?: string;
   accessToken?: string;
   /** Secret (encrypted at rest). */
   accessTokenSecret?: string;
@@ -130,6 +166,7 @@ export const INTEGRATION_SECRET_FIELDS = [
   'accessTokenSecret',
   'requestToken',
   'requestTokenSecret',
+  'imsClientSecret',
 ] as const;
 
 export interface IntegrationFilter {

@@ -15,8 +15,9 @@ export interface SyncCounts {
  * reading a row twice, and the next incremental run starts from `newest`.
  */
 export interface SyncCheckpoint {
-  mode: 'initial' | 'incremental';
-  /** Initial load: the last page done (pages by id). */
+  /** 'full': a full scan of a connector without `updated_at` (paged like an initial load). */
+  mode: 'initial' | 'incremental' | 'full';
+  /** Initial load or full scan: the last page done (pages by id). */
   page: number;
   /** Incremental run: the boundary `updated_at` and the ids already done at exactly that time. */
   since: string | null;
@@ -40,9 +41,9 @@ export interface SyncRunOptions {
   signal?: AbortSignal;
 }
 
-export function freshCheckpoint(since: string | null): SyncCheckpoint {
+export function freshCheckpoint(since: string | null, fullScan = false): SyncCheckpoint {
   return {
-    mode: since === null ? 'initial' : 'incremental',
+    mode: fullScan ? 'full' : since === null ? 'initial' : 'incremental',
     page: 0,
     since,
     seenAtSince: [],
@@ -53,7 +54,7 @@ export function freshCheckpoint(since: string | null): SyncCheckpoint {
 }
 
 /**
- * One entity, one run. An initial load pages by id; an incremental run pages by `updated_at`
+ * One entity, one run. An initial load (and a full scan) pages by id; an incremental run pages by `updated_at`
  * as a moving keyset (a row changed during the run moves to the end instead of shifting the
  * others out of a page). Every page is upserted and checkpointed before the next is processed.
  * An initial load asks for the next page while the current one is written, so the store and the
@@ -63,7 +64,7 @@ export async function runSync(options: SyncRunOptions): Promise<SyncCheckpoint> 
   const pageSize = options.pageSize ?? 200;
   const state: SyncCheckpoint = options.resume
     ? structuredClone(options.resume)
-    : freshCheckpoint(options.since);
+    : freshCheckpoint(options.connector.fullScan ? null : options.since, options.connector.fullScan);
   const { connector, transport } = options;
   // Mapped and hashed as soon as it arrives: a page fetched ahead is ready when the last one is written.
   const fetchPage = async (page: number, initial: boolean) => {
@@ -85,7 +86,8 @@ export async function runSync(options: SyncRunOptions): Promise<SyncCheckpoint> 
   let extraPage = 1;
   for (let fetches = 1; ; fetches++) {
     options.signal?.throwIfAborted();
-    const initial = state.mode === 'initial';
+    // A full scan pages like an initial load; only an incremental run follows `updated_at`.
+    const initial = state.mode !== 'incremental';
     const page = initial ? state.page + 1 : extraPage;
     const pending = ahead?.page === page ? ahead.result : fetchPage(page, initial);
     ahead = undefined;
@@ -109,7 +111,8 @@ export async function runSync(options: SyncRunOptions): Promise<SyncCheckpoint> 
     state.counts.read += local.length;
     for (const outcome of outcomes) state.counts[outcome]++;
     for (const r of local)
-      if (state.newest === null || r.updatedAt > state.newest) state.newest = r.updatedAt;
+      if (r.updatedAt !== '' && (state.newest === null || r.updatedAt > state.newest))
+        state.newest = r.updatedAt;
 
     if (initial) {
       state.page = page;

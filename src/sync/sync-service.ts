@@ -15,7 +15,7 @@ export interface SyncJob {
   id: string;
   storeKey: string;
   entity: string;
-  mode: 'initial' | 'incremental';
+  mode: SyncCheckpoint['mode'];
   since: string | null;
   status: JobStatus;
   createdAt: string;
@@ -33,7 +33,7 @@ export interface SyncRun {
   id: string;
   storeKey: string;
   entity: string;
-  mode: 'initial' | 'incremental';
+  mode: SyncCheckpoint['mode'];
   startedAt: string;
   finishedAt: string;
   ok: boolean;
@@ -112,6 +112,11 @@ export class SyncService {
     this.alertStore = options.storage.documents<Alert>('alerts');
   }
 
+  /** The entities this service syncs, in the channel's order (the dashboard lists these). */
+  get entities(): readonly string[] {
+    return this.options.entities;
+  }
+
   private get sliceSeconds(): number {
     return this.options.sliceSeconds ?? 60;
   }
@@ -158,16 +163,17 @@ export class SyncService {
 
   /** Queues a run; an initial load when the entity was never synced. A queued or running job is reused. */
   async enqueue(storeKey: string, entity: string): Promise<SyncJob> {
-    connectorFor(this.options.channel ?? 'magento2', entity);
+    const { fullScan } = connectorFor(this.options.channel ?? 'magento2', entity);
     const open = await this.openJob(storeKey, entity);
     if (open) return open;
-    const cursor = await this.cursors.get(cursorId(storeKey, entity));
+    // Without updated_at there is no cursor: every run of a full-scan connector reads everything.
+    const cursor = fullScan ? undefined : await this.cursors.get(cursorId(storeKey, entity));
     const since = cursor?.newest ? minusSeconds(cursor.newest, this.options.overlapSeconds ?? 60) : null;
     const job: SyncJob = {
       id: randomUUID(),
       storeKey,
       entity,
-      mode: since === null ? 'initial' : 'incremental',
+      mode: fullScan ? 'full' : since === null ? 'initial' : 'incremental',
       since,
       status: 'queued',
       createdAt: new Date().toISOString(),

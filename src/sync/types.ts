@@ -26,6 +26,13 @@ export interface Connector<Raw = unknown> {
   readonly entity: string;
   readonly label: string;
   /**
+   * The store keeps no `updated_at` for this entity (customer groups, MSI source items), so there is
+   * no cursor: every run is a full scan (`since` null, `order` 'id', the connector's unique key),
+   * paged and checkpointed like an initial load; the record store's content hash decides which rows
+   * are written. Absent: incremental runs by `updated_at`.
+   */
+  readonly fullScan?: boolean;
+  /**
    * One page of rows changed at or after `since` (all rows when null). Ordered by id for an
    * initial load (ids never change, so page numbers are stable) or by `updated_at`, then id, for
    * an incremental run.
@@ -39,7 +46,7 @@ export interface Connector<Raw = unknown> {
    * has are left out. Lets a webhook apply one changed row without a full run.
    */
   fetchByIds?(transport: Transport, ids: string[]): Promise<Raw[]>;
-  /** The local record: id, the store's updated_at and the data kept. */
+  /** The local record: id, the store's updated_at ('' without one) and the data kept. */
   toRecord(raw: Raw): { id: string; updatedAt: string; data: Record<string, unknown> };
 }
 

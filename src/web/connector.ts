@@ -7,7 +7,7 @@ import type { Config } from '../config/config.js';
 import { exchangeTokens } from '../magento/token-exchange.js';
 import { openStorage } from '../storage/open.js';
 import type { RecordStore } from '../storage/records.js';
-import { magentoTransport } from '../sync/magento2/channel.js';
+import { MAGENTO2_ENTITIES, magentoTransport } from '../sync/magento2/channel.js';
 import { SyncService } from '../sync/sync-service.js';
 import { WebhookService, type AppliedBatch } from '../sync/webhooks/webhook-service.js';
 import { clientForIntegration } from '../activation/store-client.js';
@@ -119,7 +119,7 @@ export async function startConnector(
   const sync = new SyncService({
     storage,
     records,
-    entities: ['products', 'customers', 'orders'],
+    entities: [...MAGENTO2_ENTITIES],
     intervals: config.SYNC_INTERVALS,
     pageSize: config.SYNC_PAGE_SIZE,
     concurrency: config.SYNC_CONCURRENCY,

@@ -2,7 +2,14 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { AccountService } from '../accounts/users.js';
 import type { ActivationService } from '../activation/activation-service.js';
 import { checkConnection } from '../activation/connection-check.js';
-import type { IntegrationRecord, IntegrationStatus, Storage, UserRecord } from '../storage/types.js';
+import { registrationLabel, storeKindLabel } from '../activation/store-kind.js';
+import {
+  authModeOf,
+  type IntegrationRecord,
+  type IntegrationStatus,
+  type Storage,
+  type UserRecord,
+} from '../storage/types.js';
 import type { Alert, SyncJob, SyncRun, SyncService } from '../sync/sync-service.js';
 import { setWebhookSettings, WebhookSettingsError } from '../sync/webhooks/webhook-settings.js';
 import { HttpError } from './http-error.js';
@@ -101,7 +108,7 @@ export function dashboardRoutes(deps: {
         .filter((r) => !isUnconfirmed(r))
         .map((r) => ({
           ...integrationView(r, r.userId ? emails.get(r.userId) : undefined),
-          sync: syncView(r.consumerKey, runs, jobs, alerts),
+          sync: syncView(deps.sync.entities, r.consumerKey, runs, jobs, alerts),
         })),
       // Only an admin's list can hold these: a user's list has only stores they linked.
       unconfirmed: sorted.filter(isUnconfirmed).map(unconfirmedView),
@@ -123,6 +130,7 @@ export function dashboardRoutes(deps: {
     const user = currentUser(res)!;
     res.render('dashboard', {
       user,
+      entities: deps.sync.entities,
       csrfToken: req.csrfToken?.(),
       ...(await views(user)),
     });
@@ -155,7 +163,7 @@ export function dashboardRoutes(deps: {
     const key = (await operable(req, res)).consumerKey;
     const body = (req.body ?? {}) as Record<string, unknown>;
     const intervals: Record<string, number> = {};
-    for (const entity of ['products', 'customers', 'orders']) {
+    for (const entity of deps.sync.entities) {
       const raw = String(body[entity] ?? '').trim();
       if (raw === '') continue;
       const n = Number(raw);
@@ -226,6 +234,10 @@ export function integrationView(r: IntegrationRecord, linkedBy: string | undefin
     consumerKey: r.consumerKey,
     store: r.storeOrigin,
     storeBaseUrl: r.storeBaseUrl,
+    kind: storeKindLabel(r),
+    auth: authModeOf(r),
+    registration: registrationLabel(r),
+    imsClientId: r.ims?.clientId ?? null,
     status: r.status,
     statusLabel: STATUS_LABELS[r.status],
     reason: r.statusReason ?? null,
@@ -260,8 +272,13 @@ function unconfirmedView(r: IntegrationRecord) {
 }
 
 /** Per entity: the last run, a queued or running job, and an open alert. */
-function syncView(storeKey: string, runs: SyncRun[], jobs: SyncJob[], alerts: Alert[]) {
-  const entities = ['products', 'customers', 'orders'];
+function syncView(
+  entities: readonly string[],
+  storeKey: string,
+  runs: SyncRun[],
+  jobs: SyncJob[],
+  alerts: Alert[],
+) {
   return entities.map((entity) => {
     const last = runs.find((r) => r.storeKey === storeKey && r.entity === entity);
     const job = jobs.find(

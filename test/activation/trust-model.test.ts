@@ -68,7 +68,7 @@ describe('what an anonymous callback may change', () => {
       // The attacker's own store, a new secret and verifier.
       { secret: credential(), url: `${attacker.url}/` },
       // The attacker's store with the right secret (say it leaked): still refused, origin differs.
-      { secret: victim.consumerSecret, url: `${attacker.url}/` },
+      { secret: victim.consumerSecret!, url: `${attacker.url}/` },
       // The victim's store with a made-up secret.
       { secret: credential(), url: victim.storeBaseUrl },
     ];

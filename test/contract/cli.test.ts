@@ -44,7 +44,7 @@ describe('npm run contract', () => {
     const res = await runCli('contract', ['--store', sim.url, ...creds, '--junit', junit], {});
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/^PASS {2}sign\.sha256/m);
-    expect(res.stdout).toMatch(/15 checks against .* 0 failed, 1 warnings, 1 skipped\./);
+    expect(res.stdout).toMatch(/19 checks against .* 0 failed, 1 warnings, 1 skipped\./);
     const xml = await readFile(junit, 'utf8');
     expect(XMLValidator.validate(xml)).toBe(true);
     const schema = await readFile(path.resolve('test/fixtures/junit.xsd'), 'utf8');
@@ -55,8 +55,8 @@ describe('npm run contract', () => {
     expect(checked.errors).toEqual([]);
     const suite = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml).testsuites
       .testsuite;
-    expect(suite.tests).toBe('15');
-    expect(suite.testcase).toHaveLength(15);
+    expect(suite.tests).toBe('19');
+    expect(suite.testcase).toHaveLength(19);
     expect(suite.testcase.filter((c: Record<string, unknown>) => 'skipped' in c)).toHaveLength(1);
   });
 

@@ -53,6 +53,33 @@ describe('contract checks against a well-behaved store', () => {
   });
 });
 
+describe('entity checks', () => {
+  it('pass with the envelope and row fields when granted, and say "not granted" when not', async () => {
+    const ids = ['entities.customer-groups', 'entities.shipments', 'entities.categories', 'entities.stock'];
+    const granted = await run();
+    for (const id of ids)
+      expect(check(granted, id)).toMatchObject({
+        status: 'pass',
+        detail: expect.stringMatching(/^HTTP 200 in \d+ ms: [12] of \d+ rows/),
+      });
+    expect(check(granted, 'entities.stock').detail).toMatch(/sku, source_code, quantity, status/);
+    const limited = await run(await manual(['Magento_Backend::stores', 'Magento_Sales::shipment']));
+    expect(check(limited, 'entities.shipments').status).toBe('pass');
+    for (const [id, resource] of [
+      ['entities.customer-groups', 'Magento_Customer::group'],
+      ['entities.categories', 'Magento_Catalog::categories'],
+      ['entities.stock', 'Magento_InventoryApi::source'],
+    ]) {
+      expect(check(limited, id as string)).toMatchObject({
+        status: 'skip',
+        detail: `Not granted: the integration lacks ${resource}, so ${id === 'entities.stock' ? 'stock (msi source items)' : id === 'entities.categories' ? 'categories' : 'customer groups'} cannot be synced.`,
+        fix: expect.stringContaining(resource as string),
+      });
+    }
+    expect(limited.summary.fail).toBe(0);
+  });
+});
+
 describe('each check fails or warns on the matching misbehaviour', () => {
   afterAll(async () => {
     await settings({

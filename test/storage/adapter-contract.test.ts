@@ -10,6 +10,7 @@ import type { Job } from '../../src/storage/jobs.js';
 import { createPostgresStorage, type PostgresStorage } from '../../src/storage/postgres/postgres-storage.js';
 import type { LocalRecord } from '../../src/storage/records.js';
 import {
+  authModeOf,
   DuplicateError,
   NotFoundError,
   type IntegrationRecord,
@@ -273,8 +274,56 @@ describe.each([
         accessTokenSecret: 'access-token-secret-x5v3',
       });
     });
-  });
 
+    it('keeps an IMS store: client secret encrypted at rest, no OAuth secrets, the auth mode read back', async () => {
+      const k = unique('ims');
+      const ims = integration(k, {
+        status: 'active',
+        auth: 'ims-server-to-server',
+        registration: 'ims',
+        ims: {
+          tokenUrl: 'https://ims.test/ims/token/v3',
+          clientId: `client-${k}`,
+          scopes: 'openid,commerce.accs',
+        },
+        imsClientSecret: `ims-client-secret-${k}-w7r2`,
+        consumerSecret: undefined,
+        verifier: undefined,
+      });
+      await storage.integrations.create(ims);
+      const text = await harness.atRest();
+      expect(text).toContain(`client-${k}`);
+      expect(text).not.toContain(`ims-client-secret-${k}-w7r2`);
+      const again = await harness.another(storage);
+      storage = again;
+      const read = await again.integrations.get(k);
+      expect(read).toMatchObject({
+        auth: 'ims-server-to-server',
+        imsClientSecret: `ims-client-secret-${k}-w7r2`,
+      });
+      expect(read).not.toHaveProperty('consumerSecret');
+      expect(authModeOf(read!)).toBe('ims-server-to-server');
+      const light = (await again.integrations.list({ secrets: false })).find((r) => r.consumerKey === k);
+      expect(light).toBeDefined();
+      expect(light).not.toHaveProperty('imsClientSecret');
+      expect(light?.ims?.clientId).toBe(`client-${k}`);
+    });
+
+    it('reads a record written before auth modes existed as an OAuth 1.0a integration', async () => {
+      const k = unique('old');
+      const old = integration(k, {
+        status: 'active',
+        accessToken: 'at-old-1',
+        accessTokenSecret: 'ats-old-1',
+      });
+      expect(old).not.toHaveProperty('auth');
+      await storage.integrations.put(old);
+      storage = await harness.another(storage);
+      const read = await storage.integrations.get(k);
+      expect(read).toEqual(old);
+      expect(authModeOf(read!)).toBe('oauth1-integration');
+    });
+  });
   describe('users', () => {
     it('keeps emails unique whatever their case; updates and deletes', async () => {
       const email = `${unique('Ann')}@Example.com`;
@@ -368,6 +417,31 @@ describe.each([
         data: { id: '11' },
       });
       expect(await storage.records.get(store, 'products', 'zzz')).toBeUndefined();
+    });
+
+    it('keeps source-item ids (source/sku) past 2,000 of them: in order, counted, unchanged rows reported', async () => {
+      const store = unique('stock');
+      const id = (i: number) => `${i % 2 ? 'eu_warehouse' : 'default'}/SKU ${String(i).padStart(5, '0')}/x`;
+      const ids = Array.from({ length: 2_600 }, (_, i) => id(i));
+      // Reverse order in pages, so later pages land below ids already written.
+      for (let end = ids.length; end > 0; end -= 500)
+        await storage.records.upsert(
+          store,
+          'stock',
+          ids.slice(Math.max(0, end - 500), end).map((i) => record(i)),
+        );
+      const streamed: string[] = [];
+      for await (const r of storage.records.stream(store, 'stock')) streamed.push(r.id);
+      expect(streamed).toEqual([...ids].sort());
+      expect(await storage.records.count(store, 'stock')).toBe(2_600);
+      expect(
+        await storage.records.upsert(store, 'stock', [
+          record(id(7)),
+          record(id(2_000), 'moved'),
+          record('default/new'),
+        ]),
+      ).toEqual(['unchanged', 'updated', 'created']);
+      expect(await storage.records.get(store, 'stock', id(2_000))).toMatchObject({ hash: 'moved' });
     });
 
     it('streams past a page', async () => {
@@ -499,6 +573,19 @@ describe.each([
       await storage.notices.publish(topic);
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(heard).toBe(1);
+    });
+
+    it('delivers every topic of a burst published at once, each publish resolving after it is sent', async () => {
+      const topics = Array.from({ length: 60 }, () => `integration:${unique('burst')}`);
+      const heard = new Map<string, number>();
+      const offs = topics.map((t) =>
+        storage.notices.subscribe(t, () => heard.set(t, (heard.get(t) ?? 0) + 1)),
+      );
+      // The same topic twice in one burst is one "look again": heard at least once.
+      await Promise.all([...topics, topics[0]!].map((t) => storage.notices.publish(t)));
+      await eventually(() => topics.every((t) => (heard.get(t) ?? 0) >= 1));
+      offs.forEach((off) => off());
+      expect([...heard.keys()].sort()).toEqual([...topics].sort());
     });
   });
 

@@ -743,8 +743,8 @@ describe('createEmbeddedStorage', () => {
     });
     const stored = {
       ...plain,
-      consumerSecret: encryptSecret(plain.consumerSecret, key),
-      verifier: encryptSecret(plain.verifier, key),
+      consumerSecret: encryptSecret(plain.consumerSecret!, key),
+      verifier: encryptSecret(plain.verifier!, key),
       accessToken: encryptSecret('at-9f2', key),
       accessTokenSecret: encryptSecret('ats-3k1', key),
     };

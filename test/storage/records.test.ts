@@ -162,14 +162,69 @@ describe('file record store', () => {
     expect(shardOf('1000')).toBe('1');
   });
 
-  it('puts non-numeric ids in hash buckets after the numeric ones', async () => {
+  it('puts non-numeric ids in range shards after the numeric ones, in id order', async () => {
     await store.upsert(KEY, 'products', [record('b-sku'), record(3), record('__proto__'), record('a/../x')]);
-    expect(shardOf('b-sku')).toMatch(/^h-[0-9a-f]{2}$/);
+    expect(shardOf('b-sku')).toBeUndefined();
     const ids = (await collect(store.stream(KEY, 'products'))).map((r) => r.id);
-    expect(ids[0]).toBe('3');
-    expect(ids.slice(1).sort()).toEqual(['__proto__', 'a/../x', 'b-sku']);
+    expect(ids).toEqual(['3', '__proto__', 'a/../x', 'b-sku']);
     expect((await store.get(KEY, 'products', '__proto__'))?.id).toBe('__proto__');
     expect(await store.count(KEY, 'products')).toBe(4);
+  });
+
+  it('splits a range shard past 2,000 ids and keeps every id findable, in order, counted once', async () => {
+    const id = (i: number) => `default/SKU-${String(i).padStart(5, '0')}`;
+    // Out of order, in batches, so inserts land in shards that already split.
+    const order = Array.from({ length: 4_500 }, (_, i) => (i * 7_919) % 4_500);
+    for (let i = 0; i < order.length; i += 700) {
+      await store.upsert(
+        KEY,
+        'stock',
+        order.slice(i, i + 700).map((n) => ({ ...record(n), id: id(n) })),
+      );
+    }
+    const folder = (await readdir(dir))[0] as string;
+    const files = (await readdir(path.join(dir, folder, 'stock'))).filter((f) => /^r-\d+\.json$/.test(f));
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    const ids = (await collect(store.stream(KEY, 'stock'))).map((r) => r.id);
+    expect(ids).toEqual(Array.from({ length: 4_500 }, (_, i) => id(i)));
+    expect(await store.count(KEY, 'stock')).toBe(4_500);
+    for (const n of [0, 1_999, 2_000, 4_499]) expect((await store.get(KEY, 'stock', id(n)))?.id).toBe(id(n));
+    // Re-writing the same content changes nothing; a fresh store reads the same from disk.
+    const again = await store.upsert(KEY, 'stock', [{ ...record(17), id: id(17) }]);
+    expect(again).toEqual(['unchanged']);
+    const fresh = createFileRecordStore(dir);
+    expect(await fresh.count(KEY, 'stock')).toBe(4_500);
+    expect((await fresh.get(KEY, 'stock', id(3_333)))?.id).toBe(id(3_333));
+    await fresh.close();
+  });
+
+  it('a reader streaming while a writer splits a shard it has not read yet still gets every id once, in order', async () => {
+    const id = (i: number) => `k-${String(i).padStart(5, '0')}`;
+    for (let i = 0; i < 3_000; i += 500) {
+      await store.upsert(
+        KEY,
+        'stock',
+        Array.from({ length: 500 }, (_, k) => ({ ...record(i + k), id: id(i + k) })),
+      );
+    }
+    const reader = createFileRecordStore(dir);
+    const seen: string[] = [];
+    const iterator = reader.stream(KEY, 'stock')[Symbol.asyncIterator]();
+    for (let i = 0; i < 10; i++) seen.push(((await iterator.next()).value as LocalRecord).id);
+    // The last shard (ids 2000–2999) splits and is removed while the reader is still in the first.
+    const before = (await readdir(path.join(dir, (await readdir(dir))[0] as string, 'stock'))).sort();
+    await store.upsert(
+      KEY,
+      'stock',
+      Array.from({ length: 1_500 }, (_, k) => ({ ...record(k), id: id(3_000 + k) })),
+    );
+    const after = (await readdir(path.join(dir, (await readdir(dir))[0] as string, 'stock'))).sort();
+    expect(before.filter((f) => f.startsWith('r-') && !after.includes(f))).toHaveLength(1);
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) seen.push(next.value.id);
+    await reader.close();
+    expect(seen.slice(0, 3_000)).toEqual(Array.from({ length: 3_000 }, (_, i) => id(i)));
+    expect(new Set(seen).size).toBe(seen.length);
+    expect([...seen].sort()).toEqual(seen);
   });
 
   it('keeps a hostile store key inside its folder', async () => {

@@ -77,7 +77,7 @@ describe('npm run export / npm run import', () => {
     const dry = await cli('import', ['--entity', 'products', '--file', csvFile, '--dry-run']);
     expect(dry.stdout).toContain(`row ${SYNCED + 1} (sku NEW-SKU): price must be a non-negative number`);
     expect(dry.stdout).toContain(
-      `Dry run, nothing sent to ${sim.url}: ${SYNCED + 1} rows, ${SYNCED} valid, 1 invalid.`,
+      `Dry run of products, nothing sent to ${sim.url}: ${SYNCED + 1} rows: 1 to send, ${SYNCED - 1} unchanged, 1 invalid.`,
     );
     expect(dry.code).toBe(1);
     expect(sim.catalog.getProduct(sku).price).toBe(untouched);
@@ -85,7 +85,7 @@ describe('npm run export / npm run import', () => {
     const imported = await cli('import', ['--store', sim.url, '--entity', 'products', '--file', csvFile]);
     expect(imported.stderr).toBe('');
     expect(imported.stdout).toContain(`row ${SYNCED + 1} (sku NEW-SKU): price must be a non-negative number`);
-    expect(imported.stdout).toContain(`${SYNCED} applied`);
+    expect(imported.stdout).toContain(`1 sent, ${SYNCED - 1} unchanged, 1 invalid, 0 failed.`);
     expect(imported.code).toBe(1);
     expect(sim.catalog.getProduct(sku).price).toBe(123.45);
   });
@@ -109,7 +109,7 @@ describe('npm run export / npm run import', () => {
     );
     const res = await cli('import', ['--entity', 'products', '--file', file]);
     expect(res.stdout).toMatch(/row 2 \(sku NO-SUCH-SKU\): The product that was requested doesn't exist/);
-    expect(res.stdout).toContain('1 applied, 1 failed at the store');
+    expect(res.stdout).toContain('2 rows: 1 sent, 0 unchanged, 0 invalid, 1 failed.');
     expect(res.code).toBe(1);
     expect(sim.catalog.getProduct(sku)).toMatchObject({ name: 'Renamed from JSON', status: 2 });
   });
@@ -125,12 +125,12 @@ describe('npm run export / npm run import', () => {
 
     const empty = await cli('export', ['--entity', 'customers']);
     expect(empty.code).toBe(0);
-    expect(empty.stdout).toBe('id,email,firstname,lastname,group_id,updated_at\r\n');
+    expect(empty.stdout).toBe('id,email,firstname,lastname,group_id,website_id,store_id,updated_at\r\n');
     expect(empty.stderr).toContain(`Nothing to export: no customers have been synced from ${sim.url} yet.`);
 
     const orders = await cli('import', ['--entity', 'orders', '--file', 'x.csv']);
     expect(orders.code).not.toBe(0);
-    expect(orders.stderr).toMatch(/only products can be imported/);
+    expect(orders.stderr).toMatch(/only products and customers can be imported; orders are export-only/);
 
     const missing = await cli('import', ['--entity', 'products', '--file', path.join(t.dataDir, 'none.csv')]);
     expect(missing.code).toBe(1);

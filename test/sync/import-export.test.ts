@@ -7,12 +7,16 @@ import { createFileRecordStore, hashRecordData } from '../../src/storage/file-re
 import type { RecordStore } from '../../src/storage/records.js';
 import { parseCsv } from '../../src/sync/import-export/csv.js';
 import { EXPORT_COLUMNS, exportRecords } from '../../src/sync/import-export/export.js';
+import { customerImport } from '../../src/sync/import-export/customer-import.js';
 import {
-  formatFailure,
+  formatProblem,
   importRows,
   rowsFromJson,
-  type ProductPatch,
+  summarise,
+  type ImportOptions,
+  type ImportRequest,
 } from '../../src/sync/import-export/import.js';
+import { productImport } from '../../src/sync/import-export/product-import.js';
 
 const STORE = 'abcdefghijklmnopqrstuvwxyz012345';
 let dir: string;
@@ -117,7 +121,7 @@ describe('exportRecords', () => {
     expect(JSON.parse(json.text())).toEqual([]);
     const csv = slowSink();
     await exportRecords({ records, store: STORE, entity: 'customers', format: 'csv', out: csv.out });
-    expect(csv.text()).toBe('id,email,firstname,lastname,group_id,updated_at\r\n');
+    expect(csv.text()).toBe('id,email,firstname,lastname,group_id,website_id,store_id,updated_at\r\n');
   });
 
   it('rejects when the output fails', async () => {
@@ -132,148 +136,379 @@ describe('exportRecords', () => {
   });
 });
 
+/**
+ * The engine on its own: `send` plays a store that applies the body and answers the whole entity, as
+ * Magento does. The same flows over real HTTP are in import-cli.test.ts.
+ */
 describe('importRows', () => {
+  let n = 0;
+  /** A store key of its own, with the three products synced. */
+  async function syncedStore(): Promise<string> {
+    const store = `store${++n}`.padEnd(32, 'x');
+    await records.upsert(
+      store,
+      'products',
+      products.map((p) => ({ id: String(p.id), updatedAt: p.updated_at, hash: hashRecordData(p), data: p })),
+    );
+    return store;
+  }
+
+  function fakeStore() {
+    const bySku = new Map(products.map((p) => [p.sku.toLowerCase(), structuredClone(p)]));
+    const requests: ImportRequest[] = [];
+    const send = async (request: ImportRequest) => {
+      requests.push(request);
+      const sku = decodeURIComponent(request.path.split('/')[2] as string);
+      const product = bySku.get(sku.toLowerCase());
+      if (!product) throw new Error("The product that was requested doesn't exist.");
+      Object.assign(product, (request.body as { product: object }).product, {
+        updated_at: '2026-02-03 04:05:06',
+      });
+      return structuredClone(product);
+    };
+    return { send, requests };
+  }
+
+  const run = (store: string, rows: Record<string, string>[], extra: Partial<ImportOptions> = {}) =>
+    importRows({
+      rows,
+      definition: productImport,
+      records,
+      store,
+      dryRun: false,
+      send: fakeStore().send,
+      ...extra,
+    });
+
   const rows = [
-    { sku: 'A', name: 'New name', price: '12.50', status: '', visibility: '' },
+    { sku: 'P-1', name: 'New name', price: '12.50', status: '', visibility: '' },
     { sku: '', name: 'no sku', price: '1', status: '', visibility: '' },
     { sku: 'B', name: '', price: '-1', status: '3', visibility: '0' },
     { sku: 'C', name: 'x'.repeat(256), price: 'abc', status: '1', visibility: '4' },
-    { sku: 'D', name: '', price: '', status: '2', visibility: '' },
-    { sku: 'E', name: '', price: '', status: '', visibility: '' },
-    { sku: 'a', name: '', price: '3', status: '', visibility: '' },
+    { sku: 'p-2', name: '', price: '', status: '2', visibility: '1' },
+    { sku: 'P-1000', name: '', price: '99.99', status: '2', visibility: '' },
+    { sku: 'p-1', name: '', price: '3', status: '', visibility: '' },
   ];
 
-  it('reports exactly the invalid rows and applies only the valid ones, in order', async () => {
-    const applied: [string, ProductPatch][] = [];
-    const report = await importRows({
-      rows,
-      entity: 'products',
-      dryRun: false,
-      apply: async (sku, patch) => {
-        applied.push([sku, patch]);
+  it('reports exactly the invalid rows and sends only the fields that differ from the local record', async () => {
+    const store = await syncedStore();
+    const fake = fakeStore();
+    const report = await run(store, rows, { send: fake.send });
+    expect(fake.requests).toEqual([
+      {
+        method: 'PUT',
+        path: 'V1/products/P-1',
+        body: { product: { sku: 'P-1', name: 'New name', price: 12.5 } },
       },
-    });
-    expect(applied).toEqual([
-      ['A', { name: 'New name', price: 12.5 }],
-      ['D', { status: 2 }],
+      // The price is the store's already: only the status goes.
+      { method: 'PUT', path: 'V1/products/P-1000', body: { product: { sku: 'P-1000', status: 2 } } },
     ]);
-    expect(report).toEqual({
+    expect(report).toMatchObject({
       total: 7,
-      valid: 3,
-      applied: 2,
-      skipped: 1,
-      dryRun: false,
-      failed: [
-        { row: 2, errors: ['sku is required'] },
-        {
-          row: 3,
-          sku: 'B',
-          errors: [
-            'price must be a non-negative number',
-            'status must be 1 (enabled) or 2 (disabled)',
-            'visibility must be 1, 2, 3 or 4 (not visible individually, catalog, search, both)',
-          ],
-        },
-        {
-          row: 4,
-          sku: 'C',
-          errors: ['name must be at most 255 characters (has 256)', 'price must be a non-negative number'],
-        },
-        { row: 7, sku: 'a', errors: ['sku a is already in row 1'] },
-      ],
+      changed: 2,
+      sent: 2,
+      unchanged: 1,
+      invalid: 4,
+      failed: 0,
+      held: 0,
     });
-    expect(report.failed.flatMap(formatFailure)).toContain(
+    expect(report.problems).toEqual([
+      { row: 2, kind: 'invalid', errors: ['sku is required'] },
+      {
+        row: 3,
+        label: 'sku B',
+        kind: 'invalid',
+        errors: [
+          'price must be a non-negative number',
+          'status must be 1 (enabled) or 2 (disabled)',
+          'visibility must be 1, 2, 3 or 4 (not visible individually, catalog, search, both)',
+        ],
+      },
+      {
+        row: 4,
+        label: 'sku C',
+        kind: 'invalid',
+        errors: ['name must be at most 255 characters (has 256)', 'price must be a non-negative number'],
+      },
+      { row: 7, label: 'sku p-1', kind: 'invalid', errors: ['sku p-1 is already in row 1'] },
+    ]);
+    expect(report.problems.flatMap(formatProblem)).toContain(
       'row 3 (sku B): price must be a non-negative number',
+    );
+    expect(summarise(report, 'http://shop')).toBe(
+      'Import of products into http://shop: 7 rows: 2 sent, 1 unchanged, 4 invalid, 0 failed.',
     );
   });
 
-  it('reports unknown columns, accepts the read-only export columns and trims cells', async () => {
-    const applied: [string, ProductPatch][] = [];
-    const report = await importRows({
-      rows: [
-        { sku: ' X ', colour: 'red', price: ' 5 ' },
-        { sku: 'Y', type_id: 'simple', updated_at: '2026-01-01 00:00:00', weight: '2', visibility: '3' },
-      ],
-      entity: 'products',
-      dryRun: false,
-      apply: async (sku, patch) => {
-        applied.push([sku, patch]);
-      },
+  it('writes the store’s answer to the local record, so the same file sends nothing the second time', async () => {
+    const store = await syncedStore();
+    const fake = fakeStore();
+    const edit: Record<string, string>[] = [
+      { sku: 'P-2', price: '7.25', weight: '3' },
+      { sku: 'P-1000', status: '2' },
+    ];
+    expect(await run(store, edit, { send: fake.send })).toMatchObject({ sent: 2, unchanged: 0 });
+    const local = await records.get(store, 'products', '2');
+    expect(local?.data).toMatchObject({
+      sku: 'P-2',
+      price: 7.25,
+      weight: 3,
+      updated_at: '2026-02-03 04:05:06',
     });
-    expect(report.failed).toEqual([
+    expect(local?.updatedAt).toBe('2026-02-03 04:05:06');
+    expect(local?.hash).toBe(hashRecordData(local?.data));
+    const again = await run(store, edit, { send: fake.send });
+    expect(fake.requests).toHaveLength(2);
+    expect(again).toMatchObject({ total: 2, changed: 0, sent: 0, unchanged: 2, invalid: 0, failed: 0 });
+  });
+
+  it('does not send a row exported before the store’s record last changed, unless its updated_at is emptied', async () => {
+    const store = await syncedStore();
+    const fake = fakeStore();
+    // Exported at the records' time, then the store changed P-1 (a sync, or an earlier import, brought it in).
+    await records.upsert(store, 'products', [
+      {
+        id: '1',
+        updatedAt: '2026-01-05 00:00:00',
+        hash: 'newer',
+        data: { ...products[0], name: 'Changed in the admin' },
+      },
+    ]);
+    const stale = { sku: 'P-1', name: 'Plain', price: '11', updated_at: '2026-01-02 03:04:05' };
+    const report = await run(
+      store,
+      [
+        stale,
+        { sku: 'P-2', price: '1', updated_at: '2026-01-02 03:04:05' },
+        { sku: 'P-1000', price: '1', updated_at: '2/1/26 3:04' },
+      ],
+      { send: fake.send },
+    );
+    expect(fake.requests.map((r) => r.path)).toEqual(['V1/products/P-2']);
+    expect(report.problems.flatMap(formatProblem)).toEqual([
+      'row 1 (sku P-1): changed in the store since this row was exported (updated_at 2026-01-02 03:04:05 in the file, ' +
+        '2026-01-05 00:00:00 now), so its other cells may undo that change: export again and redo the edit, or empty ' +
+        'updated_at to send the row as it is',
+      'row 3 (sku P-1000): updated_at must be as exported (YYYY-MM-DD HH:MM:SS), or empty',
+    ]);
+    expect(report).toMatchObject({ sent: 1, invalid: 2 });
+    await run(store, [{ ...stale, updated_at: '' }], { send: fake.send });
+    expect(fake.requests.at(-1)?.body).toEqual({ product: { sku: 'P-1', name: 'Plain', price: 11 } });
+  });
+
+  it('sends a product never synced as the row says, and lists the store’s refusal', async () => {
+    const store = await syncedStore();
+    const fake = fakeStore();
+    const progress: [number, number][] = [];
+    const report = await run(
+      store,
+      [
+        { sku: 'NO-SUCH', price: '1' },
+        { sku: 'P-1', price: '11' },
+      ],
+      { send: fake.send, onProgress: (done, total) => progress.push([done, total]) },
+    );
+    expect(fake.requests.map((r) => r.body)).toEqual([
+      { product: { sku: 'NO-SUCH', price: 1 } },
+      { product: { sku: 'P-1', price: 11 } },
+    ]);
+    expect(progress).toEqual([
+      [1, 2],
+      [2, 2],
+    ]);
+    expect(report).toMatchObject({ sent: 1, failed: 1 });
+    expect(report.problems).toEqual([
       {
         row: 1,
-        sku: 'X',
-        errors: [expect.stringMatching(/^unknown column "colour" \(columns: sku, name, /)],
+        label: 'sku NO-SUCH',
+        kind: 'failed',
+        errors: ["The product that was requested doesn't exist."],
       },
     ]);
-    expect(applied).toEqual([['Y', { weight: 2, visibility: 3 }]]);
   });
 
-  it('calls nothing in a dry run', async () => {
-    let calls = 0;
-    const report = await importRows({
-      rows,
-      entity: 'products',
-      dryRun: true,
-      apply: async () => {
-        calls++;
-      },
-    });
-    expect(calls).toBe(0);
-    expect(report).toMatchObject({ total: 7, valid: 3, applied: 0, dryRun: true });
-    expect(report.failed.map((f) => f.row)).toEqual([2, 3, 4, 7]);
+  it('calls nothing in a dry run, and says what it would send', async () => {
+    const store = await syncedStore();
+    const fake = fakeStore();
+    const report = await run(store, rows, { send: fake.send, dryRun: true });
+    expect(fake.requests).toEqual([]);
+    expect(report).toMatchObject({ total: 7, changed: 2, sent: 0, unchanged: 1, invalid: 4, dryRun: true });
+    expect(summarise(report, 'http://shop')).toBe(
+      'Dry run of products, nothing sent to http://shop: 7 rows: 2 to send, 1 unchanged, 4 invalid.',
+    );
+    expect(await records.get(store, 'products', '1')).toMatchObject({ data: { name: 'Plain', price: 10 } });
   });
 
-  it('lists a row the store refuses and still applies the others', async () => {
-    const applied: string[] = [];
-    const progress: number[] = [];
-    async function* source() {
-      for (const sku of ['S1', 'S2', 'S3']) yield { sku, price: '1' };
-    }
-    const report = await importRows({
-      rows: source(),
-      entity: 'products',
-      dryRun: false,
-      apply: async (sku) => {
-        if (sku === 'S2') throw new Error("The product that was requested doesn't exist.");
-        applied.push(sku);
-      },
-      onProgress: (done) => progress.push(done),
-    });
-    expect(applied).toEqual(['S1', 'S3']);
-    expect(progress).toEqual([1, 2, 3]);
-    expect(report).toMatchObject({ total: 3, valid: 3, applied: 2 });
-    expect(report.failed).toEqual([
-      { row: 2, sku: 'S2', errors: ["The product that was requested doesn't exist."] },
-    ]);
+  it('with strict, sends nothing when any row is invalid', async () => {
+    const store = await syncedStore();
+    const fake = fakeStore();
+    const report = await run(
+      store,
+      [
+        { sku: 'P-1', price: '20' },
+        { sku: 'P-2', price: 'free' },
+      ],
+      { send: fake.send, strict: true },
+    );
+    expect(fake.requests).toEqual([]);
+    expect(report).toMatchObject({ changed: 1, sent: 0, invalid: 1, held: 1, failed: 0 });
+    expect(summarise(report, 'http://shop')).toMatch(/1 changed not sent \(--strict and a row is invalid/);
   });
 
   it('stops sending after a fatal error and lists the rows not sent', async () => {
-    const report = await importRows({
-      rows: [
-        { sku: 'S1', price: '1' },
-        { sku: 'S2', price: '1' },
-        { sku: 'S3', price: '1' },
+    const store = await syncedStore();
+    let calls = 0;
+    const report = await run(
+      store,
+      [
+        { sku: 'P-1', price: '1' },
+        { sku: 'P-2', price: '1' },
+        { sku: 'P-1000', price: '1' },
       ],
-      entity: 'products',
-      dryRun: false,
-      apply: async (sku) => {
-        if (sku === 'S2') throw new Error('token revoked');
+      {
+        send: async () => {
+          if (++calls === 2) throw new Error('token revoked');
+          return true;
+        },
+        isFatal: () => true,
       },
-      isFatal: () => true,
-    });
-    expect(report.applied).toBe(1);
-    expect(report.failed).toEqual([
-      { row: 2, sku: 'S2', errors: ['token revoked'] },
-      { row: 3, sku: 'S3', errors: ['not sent: an earlier row failed with "token revoked"'] },
+    );
+    expect(calls).toBe(2);
+    expect(report).toMatchObject({ sent: 1, failed: 2 });
+    expect(report.problems).toEqual([
+      { row: 2, label: 'sku P-2', kind: 'failed', errors: ['token revoked'] },
+      {
+        row: 3,
+        label: 'sku P-1000',
+        kind: 'not-sent',
+        errors: ['not sent: an earlier row failed with "token revoked"'],
+      },
     ]);
   });
 
-  it('refuses other entities', async () => {
-    await expect(
-      importRows({ rows: [], entity: 'orders' as 'products', dryRun: true, apply: async () => undefined }),
-    ).rejects.toThrow(/Only products can be imported/);
+  it('reports unknown columns, accepts the read-only export columns and trims cells', async () => {
+    const store = await syncedStore();
+    const fake = fakeStore();
+    const report = await run(
+      store,
+      [
+        { sku: ' P-1 ', colour: 'red', price: ' 5 ' },
+        { sku: 'P-2', type_id: 'simple', updated_at: '2026-01-02 03:04:05', weight: ' 2 ', visibility: '3' },
+      ],
+      { send: fake.send },
+    );
+    expect(report.problems).toEqual([
+      {
+        row: 1,
+        label: 'sku P-1',
+        kind: 'invalid',
+        errors: [expect.stringMatching(/^unknown column "colour" \(columns: sku, name, /)],
+      },
+    ]);
+    expect(fake.requests.map((r) => r.body)).toEqual([{ product: { sku: 'P-2', weight: 2, visibility: 3 } }]);
+  });
+
+  describe('customers', () => {
+    const customer = {
+      id: 7,
+      group_id: 1,
+      email: 'ann.lee.7@example.com',
+      firstname: 'Ann',
+      lastname: 'Lee',
+      created_at: '2025-01-01 00:00:00',
+      updated_at: '2025-06-01 00:00:00',
+      created_in: 'Default Store View',
+      store_id: 1,
+      website_id: 1,
+      addresses: [{ id: 3, city: 'Lyon' }],
+      disable_auto_group_change: 0,
+    };
+    const row = (cells: Record<string, string>) => ({
+      id: '7',
+      email: customer.email,
+      firstname: 'Ann',
+      lastname: 'Lee',
+      group_id: '1',
+      updated_at: customer.updated_at,
+      ...cells,
+    });
+
+    async function customersStore(): Promise<string> {
+      const store = `customers${++n}`.padEnd(32, 'x');
+      await records.upsert(store, 'customers', [
+        { id: '7', updatedAt: customer.updated_at, hash: hashRecordData(customer), data: customer },
+      ]);
+      return store;
+    }
+
+    it('checks email, names and ids before anything is sent', async () => {
+      const store = await customersStore();
+      const sent: ImportRequest[] = [];
+      const report = await importRows({
+        rows: [
+          row({ email: 'not-an-email' }),
+          row({ id: 'x7', firstname: ' ', lastname: '' }),
+          row({ id: '', group_id: '1.5', website_id: '0', store_id: '-1' }),
+          row({ id: '8' }),
+          row({ id: '07' }),
+        ],
+        definition: customerImport,
+        records,
+        store,
+        dryRun: false,
+        send: async (request) => {
+          sent.push(request);
+          return request;
+        },
+      });
+      expect(sent).toEqual([]);
+      expect(report.problems.flatMap(formatProblem)).toEqual([
+        'row 1 (customer 7): email "not-an-email" is not an email address',
+        'row 2 (customer x7): id must be a whole number of 1 or more',
+        'row 2 (customer x7): firstname is required: Magento refuses a customer without it',
+        'row 2 (customer x7): lastname is required: Magento refuses a customer without it',
+        "row 3: id is required (the store's customer id)",
+        'row 3: group_id must be a whole number (a customer group id, e.g. 1 for General)',
+        'row 3: website_id must be a whole number of 1 or more (a website id; 0 is the admin website, which has no customers)',
+        'row 3: store_id must be a whole number (a store view id)',
+        expect.stringMatching(
+          /^row 4 \(customer 8\): customer 8 has not been synced from this store; run a sync first/,
+        ),
+      ]);
+      // Row 5 is customer 7 again, unchanged; its duplicate check only counts valid rows.
+      expect(report).toMatchObject({ total: 5, invalid: 4, unchanged: 1, sent: 0 });
+    });
+
+    it('sends the whole customer as the store last had it, with the edits, and without updated_at', async () => {
+      const store = await customersStore();
+      const sent: ImportRequest[] = [];
+      const report = await importRows({
+        rows: [row({ lastname: 'Lee-Smith ', group_id: '2' })],
+        definition: customerImport,
+        records,
+        store,
+        dryRun: false,
+        send: async (request) => {
+          sent.push(request);
+          return { ...(request.body as { customer: object }).customer, updated_at: '2026-03-03 03:03:03' };
+        },
+      });
+      const { updated_at: _dropped, ...rest } = customer;
+      expect(sent).toEqual([
+        {
+          method: 'PUT',
+          path: 'V1/customers/7',
+          body: { customer: { ...rest, lastname: 'Lee-Smith', group_id: 2 } },
+        },
+      ]);
+      expect(report).toMatchObject({ sent: 1, unchanged: 0, invalid: 0 });
+      expect((await records.get(store, 'customers', '7'))?.data).toMatchObject({
+        lastname: 'Lee-Smith',
+        group_id: 2,
+        addresses: [{ id: 3, city: 'Lyon' }],
+        updated_at: '2026-03-03 03:03:03',
+      });
+    });
   });
 
   it('reads JSON rows, turning numbers into cells', () => {

@@ -89,6 +89,10 @@ describe('dashboard', () => {
       { resource: 'Magento_Catalog::products', label: 'Products', granted: true },
       { resource: 'Magento_Sales::actions_view', label: 'Orders', granted: false },
       { resource: 'Magento_Customer::customer', label: 'Customers', granted: false },
+      { resource: 'Magento_Customer::group', label: 'Customer groups', granted: false },
+      { resource: 'Magento_Sales::shipment', label: 'Shipments', granted: false },
+      { resource: 'Magento_Catalog::categories', label: 'Categories', granted: false },
+      { resource: 'Magento_InventoryApi::source', label: 'Stock (source items)', granted: false },
     ]);
     const shown = await agent.get('/');
     expect(shown.text).toContain('Orders: not granted');
@@ -125,11 +129,27 @@ describe('dashboard', () => {
       mode: 'incremental',
       counts: { created: 0 },
     });
-    // Orders and customers are not granted to this integration: those runs fail and raise alerts.
+    // Only products (and stores) are granted to this integration: the other runs fail and raise alerts.
+    expect(sync.map((s) => s.entity)).toEqual([
+      'products',
+      'customers',
+      'orders',
+      'customer_groups',
+      'shipments',
+      'categories',
+      'stock',
+    ]);
     expect(sync.find((s) => s.entity === 'orders')?.lastRun?.ok).toBe(false);
     const alerts = await agent.get('/api/alerts');
     const open = alerts.body.alerts as { entity: string; count: number; message: string }[];
-    expect(open.map((a) => a.entity).sort()).toEqual(['customers', 'orders']);
+    expect(open.map((a) => a.entity).sort()).toEqual([
+      'categories',
+      'customer_groups',
+      'customers',
+      'orders',
+      'shipments',
+      'stock',
+    ]);
     expect(open.every((a) => a.count === 2 && /isn't authorized/.test(a.message))).toBe(true);
     expect((await agent.get('/')).text).toContain('Alert ×2');
   });

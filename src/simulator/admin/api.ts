@@ -4,6 +4,7 @@ import { ACL_TREE } from '../acl.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { SimClock } from '../clock.js';
 import type { Faults } from '../faults.js';
+import { ImsProblem, type ImsService } from '../ims/ims.js';
 import { AdminError, type IntegrationService } from '../integrations.js';
 import type { SimulatorSettings } from '../settings.js';
 import type { SimulatorState } from '../state.js';
@@ -20,6 +21,7 @@ export interface AdminApiDeps {
   settings: SimulatorSettings;
   clock: SimClock;
   webhooks: WebhookSender;
+  ims: ImsService;
   adminToken?: string;
 }
 
@@ -87,6 +89,60 @@ export function adminApi(deps: AdminApiDeps): Router {
   router.delete('/integrations/:id', (req, res) => {
     integrations.delete(id(req));
     res.status(204).end();
+  });
+
+  // IMS OAuth Server-to-Server credentials (the Developer Console's part of a Cloud Service setup).
+  router.get('/ims/clients', (_req, res) => {
+    res.json(
+      [...deps.ims.clients.values()].map((c) => ({
+        client_id: c.clientId,
+        created_at: c.createdAt.toISOString(),
+        tokens_issued: c.tokensIssued,
+      })),
+    );
+  });
+  router.post('/ims/clients', (req, res) => {
+    const body = z
+      .object({
+        client_id: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{8,64}$/, 'client_id must be 8-64 letters, digits, - or _')
+          .optional(),
+        client_secret: z.string().min(16, 'client_secret must be at least 16 characters').max(256).optional(),
+      })
+      .strict()
+      .parse(req.body);
+    try {
+      const c = deps.ims.register(body.client_id, body.client_secret);
+      res.status(201).json({ client_id: c.clientId, client_secret: c.clientSecret });
+    } catch (error) {
+      if (error instanceof ImsProblem) throw new AdminError(error.description, error.status);
+      throw error;
+    }
+  });
+  router.delete('/ims/clients/:clientId', (req, res) => {
+    if (!deps.ims.remove(String(req.params.clientId))) throw new AdminError('No such IMS client.', 404);
+    res.status(204).end();
+  });
+  router.put('/ims/settings', (req, res) => {
+    const body = z
+      .object({
+        token_seconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(7 * 86_400),
+      })
+      .strict()
+      .parse(req.body);
+    deps.ims.tokenSeconds = body.token_seconds;
+    res.json({ token_seconds: deps.ims.tokenSeconds });
+  });
+  router.post('/ims/revoke', (_req, res) => {
+    res.json({ revoked: deps.ims.revokeAll() });
+  });
+  router.get('/ims/requests', (_req, res) => {
+    res.json(deps.ims.requests);
   });
 
   router.get('/acl', (_req, res) => {

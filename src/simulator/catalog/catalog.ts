@@ -1,22 +1,91 @@
 import { applySearchCriteria, type SearchCriteria, type SearchResult } from '../rest/search-criteria.js';
 import { CatalogInputError, CatalogNotFoundError, MESSAGES, invalidTypeError } from './errors.js';
-import { CUSTOMER_FIELDS, ORDER_FIELDS, PRODUCT_FIELDS } from './fields.js';
-import { generateCatalog, slugify, toMagentoDate, type GenerateOptions } from './generate.js';
+import {
+  CATEGORY_FIELDS,
+  CUSTOMER_FIELDS,
+  CUSTOMER_GROUP_FIELDS,
+  ORDER_FIELDS,
+  PRODUCT_FIELDS,
+  SHIPMENT_FIELDS,
+  SOURCE_ITEM_FIELDS,
+} from './fields.js';
+import {
+  generateCatalog,
+  generateCustomerGroups,
+  slugify,
+  sourceCodes,
+  toMagentoDate,
+  type GenerateOptions,
+} from './generate.js';
 import { Prng } from './prng.js';
 import {
   PRODUCT_TYPES,
   type CatalogData,
+  type Category,
   type CustomAttribute,
   type Customer,
+  type CustomerGroup,
   type Order,
   type OrderState,
   type Product,
   type ProductStatus,
   type ProductInput,
   type ProductVisibility,
+  type Shipment,
+  type SourceItem,
+  type SourceItemStatus,
 } from './types.js';
+import { validateCustomer, validateSourceItems } from './validate.js';
 
-export { CUSTOMER_FIELDS, ORDER_FIELDS, PRODUCT_FIELDS } from './fields.js';
+export {
+  CATEGORY_FIELDS,
+  CUSTOMER_FIELDS,
+  CUSTOMER_GROUP_FIELDS,
+  ORDER_FIELDS,
+  PRODUCT_FIELDS,
+  SHIPMENT_FIELDS,
+  SOURCE_ITEM_FIELDS,
+} from './fields.js';
+
+/** What changed in the store: every mutation of the catalog reports one per row, after it is applied. */
+export type CatalogChange =
+  | { entity: 'products'; action: 'created' | 'updated' | 'deleted'; key: string; row: Product; at: Date }
+  | { entity: 'customers'; action: 'updated'; key: string; row: Customer; at: Date }
+  | { entity: 'orders'; action: 'updated'; key: string; row: Order; at: Date }
+  | {
+      entity: 'source_items';
+      action: 'created' | 'updated' | 'deleted';
+      /** `<source_code percent-encoded>/<sku>`, the connector's local id for it. */
+      key: string;
+      row: SourceItem;
+      at: Date;
+    };
+
+export type CatalogListener = (change: CatalogChange) => void;
+
+/** The statuses `touchOrders` moves orders through, as processing them would. */
+const ORDER_STATUSES: [OrderState, string][] = [
+  ['processing', 'processing'],
+  ['complete', 'complete'],
+  ['holded', 'holded'],
+];
+
+/** The key a source item is unique by: Magento's (source_code, sku) index, case-folded as MySQL compares. */
+const sourceItemKey = (sourceCode: string, sku: string): string =>
+  `${sourceCode.toLowerCase()}\u0000${sku.toLowerCase()}`;
+
+const sourceItemChangeKey = (item: SourceItem): string =>
+  `${encodeURIComponent(item.source_code)}/${item.sku}`;
+
+/** (source_code, sku), case-folded: the order source items are kept and searched in. */
+function compareSourceItems(a: SourceItem, b: SourceItem): number {
+  const x = a.source_code.toLowerCase();
+  const y = b.source_code.toLowerCase();
+  if (x !== y) return x < y ? -1 : 1;
+  const p = a.sku.toLowerCase();
+  const q = b.sku.toLowerCase();
+  return p < q ? -1 : p > q ? 1 : 0;
+}
 
 /** catalog_product_entity.sku is varchar(64). */
 export const SKU_MAX_LENGTH = 64;
@@ -191,22 +260,6 @@ function findById<T>(rows: readonly T[], id: (row: T) => number, wanted: number)
   return undefined;
 }
 
-/** A mutation of the store's data, as Magento's `*_save_after` / `*_delete_after` observers see it. */
-export interface CatalogChange {
-  entity: 'products' | 'customers' | 'orders';
-  kind: 'saved' | 'deleted';
-  /** The live row: a listener that keeps it must copy it. */
-  row: Product | Customer | Order;
-}
-
-export type CatalogListener = (change: CatalogChange) => void;
-
-const ORDER_STATUSES: [OrderState, string][] = [
-  ['processing', 'processing'],
-  ['complete', 'complete'],
-  ['holded', 'holded'],
-];
-
 export interface CatalogOptions {
   /** Seeds `touchProducts`, so the same sequence of calls changes the same products. */
   seed?: number;
@@ -221,8 +274,15 @@ export class Catalog {
   readonly #bySku = new Map<string, Product>();
   readonly #customers: Customer[];
   readonly #orders: Order[];
-  readonly #touchRng: Prng;
+  readonly #customerGroups: CustomerGroup[];
+  readonly #shipments: Shipment[];
+  readonly #categories: Category[];
+  /** Sorted by compareSourceItems, so paging by (source_code, sku) needs no sort. */
+  readonly #sourceItems: SourceItem[];
+  readonly #sourceItemsByKey = new Map<string, SourceItem>();
+  readonly #sources: Set<string>;
   readonly #listeners = new Set<CatalogListener>();
+  readonly #touchRng: Prng;
   #maxProductId = 0;
 
   /** Takes ownership of the arrays in `data`. */
@@ -230,6 +290,18 @@ export class Catalog {
     this.#products = byIdSorted(data.products, (p) => p.id);
     this.#customers = byIdSorted(data.customers, (c) => c.id);
     this.#orders = byIdSorted(data.orders, (o) => o.entity_id);
+    this.#customerGroups = byIdSorted(data.customerGroups ?? generateCustomerGroups(4), (g) => g.id);
+    this.#shipments = byIdSorted(data.shipments ?? [], (x) => x.entity_id);
+    this.#categories = byIdSorted(data.categories ?? [], (c) => c.id);
+    this.#sourceItems = [...(data.sourceItems ?? [])].sort(compareSourceItems);
+    this.#sources = new Set(sourceCodes(1).map((c) => c.toLowerCase()));
+    for (const item of this.#sourceItems) {
+      const key = sourceItemKey(item.source_code, item.sku);
+      if (this.#sourceItemsByKey.has(key))
+        throw new RangeError(`duplicate source item in catalog data: ${item.source_code}/${item.sku}`);
+      this.#sourceItemsByKey.set(key, item);
+      this.#sources.add(item.source_code.toLowerCase());
+    }
     for (const p of this.#products) {
       const key = skuKey(p.sku);
       if (this.#bySku.has(key)) throw new RangeError(`duplicate sku in catalog data: ${p.sku}`);
@@ -237,20 +309,6 @@ export class Catalog {
       if (p.id > this.#maxProductId) this.#maxProductId = p.id;
     }
     this.#touchRng = new Prng((options.seed ?? 0) ^ 0x7f4a7c15);
-  }
-
-  /** Told of every mutation after it is made (the webhook sender listens here). */
-  onChange(listener: CatalogListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
-  }
-
-  #changed(
-    entity: CatalogChange['entity'],
-    row: CatalogChange['row'],
-    kind: CatalogChange['kind'] = 'saved',
-  ) {
-    for (const listener of this.#listeners) listener({ entity, kind, row });
   }
 
   static generate(options: GenerateOptions): Catalog {
@@ -267,6 +325,47 @@ export class Catalog {
 
   get orders(): readonly Order[] {
     return this.#orders;
+  }
+
+  get customerGroups(): readonly CustomerGroup[] {
+    return this.#customerGroups;
+  }
+
+  get shipments(): readonly Shipment[] {
+    return this.#shipments;
+  }
+
+  get categories(): readonly Category[] {
+    return this.#categories;
+  }
+
+  /** In (source_code, sku) order. */
+  get sourceItems(): readonly SourceItem[] {
+    return this.#sourceItems;
+  }
+
+  findSourceItem(sourceCode: string, sku: string): SourceItem | undefined {
+    return this.#sourceItemsByKey.get(sourceItemKey(sourceCode, sku));
+  }
+
+  /**
+   * Calls `listener` after every change, synchronously, with the changed row (the live object: read it
+   * or copy it, never mutate it). Returns the function that removes it. A listener that throws does not
+   * undo the change or fail the request; the error is reported as a process warning.
+   */
+  onChange(listener: CatalogListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #emit(change: CatalogChange): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        process.emitWarning(`A catalog change listener failed: ${String(error)}`, 'CatalogListenerWarning');
+      }
+    }
   }
 
   findProduct(sku: string): Product | undefined {
@@ -325,17 +424,36 @@ export class Catalog {
     this.#products.push(product);
     this.#bySku.set(skuKey(sku), product);
     this.#maxProductId = product.id;
-    this.#changed('products', product);
+    this.#emit({ entity: 'products', action: 'created', key: product.sku, row: product, at: now });
     return product;
   }
 
   /** `DELETE /V1/products/{sku}`: Magento answers `true`. */
-  deleteProduct(sku: string): true {
+  deleteProduct(sku: string, now = new Date()): true {
     const product = this.getProduct(sku);
     this.#bySku.delete(skuKey(product.sku));
     const at = this.#products.indexOf(product);
     if (at >= 0) this.#products.splice(at, 1);
-    this.#changed('products', product, 'deleted');
+    this.#emit({ entity: 'products', action: 'deleted', key: product.sku, row: product, at: now });
+    // MSI deletes a product's source items with it (InventoryCatalog's DeleteSourceItemsPlugin).
+    const key = skuKey(product.sku);
+    const gone: SourceItem[] = [];
+    let kept = 0;
+    for (const item of this.#sourceItems) {
+      if (skuKey(item.sku) === key) gone.push(item);
+      else this.#sourceItems[kept++] = item;
+    }
+    this.#sourceItems.length = kept;
+    for (const item of gone) {
+      this.#sourceItemsByKey.delete(sourceItemKey(item.source_code, item.sku));
+      this.#emit({
+        entity: 'source_items',
+        action: 'deleted',
+        key: sourceItemChangeKey(item),
+        row: item,
+        at: now,
+      });
+    }
     return true;
   }
 
@@ -358,7 +476,7 @@ export class Catalog {
       product.custom_attributes = mergeAttributes(product.custom_attributes, f.custom_attributes);
     }
     product.updated_at = toMagentoDate(now);
-    this.#changed('products', product);
+    this.#emit({ entity: 'products', action: 'updated', key: product.sku, row: product, at: now });
     return product;
   }
 
@@ -394,7 +512,7 @@ export class Catalog {
       if (price === p.price) price = Math.round((p.price + 0.01) * 100) / 100;
       p.price = price;
       p.updated_at = ts;
-      this.#changed('products', p);
+      this.#emit({ entity: 'products', action: 'updated', key: p.sku, row: p, at: now });
       return p.sku;
     });
   }
@@ -415,12 +533,12 @@ export class Catalog {
       const c = this.#customers[i] as Customer;
       c.lastname = `${c.lastname.replace(/ \(\d+\)$/, '')} (${this.#touchRng.int(1, 9999)})`;
       c.updated_at = ts;
-      this.#changed('customers', c);
+      this.#emit({ entity: 'customers', action: 'updated', key: String(c.id), row: c, at: now });
       return c.id;
     });
   }
 
-  /** Moves `count` orders to another status, as processing them would; returns their entity ids. */
+  /** Moves `count` orders to the next status, as processing them would; returns their entity ids. */
   touchOrders(count: number, now: Date): number[] {
     const ts = toMagentoDate(now);
     return this.#pick(count, this.#orders.length).map((i) => {
@@ -430,7 +548,7 @@ export class Catalog {
       o.state = state;
       o.status = status;
       o.updated_at = ts;
-      this.#changed('orders', o);
+      this.#emit({ entity: 'orders', action: 'updated', key: String(o.entity_id), row: o, at: now });
       return o.entity_id;
     });
   }
@@ -446,6 +564,113 @@ export class Catalog {
   searchCustomers(criteria: SearchCriteria): SearchResult<Customer> {
     return applySearchCriteria(this.#customers, criteria, CUSTOMER_FIELDS, {
       ascendingBy: ENTITY_ID,
+    });
+  }
+
+  searchCustomerGroups(criteria: SearchCriteria): SearchResult<CustomerGroup> {
+    return applySearchCriteria(this.#customerGroups, criteria, CUSTOMER_GROUP_FIELDS, {
+      ascendingBy: ['id', 'customer_group_id'],
+    });
+  }
+
+  searchShipments(criteria: SearchCriteria): SearchResult<Shipment> {
+    return applySearchCriteria(this.#shipments, criteria, SHIPMENT_FIELDS, { ascendingBy: ['entity_id'] });
+  }
+
+  searchCategories(criteria: SearchCriteria): SearchResult<Category> {
+    return applySearchCriteria(this.#categories, criteria, CATEGORY_FIELDS, { ascendingBy: ENTITY_ID });
+  }
+
+  searchSourceItems(criteria: SearchCriteria): SearchResult<SourceItem> {
+    return applySearchCriteria(this.#sourceItems, criteria, SOURCE_ITEM_FIELDS, {
+      sortedBy: ['source_code', 'sku'],
+    });
+  }
+
+  /**
+   * `PUT /V1/customers/:customerId` (CustomerRepository::save): the body's customer replaces the stored
+   * one's email and names (required, as Magento validates them); other known fields are kept when absent.
+   * The id comes from the path, as Magento overrides the body's with it.
+   */
+  updateCustomer(id: number, input: unknown, now: Date): Customer {
+    const customer = this.getCustomer(id);
+    const f = validateCustomer(input);
+    if (f.group_id !== undefined && !findById(this.#customerGroups, (g) => g.id, f.group_id)) {
+      throw new CatalogNotFoundError(MESSAGES.noSuchEntityField, { fieldName: 'id', fieldValue: f.group_id });
+    }
+    const websiteId = f.website_id ?? customer.website_id;
+    const email = f.email.toLowerCase();
+    if (
+      this.#customers.some(
+        (c) => c.id !== id && c.website_id === websiteId && c.email.toLowerCase() === email,
+      )
+    ) {
+      throw new CatalogInputError(MESSAGES.emailNotUnique);
+    }
+    customer.email = f.email;
+    customer.firstname = f.firstname;
+    customer.lastname = f.lastname;
+    customer.website_id = websiteId;
+    if (f.group_id !== undefined) customer.group_id = f.group_id;
+    if (f.store_id !== undefined) customer.store_id = f.store_id;
+    if (f.disable_auto_group_change !== undefined)
+      customer.disable_auto_group_change = f.disable_auto_group_change;
+    customer.updated_at = toMagentoDate(now);
+    this.#emit({ entity: 'customers', action: 'updated', key: String(id), row: customer, at: now });
+    return customer;
+  }
+
+  /**
+   * `POST /V1/inventory/source-items` (SourceItemsSaveInterface): every item is validated before any is
+   * saved; then each is inserted or updated by (source_code, sku), as MSI's INSERT ... ON DUPLICATE KEY does.
+   */
+  saveSourceItems(input: unknown, now: Date): void {
+    const items = validateSourceItems(input);
+    // The source must exist (a foreign key in Magento, which reports it as a failed save).
+    if (items.some((i) => !this.#sources.has(i.source_code.toLowerCase()))) {
+      throw new CatalogInputError(MESSAGES.sourceItemNotSaved);
+    }
+    for (const item of items)
+      this.#saveSourceItem(item.sku, item.source_code, item.quantity, item.status, now);
+  }
+
+  #saveSourceItem(
+    sku: string,
+    sourceCode: string,
+    quantity: number,
+    status: SourceItemStatus,
+    now: Date,
+  ): void {
+    const key = sourceItemKey(sourceCode, sku);
+    const existing = this.#sourceItemsByKey.get(key);
+    if (existing) {
+      existing.quantity = quantity;
+      existing.status = status;
+      this.#emit({
+        entity: 'source_items',
+        action: 'updated',
+        key: sourceItemChangeKey(existing),
+        row: existing,
+        at: now,
+      });
+      return;
+    }
+    const item: SourceItem = { sku, source_code: sourceCode, quantity, status };
+    let lo = 0;
+    let hi = this.#sourceItems.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareSourceItems(this.#sourceItems[mid] as SourceItem, item) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    this.#sourceItems.splice(lo, 0, item);
+    this.#sourceItemsByKey.set(key, item);
+    this.#emit({
+      entity: 'source_items',
+      action: 'created',
+      key: sourceItemChangeKey(item),
+      row: item,
+      at: now,
     });
   }
 }

@@ -11,6 +11,8 @@ export abstract class CatalogError extends Error {
   constructor(
     message: string,
     readonly parameters: ErrorParameters = [],
+    /** An aggregate exception's own errors (Magento's `errors` array), e.g. a failed validation. */
+    readonly errors?: { message: string; parameters: ErrorParameters }[],
   ) {
     super(message);
   }
@@ -60,6 +62,18 @@ export const MESSAGES = {
   notSupported: '"%fieldName" is not supported. Correct the field name and try again.',
   invalidAttribute: 'Invalid attribute name: %1',
   sortDirection: 'The sort order has to be specified as %1 for ascending order or %2 for descending order.',
+  requiredValue: '"%1" is a required value.',
+  emailMissing: 'The customer email is missing. Enter and try again.',
+  invalidEmail: '"%1" is not a valid email address.',
+  emailNotUnique: 'A customer with the same email address already exists in an associated website.',
+  inputEmpty: 'Input data is empty',
+  sourceItemNotSaved: 'Could not save Source Item',
+  fieldEmpty: '"%field" can not be empty.',
+  fieldSpaces: '"%field" can not contain leading or trailing spaces.',
+  fieldWhitespace: '"%field" can not contain whitespaces.',
+  fieldNumeric: '"%field" should be numeric.',
+  // Magento's own wording (InventoryApi StatusValidator).
+  fieldStatus: '"%field" should a known status.',
 } as const;
 
 /**

@@ -1,5 +1,5 @@
 import type { FieldMap } from '../rest/search-criteria.js';
-import type { Customer, Order, Product } from './types.js';
+import type { Category, Customer, CustomerGroup, Order, Product, Shipment, SourceItem } from './types.js';
 
 /** Fields `GET /V1/products` can filter and sort on; anything else is Magento's "Invalid attribute name". */
 export const PRODUCT_FIELDS: FieldMap<Product> = {
@@ -38,4 +38,44 @@ export const CUSTOMER_FIELDS: FieldMap<Customer> = {
   group_id: (c) => c.group_id,
   created_at: (c) => c.created_at,
   updated_at: (c) => c.updated_at,
+};
+
+export const CUSTOMER_GROUP_FIELDS: FieldMap<CustomerGroup> = {
+  id: (g) => g.id,
+  customer_group_id: (g) => g.id,
+  code: (g) => g.code,
+  customer_group_code: (g) => g.code,
+  tax_class_id: (g) => g.tax_class_id,
+};
+
+export const SHIPMENT_FIELDS: FieldMap<Shipment> = {
+  entity_id: (s) => s.entity_id,
+  increment_id: (s) => s.increment_id,
+  order_id: (s) => s.order_id,
+  customer_id: (s) => s.customer_id,
+  store_id: (s) => s.store_id,
+  total_qty: (s) => s.total_qty,
+  created_at: (s) => s.created_at,
+  updated_at: (s) => s.updated_at,
+};
+
+export const CATEGORY_FIELDS: FieldMap<Category> = {
+  entity_id: (c) => c.id,
+  id: (c) => c.id,
+  parent_id: (c) => c.parent_id,
+  name: (c) => c.name,
+  is_active: (c) => (c.is_active ? 1 : 0),
+  level: (c) => c.level,
+  position: (c) => c.position,
+  path: (c) => c.path,
+  created_at: (c) => c.created_at,
+  updated_at: (c) => c.updated_at,
+};
+
+/** inventory_source_item's columns; there is no updated_at to filter on. */
+export const SOURCE_ITEM_FIELDS: FieldMap<SourceItem> = {
+  sku: (i) => i.sku,
+  source_code: (i) => i.source_code,
+  quantity: (i) => i.quantity,
+  status: (i) => i.status,
 };

@@ -1,7 +1,9 @@
 import { substream, type Prng } from './prng.js';
 import type {
   CatalogData,
+  Category,
   Customer,
+  CustomerGroup,
   MagentoDateTime,
   Order,
   OrderItem,
@@ -9,6 +11,9 @@ import type {
   Product,
   ProductTypeId,
   ProductVisibility,
+  Shipment,
+  ShipmentItem,
+  SourceItem,
 } from './types.js';
 
 export interface GenerateOptions {
@@ -16,6 +21,12 @@ export interface GenerateOptions {
   products: number;
   customers: number;
   orders: number;
+  /** Customer groups, Magento's four defaults first (default 4). */
+  customerGroups?: number;
+  /** Categories, the root and "Default Category" included (default 20). */
+  categories?: number;
+  /** MSI sources; every product has a source item in the first ("default"), half in each other (default 2). */
+  sources?: number;
   /** Upper bound of every timestamp; data spreads over the year before it. */
   now: Date;
 }
@@ -323,19 +334,148 @@ function generateOrders(
   return orders;
 }
 
+/** Magento's default groups (ids 0–3), as a fresh install has them. */
+const DEFAULT_GROUPS = ['NOT LOGGED IN', 'General', 'Wholesale', 'Retailer'];
+
+export function generateCustomerGroups(count: number): CustomerGroup[] {
+  return Array.from({ length: count }, (_, id) => ({
+    id,
+    code: DEFAULT_GROUPS[id] ?? `Group ${id}`,
+    tax_class_id: 3,
+    tax_class_name: 'Retail Customer',
+  }));
+}
+
+// prettier-ignore
+const CATEGORY_NAMES = ['Home & Garden', 'Apparel', 'Electronics', 'Kitchen', 'Outdoor', 'Office',
+  'Bags', 'Footwear', 'Café Corner', "Kids' Room", 'Sale', 'New Arrivals'];
+const TOP_LEVEL = 8;
+
+/** Root Catalog (1), Default Category (2) under it, then a two-level tree under Default Category. */
+function generateCategories(count: number, seed: number, nowSec: number): Category[] {
+  const rng = substream(seed, 'categories');
+  const categories: Category[] = [];
+  for (let i = 0; i < count; i++) {
+    const id = i + 1;
+    const [created, updated] = timestamps(rng, nowSec, nowSec - SPAN_SECONDS);
+    let parent: Category | undefined;
+    if (id === 2) parent = categories[0];
+    else if (id > 2)
+      parent =
+        id <= 2 + TOP_LEVEL ? categories[1] : categories[rng.int(2, Math.min(count, 2 + TOP_LEVEL) - 1)];
+    const base =
+      id === 1
+        ? 'Root Catalog'
+        : id === 2
+          ? 'Default Category'
+          : CATEGORY_NAMES[(id - 3) % CATEGORY_NAMES.length];
+    const name = id > 2 + CATEGORY_NAMES.length ? `${base} ${id}` : (base as string);
+    const category: Category = {
+      id,
+      parent_id: parent?.id ?? 0,
+      name,
+      is_active: id <= 2 || rng.chance(0.9),
+      position: parent ? parent.children.split(',').filter(Boolean).length + 1 : 0,
+      level: parent ? parent.level + 1 : 0,
+      children: '',
+      path: parent ? `${parent.path}/${id}` : String(id),
+      include_in_menu: true,
+      created_at: toMagentoDate(created * 1000),
+      updated_at: toMagentoDate(updated * 1000),
+      custom_attributes: [{ attribute_code: 'url_key', value: `${slugify(name)}-${id}` }],
+    };
+    if (parent) parent.children = parent.children ? `${parent.children},${id}` : String(id);
+    categories.push(category);
+  }
+  return categories;
+}
+
+const CARRIERS = [
+  { carrier_code: 'ups', title: 'United Parcel Service' },
+  { carrier_code: 'fedex', title: 'Federal Express' },
+  { carrier_code: 'usps', title: 'United States Postal Service' },
+];
+
+/** One shipment per complete or closed order and per second processing order, shipping every item. */
+function generateShipments(orders: Order[], seed: number, nowSec: number): Shipment[] {
+  const rng = substream(seed, 'shipments');
+  const shipments: Shipment[] = [];
+  let itemId = 0;
+  for (const order of orders) {
+    const shipped =
+      order.state === 'complete' ||
+      order.state === 'closed' ||
+      (order.state === 'processing' && rng.chance(0.5));
+    if (!shipped) continue;
+    const orderCreated = Date.parse(`${order.created_at.replace(' ', 'T')}Z`) / 1000;
+    const [created, updated] = timestamps(rng, nowSec, orderCreated);
+    const entityId = shipments.length + 1;
+    const items: ShipmentItem[] = order.items.map((item) => ({
+      entity_id: ++itemId,
+      parent_id: entityId,
+      order_item_id: item.item_id,
+      product_id: item.product_id,
+      sku: item.sku,
+      name: item.name,
+      qty: item.qty_ordered,
+      price: item.price,
+    }));
+    const carrier = rng.pick(CARRIERS);
+    shipments.push({
+      entity_id: entityId,
+      increment_id: String(entityId).padStart(9, '0'),
+      order_id: order.entity_id,
+      store_id: order.store_id,
+      customer_id: order.customer_id,
+      total_qty: order.total_qty_ordered,
+      created_at: toMagentoDate(Math.max(created, orderCreated) * 1000),
+      updated_at: toMagentoDate(Math.max(updated, orderCreated) * 1000),
+      items,
+      tracks: [{ ...carrier, track_number: `1Z${String(rng.int(0, 999_999_999)).padStart(9, '0')}` }],
+    });
+  }
+  return shipments;
+}
+
+/** Source codes: Magento's "default" first. */
+export function sourceCodes(count: number): string[] {
+  const named = ['default', 'eu_warehouse', 'us_warehouse'];
+  return Array.from({ length: count }, (_, i) => named[i] ?? `source_${i + 1}`);
+}
+
+function generateSourceItems(products: Product[], sources: number, seed: number): SourceItem[] {
+  const rng = substream(seed, 'source-items');
+  const items: SourceItem[] = [];
+  for (const [k, source_code] of sourceCodes(sources).entries()) {
+    for (const product of products) {
+      if (k > 0 && !rng.chance(0.5)) continue;
+      const quantity = rng.chance(0.1) ? 0 : rng.int(1, 500);
+      items.push({ sku: product.sku, source_code, quantity, status: quantity > 0 ? 1 : 0 });
+    }
+  }
+  return items;
+}
+
 function checkCount(name: string, n: number): void {
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`${name} must be a non-negative integer, got ${n}`);
 }
 
 /**
- * A deterministic store: the same options give deep-equal data. Products, customers and orders use
- * separate PRNG streams, so changing one count leaves the other entities of the seed unchanged.
+ * A deterministic store: the same options give deep-equal data. Each entity uses its own PRNG stream,
+ * so changing one count leaves the other entities of the seed unchanged (shipments follow the orders,
+ * source items the products).
  */
 export function generateCatalog(options: GenerateOptions): CatalogData {
   const { seed, now } = options;
   checkCount('products', options.products);
   checkCount('customers', options.customers);
   checkCount('orders', options.orders);
+  const groups = options.customerGroups ?? DEFAULT_GROUPS.length;
+  const categories = options.categories ?? 20;
+  const sources = options.sources ?? 2;
+  checkCount('customerGroups', groups);
+  checkCount('categories', categories);
+  checkCount('sources', sources);
   const nowMs = now.getTime();
   if (!Number.isFinite(nowMs)) throw new RangeError('now must be a valid Date');
   const nowSec = Math.floor(nowMs / 1000);
@@ -353,5 +493,13 @@ export function generateCatalog(options: GenerateOptions): CatalogData {
     customers,
     customerCreated,
   );
-  return { products, customers, orders };
+  return {
+    products,
+    customers,
+    orders,
+    customerGroups: generateCustomerGroups(groups),
+    shipments: generateShipments(orders, seed, nowSec),
+    categories: generateCategories(categories, seed, nowSec),
+    sourceItems: generateSourceItems(products, sources, seed),
+  };
 }

@@ -105,4 +105,70 @@ export interface CatalogData {
   products: Product[];
   customers: Customer[];
   orders: Order[];
+  /** Absent: Magento's four default groups. */
+  customerGroups?: CustomerGroup[];
+  shipments?: Shipment[];
+  categories?: Category[];
+  sourceItems?: SourceItem[];
+}
+
+/** A customer group as `GET /V1/customerGroups/search` lists it. */
+export interface CustomerGroup {
+  id: number;
+  code: string;
+  tax_class_id: number;
+  tax_class_name: string;
+}
+
+export interface ShipmentItem {
+  entity_id: number;
+  parent_id: number;
+  order_item_id: number;
+  product_id: number;
+  sku: string;
+  name: string;
+  qty: number;
+  price: number;
+}
+
+/** A shipment as `GET /V1/shipments` lists it, trimmed to the fields integrations usually read. */
+export interface Shipment {
+  entity_id: number;
+  increment_id: string;
+  order_id: number;
+  store_id: number;
+  customer_id: number | null;
+  total_qty: number;
+  created_at: MagentoDateTime;
+  updated_at: MagentoDateTime;
+  items: ShipmentItem[];
+  tracks: { track_number: string; carrier_code: string; title: string }[];
+}
+
+/** A category as `GET /V1/categories/list` lists it. */
+export interface Category {
+  id: number;
+  parent_id: number;
+  name: string;
+  is_active: boolean;
+  position: number;
+  level: number;
+  /** Child ids, comma-separated, as Magento serialises them. */
+  children: string;
+  path: string;
+  include_in_menu: boolean;
+  created_at: MagentoDateTime;
+  updated_at: MagentoDateTime;
+  custom_attributes: CustomAttribute[];
+}
+
+/** 1 in stock, 0 out of stock. */
+export type SourceItemStatus = 0 | 1;
+
+/** An MSI source item: a product's quantity at one source. Magento keeps no `updated_at` on it. */
+export interface SourceItem {
+  sku: string;
+  source_code: string;
+  quantity: number;
+  status: SourceItemStatus;
 }

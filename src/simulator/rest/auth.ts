@@ -3,6 +3,7 @@ import { toIncoming } from '../oauth/incoming.js';
 import { OauthProblem } from '../oauth/problems.js';
 import type { SignatureProfile } from '../oauth/profile.js';
 import type { OauthProvider } from '../oauth/provider.js';
+import type { ImsService } from '../ims/ims.js';
 import { STATUS, type Integration, type SimulatorState } from '../state.js';
 import { RestError } from './rest-error.js';
 
@@ -11,14 +12,26 @@ export interface RestAuthDeps {
   provider: OauthProvider;
   profile: () => SignatureProfile;
   bearerEnabled: () => boolean;
+  /**
+   * SaaS mode (Adobe Commerce as a Cloud Service): only IMS Bearer tokens authenticate; integration
+   * tokens, signed or not, do not exist there.
+   */
+  ims?: ImsService;
 }
+
+/** What a route's ACL check needs of the caller. */
+export type RestUser = Pick<Integration, 'allResources' | 'resources'>;
+
+/** An IMS technical account: its Commerce admin role is taken as full access. */
+const IMS_USER: RestUser = { allResources: true, resources: [] };
 
 /**
  * The user context of a REST call: the Active integration that signed it, or null (anonymous).
  * OAuth validation errors propagate with Magento's status (contract §5.1); a refused Bearer token
  * just leaves the context empty, so it ends in the generic ACL 401 (§5.2).
  */
-export function authenticate(req: Request, deps: RestAuthDeps): Integration | null {
+export function authenticate(req: Request, deps: RestAuthDeps): RestUser | null {
+  if (deps.ims) return authenticateIms(req, deps.ims);
   const incoming = toIncoming(req, deps.profile());
   if (incoming.view.protocol) {
     const p = incoming.view.protocol;
@@ -53,7 +66,16 @@ export function authenticate(req: Request, deps: RestAuthDeps): Integration | nu
   return null;
 }
 
-export function isAllowed(integration: Integration | null, resource: string): boolean {
+/**
+ * SaaS: a Bearer IMS token that has not expired, or nobody. An OAuth header is not an error here
+ * (the service has no OAuth verifier); it just authenticates no one, so the call ends in the ACL 401.
+ */
+function authenticateIms(req: Request, ims: ImsService): RestUser | null {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+  return bearer && ims.verify(bearer[1] as string) ? IMS_USER : null;
+}
+
+export function isAllowed(integration: RestUser | null, resource: string): boolean {
   if (!integration) return false;
   return integration.allResources || integration.resources.includes(resource);
 }

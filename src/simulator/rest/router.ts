@@ -3,7 +3,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { rawurldecode } from '../oauth/encoding.js';
 import { rawBodyText } from '../oauth/incoming.js';
 import { authenticate, isAllowed, type RestAuthDeps } from './auth.js';
-import { notAuthorized, RestError } from './rest-error.js';
+import { notAuthorized, RestError, type RestErrorItem } from './rest-error.js';
 import { parseSearchCriteria } from './search-criteria.js';
 import { storeConfigs, websites } from './store-data.js';
 
@@ -30,7 +30,10 @@ function route(method: Route['method'], path: string, resource: string, handle: 
   return { method, pattern: path.split('/'), resource, handle };
 }
 
-/** The REST subset under `/rest/V1/...` and `/rest/<store code>/V1/...` (contract §4.1, §5, §6). */
+/**
+ * The REST subset under `/rest/V1/...` and `/rest/<store code>/V1/...` (contract §4.1, §5, §6), or
+ * in SaaS mode under `/<tenant-id>/V1/...`.
+ */
 export function restRoutes(deps: RestAuthDeps & { catalog: Catalog; storeBaseUrl: () => string }): Router {
   const { catalog } = deps;
   const routes: Route[] = [
@@ -54,7 +57,7 @@ export function restRoutes(deps: RestAuthDeps & { catalog: Catalog; storeBaseUrl
         : catalog.createProduct(product, c.now);
     }),
     route('DELETE', 'products/:sku', 'Magento_Catalog::products', (c) =>
-      catalog.deleteProduct(c.params[0] as string),
+      catalog.deleteProduct(c.params[0] as string, c.now),
     ),
     route('GET', 'orders', 'Magento_Sales::actions_view', (c) =>
       catalog.searchOrders(parseSearchCriteria(c.query)),
@@ -62,13 +65,35 @@ export function restRoutes(deps: RestAuthDeps & { catalog: Catalog; storeBaseUrl
     route('GET', 'customers/search', 'Magento_Customer::customer', (c) =>
       catalog.searchCustomers(parseSearchCriteria(c.query)),
     ),
+    // CustomerRepository::save; webapi.xml grants it with Magento_Customer::manage, not ::customer.
+    route('PUT', 'customers/:customerId', 'Magento_Customer::manage', (c) =>
+      catalog.updateCustomer(intParam(c.params[0] as string), bodyObject(c.body, 'customer'), c.now),
+    ),
+    route('GET', 'customerGroups/search', 'Magento_Customer::group', (c) =>
+      catalog.searchCustomerGroups(parseSearchCriteria(c.query)),
+    ),
+    route('GET', 'shipments', 'Magento_Sales::shipment', (c) =>
+      catalog.searchShipments(parseSearchCriteria(c.query)),
+    ),
+    route('GET', 'categories/list', 'Magento_Catalog::categories', (c) =>
+      catalog.searchCategories(parseSearchCriteria(c.query)),
+    ),
+    route('GET', 'inventory/source-items', 'Magento_InventoryApi::source', (c) =>
+      catalog.searchSourceItems(parseSearchCriteria(c.query)),
+    ),
+    // SourceItemsSaveInterface returns void, which Magento's REST layer renders as [].
+    route('POST', 'inventory/source-items', 'Magento_InventoryApi::stock_source_item_assign', (c) => {
+      catalog.saveSourceItems(c.body, c.now);
+      return [];
+    }),
   ];
 
   const router = express.Router();
   router.use(express.raw({ type: () => true, limit: '5mb' }));
   router.use((req: Request, res: Response) => {
-    const rawPath = req.originalUrl.split('?')[0] as string;
-    const segments = rawPath.replace(/^\/rest\/?/, '').split('/');
+    // Relative to where the router is mounted: /rest (PaaS) or /<tenant-id> (SaaS).
+    const rawPath = (req.originalUrl.split('?')[0] as string).slice(req.baseUrl.length);
+    const segments = rawPath.replace(/^\//, '').split('/');
     let storeCode = 'default';
     if (segments[0] !== 'V1' && STORE_CODES.has(segments[0] ?? '')) storeCode = segments.shift() as string;
     if (segments.shift() !== 'V1') throw new RestError(404, 'Request does not match any route.');
@@ -133,6 +158,26 @@ function jsonBody(req: Request): unknown {
   }
 }
 
+/** A path id the webapi converts to int: anything else is its type error. */
+function intParam(raw: string): number {
+  if (!/^\d{1,15}$/.test(raw)) {
+    throw new RestError(
+      400,
+      'The "%1" value\'s type is invalid. The "%2" type was expected. Verify and try again.',
+      [raw, 'int'],
+    );
+  }
+  return Number(raw);
+}
+
+/** The one object argument of a write (`{customer: {...}}`): required, and an object. */
+function bodyObject(body: unknown, name: string): unknown {
+  if (typeof body !== 'object' || body === null || !(name in body)) {
+    throw new RestError(400, '"%fieldName" is required. Enter and try again.', { fieldName: name });
+  }
+  return (body as Record<string, unknown>)[name];
+}
+
 function productPayload(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || !('product' in body)) {
     throw new RestError(400, '"%fieldName" is required. Enter and try again.', { fieldName: 'product' });
@@ -150,7 +195,13 @@ function productPayload(body: unknown): Record<string, unknown> {
 
 /** Magento's error renderer: known errors keep their status and template; anything else is a masked 500. */
 export function restErrorHandler(error: unknown, _req: Request, res: Response, _next: NextFunction): void {
-  const e = error as { status?: unknown; message?: unknown; parameters?: unknown; template?: unknown };
+  const e = error as {
+    status?: unknown;
+    message?: unknown;
+    parameters?: unknown;
+    template?: unknown;
+    errors?: RestErrorItem[];
+  };
   if (error instanceof RestError) {
     res.status(error.status).json(error.toJSON());
   } else if (
@@ -160,7 +211,7 @@ export function restErrorHandler(error: unknown, _req: Request, res: Response, _
     typeof e.message === 'string'
   ) {
     const params = e.parameters as string[] | Record<string, string> | undefined;
-    res.status(e.status).json(new RestError(e.status, e.message, params).toJSON());
+    res.status(e.status).json(new RestError(e.status, e.message, params, e.errors).toJSON());
   } else {
     res
       .status(500)

@@ -434,6 +434,11 @@ export function applySearchCriteria<T>(
      * then costs no sort, much as MySQL walks the primary key.
      */
     ascendingBy?: readonly string[];
+    /**
+     * Fields `items` are sorted by, in this order, ascending as a sort compares them (case-folded):
+     * a sort by a leading part of this list, every direction ASC, keeps the input order too.
+     */
+    sortedBy?: readonly string[];
   } = {},
 ): SearchResult<T> {
   const { page_size: pageSize, current_page: currentPage } = criteria;
@@ -475,10 +480,14 @@ export function applySearchCriteria<T>(
     matches = kept;
   }
   const sorts = criteria.sort_orders ?? [];
+  const sortedBy = options.sortedBy ?? [];
   const inputOrder =
-    sorts.length === 1 &&
-    sorts[0]?.direction === 'ASC' &&
-    (options.ascendingBy ?? []).includes(sorts[0].field);
+    (sorts.length === 1 &&
+      sorts[0]?.direction === 'ASC' &&
+      (options.ascendingBy ?? []).includes(sorts[0].field)) ||
+    (sorts.length > 0 &&
+      sorts.length <= sortedBy.length &&
+      sorts.every((s, i) => s.direction === 'ASC' && s.field === sortedBy[i]));
   if (orders.length > 0 && !inputOrder) matches = sortItems(matches, orders);
 
   const total = matches.length;

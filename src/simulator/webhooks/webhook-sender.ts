@@ -7,7 +7,11 @@ import type { CatalogChange } from '../catalog/catalog.js';
  * Signed here with node:crypto directly: the connector's verifier is other code.
  */
 
-/** Which webhook each change fires and where its row sits in the body. Add an entity here. */
+/**
+ * Which webhook each change fires and where its row sits in the body. Add an entity here. Stock: MSI
+ * has no single observer event for a source item; the simulator uses the legacy stock item's name and
+ * sends the source item (sku, source_code, quantity, status), which is not confirmed against a store.
+ */
 export const SIM_WEBHOOK_EVENTS: Record<string, { saved: string; deleted?: string; payloadKey: string }> = {
   products: {
     saved: 'observer.catalog_product_save_after',
@@ -16,6 +20,7 @@ export const SIM_WEBHOOK_EVENTS: Record<string, { saved: string; deleted?: strin
   },
   customers: { saved: 'observer.customer_save_after', payloadKey: 'customer' },
   orders: { saved: 'observer.sales_order_save_after', payloadKey: 'order' },
+  source_items: { saved: 'observer.cataloginventory_stock_item_save_after', payloadKey: 'stock_item' },
 };
 
 export const SIGNATURE_HEADER = 'x-adobe-commerce-webhook-signature';
@@ -42,7 +47,8 @@ export interface WebhookDelivery {
   /** sha256 of the body, as a receiver that dedupes Commerce webhooks would name it. */
   eventId: string;
   entity: string;
-  entityId: number;
+  /** The row's id (entity id; for a source item `<source_code>/<sku>`). */
+  entityId: string;
   /** Epoch ms of the change. */
   changedAt: number;
   sentAt?: number;
@@ -146,9 +152,10 @@ export class WebhookSender {
   /** The catalog's listener: the body is built now, so later edits of the row do not leak into it. */
   notify(change: CatalogChange, now: number = Date.now()): void {
     const hook = SIM_WEBHOOK_EVENTS[change.entity];
-    const eventName = hook && (change.kind === 'saved' ? hook.saved : hook.deleted);
+    const eventName = hook && (change.action === 'deleted' ? hook.deleted : hook.saved);
     if (!hook || !eventName) return;
-    const entityId = 'entity_id' in change.row ? change.row.entity_id : change.row.id;
+    const row: object = change.row;
+    const entityId = 'entity_id' in row ? String(row.entity_id) : 'id' in row ? String(row.id) : change.key;
     for (const subscription of this.#subscriptions.values()) {
       if (subscription.events.length > 0 && !subscription.events.includes(eventName)) continue;
       // Shaped like Adobe's sample payloads: the name without its `observer.` prefix, the row under data.

@@ -86,9 +86,45 @@ export async function createPgChangeNotices(options: {
   }, options.heartbeatMs ?? 30_000);
   heartbeat.unref();
 
+  // Topics published while a NOTIFY is on its way go out together in the next one: a burst of
+  // callbacks costs a few queries instead of one each, and a lone notice is not delayed.
+  let waiting:
+    | { topics: Set<string>; done: Promise<void>; sent: () => void; failed: (error: unknown) => void }
+    | undefined;
+  let sending = false;
+  async function send(): Promise<void> {
+    sending = true;
+    while (waiting) {
+      const batch = waiting;
+      waiting = undefined;
+      try {
+        await pool.query('SELECT pg_notify($1, topic) FROM unnest($2::text[]) AS topic', [
+          NOTICE_CHANNEL,
+          [...batch.topics],
+        ]);
+        batch.sent();
+      } catch (error) {
+        batch.failed(error);
+      }
+    }
+    sending = false;
+  }
+
   return {
-    async publish(topic) {
-      await pool.query('SELECT pg_notify($1, $2)', [NOTICE_CHANNEL, topic]);
+    publish(topic) {
+      if (!waiting) {
+        let sent!: () => void;
+        let failed!: (error: unknown) => void;
+        const done = new Promise<void>((resolve, reject) => {
+          sent = resolve;
+          failed = reject;
+        });
+        waiting = { topics: new Set(), done, sent, failed };
+      }
+      waiting.topics.add(topic);
+      const { done } = waiting;
+      if (!sending) void send();
+      return done;
     },
     subscribe(topic, listener) {
       topics.on(topic, listener);

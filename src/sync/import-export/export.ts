@@ -5,8 +5,12 @@ import { formatCsvRow } from './csv.js';
 /** CSV columns per entity, read from each record's data (the store's JSON, snake_case). */
 export const EXPORT_COLUMNS = {
   products: ['sku', 'name', 'price', 'status', 'visibility', 'type_id', 'weight', 'updated_at'],
-  customers: ['id', 'email', 'firstname', 'lastname', 'group_id', 'updated_at'],
+  customers: ['id', 'email', 'firstname', 'lastname', 'group_id', 'website_id', 'store_id', 'updated_at'],
   orders: ['entity_id', 'increment_id', 'status', 'state', 'customer_email', 'grand_total', 'updated_at'],
+  customer_groups: ['id', 'code', 'tax_class_id', 'tax_class_name'],
+  shipments: ['entity_id', 'increment_id', 'order_id', 'customer_id', 'total_qty', 'updated_at'],
+  categories: ['id', 'parent_id', 'name', 'is_active', 'level', 'position', 'path', 'updated_at'],
+  stock: ['sku', 'source_code', 'quantity', 'status'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type ExportEntity = keyof typeof EXPORT_COLUMNS;

@@ -1,171 +1,337 @@
+import { hashRecordData } from '../../storage/file-record-store.js';
+import type { LocalRecord, RecordStore } from '../../storage/records.js';
+
 /**
- * Product updates from a spreadsheet: every row is checked before anything is sent, invalid rows
- * are reported without holding back the valid ones, and each valid row is one call to the store
- * that either succeeds or is listed with the store's reason.
+ * Pushing a spreadsheet's edits to the store. Every row is checked, and compared with the local
+ * record (what the store last sent us), before anything is sent; only rows whose values differ are
+ * sent, one request each, and the store's answer becomes the local record, so the same file imported
+ * twice sends nothing the second time. Invalid rows are reported without holding back the valid ones
+ * (unless `strict`); each sent row either succeeds or is listed with the store's reason.
+ *
+ * What differs per entity (columns, checks, how a row becomes a request) is an ImportDefinition:
+ * see product-import.ts and customer-import.ts.
  */
 
-export const IMPORT_ENTITIES = ['products'] as const;
-export type ImportEntity = (typeof IMPORT_ENTITIES)[number];
-
-/** Sent to the store when the cell is not empty. */
-export const PRODUCT_IMPORT_COLUMNS = ['sku', 'name', 'price', 'status', 'visibility', 'weight'] as const;
-/** In an export but not sent back: a product's type and timestamp are the store's to set. */
-export const PRODUCT_READ_ONLY_COLUMNS = ['type_id', 'updated_at'] as const;
-
-const SKU_MAX_LENGTH = 64;
-const NAME_MAX_LENGTH = 255;
-const DECIMAL = /^(\d+(\.\d*)?|\.\d+)$/;
-
-export interface ProductPatch {
-  name?: string;
-  price?: number;
-  status?: 1 | 2;
-  visibility?: 1 | 2 | 3 | 4;
-  weight?: number;
+export interface ImportRequest {
+  method: 'PUT' | 'POST';
+  /** Relative to the REST base (`V1/...`), path segments already percent-encoded. */
+  path: string;
+  body: unknown;
 }
 
-export interface ImportFailure {
+export type RowCheck<Row> =
+  | {
+      ok: true;
+      /** Identifies the store's record: two rows with one key are refused; matched with keyOf. */
+      key: string;
+      /** How messages name the row: `sku ABC`, `customer 12`. */
+      label: string;
+      row: Row;
+    }
+  | { ok: false; label?: string; errors: string[] };
+
+export type RowPlan =
+  { kind: 'unchanged' } | { kind: 'send'; request: ImportRequest } | { kind: 'invalid'; errors: string[] };
+
+/** One importable entity. A new one is a file with one of these, added to import-entities.ts. */
+export interface ImportDefinition<Row> {
+  /** The CLI's --entity value and the record-store entity the local records live under. */
+  entity: string;
+  /** Columns that can carry a change. */
+  columns: readonly string[];
+  /** Accepted, so an export imports back unchanged, but never sent. */
+  readOnlyColumns: readonly string[];
+  /**
+   * The column holding the store's `updated_at` as exported: a row exported before the store's
+   * record last changed is not sent (its unedited cells would undo that change).
+   */
+  versionColumn?: string;
+  /** A few lines for --help: which columns are required and what an empty cell means. */
+  help: string;
+  /** Checks one row on its own (no store data needed). */
+  checkRow(cells: Record<string, string>): RowCheck<Row>;
+  /** A local record's key, as checkRow makes keys. */
+  keyOf(record: LocalRecord): string | undefined;
+  /** When a row key is the record id, the record is read directly instead of scanning them all. */
+  recordId?: (key: string) => string;
+  /** What to do with a valid row, given what the store last had (undefined: never synced). */
+  plan(row: Row, local: LocalRecord | undefined): RowPlan;
+  /** The local record after the store accepted the request (its answer, when it is the entity). */
+  recordAfterSend(
+    answer: unknown,
+    sent: { row: Row; request: ImportRequest; local: LocalRecord | undefined },
+  ): Omit<LocalRecord, 'hash'> | undefined;
+}
+
+/**
+ * The engine only hands each row back to the definition that made it, so a definition's row type
+ * can stay its own; this erases it once, for the registry.
+ */
+export type AnyImportDefinition = ImportDefinition<unknown>;
+export const defineImport = <Row>(definition: ImportDefinition<Row>): AnyImportDefinition =>
+  definition as unknown as AnyImportDefinition;
+
+export interface ImportProblem {
   /** 1-based, counting data rows only (the header is not a row). */
   row: number;
-  sku?: string;
+  label?: string;
+  /** invalid: found before sending; failed: the store refused it; not-sent: held back. */
+  kind: 'invalid' | 'failed' | 'not-sent';
   errors: string[];
 }
 
 export interface ImportReport {
+  entity: string;
+  dryRun: boolean;
+  strict: boolean;
   /** Rows read. */
   total: number;
-  /** Rows that passed validation. */
-  valid: number;
+  /** Valid rows whose values differ from the store's: sent, or to be sent in a dry run. */
+  changed: number;
   /** Rows the store accepted (0 in a dry run). */
-  applied: number;
-  /** Valid rows with nothing to change (only a sku): not sent. */
-  skipped: number;
-  /** Invalid rows and rows the store refused, in row order. */
-  failed: ImportFailure[];
-  dryRun: boolean;
+  sent: number;
+  /** Valid rows with nothing that differs from the store's record: not sent. */
+  unchanged: number;
+  invalid: number;
+  /** Rows the store refused, plus rows not sent after a fatal error. */
+  failed: number;
+  /** Changed rows held back because `strict` and some row was invalid. */
+  held: number;
+  /** Invalid, refused and unsent rows, in row order. */
+  problems: ImportProblem[];
+  /** Something that went wrong after the store accepted rows (the local write-back). */
+  warnings: string[];
 }
 
 export interface ImportOptions {
   rows: AsyncIterable<Record<string, string>> | Iterable<Record<string, string>>;
-  entity: ImportEntity;
+  definition: AnyImportDefinition;
+  records: RecordStore;
+  /** The record-store key of the linked store (its consumer key). */
+  store: string;
   dryRun: boolean;
-  apply: (sku: string, patch: ProductPatch) => Promise<void>;
+  /** Send nothing when any row is invalid. */
+  strict?: boolean;
+  /** Sends one request; resolves with the store's answer. */
+  send: (request: ImportRequest) => Promise<unknown>;
   /** An error after which no further row is worth sending (e.g. the token was revoked). */
   isFatal?: (error: unknown) => boolean;
-  /** Called as rows are sent: done of total valid rows. */
+  /** The lines to report for a refused row (default: the error's message). */
+  describeError?: (error: unknown) => string[];
+  /** Called as rows are sent: done of total to send. */
   onProgress?: (done: number, total: number) => void;
 }
 
-export type RowCheck =
-  { ok: true; sku: string; patch: ProductPatch } | { ok: false; sku?: string; errors: string[] };
-
-const filled = (cell: string | undefined): cell is string => cell !== undefined && cell.trim() !== '';
-
-/** Checks one row; empty cells leave the product's value as it is. */
-export function validateProductRow(row: Record<string, string>): RowCheck {
-  const errors: string[] = [];
-  const patch: ProductPatch = {};
-  const known = new Set<string>([...PRODUCT_IMPORT_COLUMNS, ...PRODUCT_READ_ONLY_COLUMNS]);
-  for (const column of Object.keys(row)) {
-    if (!known.has(column)) {
-      errors.push(`unknown column "${column}" (columns: ${[...known].join(', ')})`);
-    }
-  }
-
-  const rawSku = row.sku;
-  const sku = filled(rawSku) ? rawSku.trim() : undefined;
-  if (sku === undefined) errors.push('sku is required');
-  else if ([...sku].length > SKU_MAX_LENGTH) errors.push(`sku must be at most ${SKU_MAX_LENGTH} characters`);
-
-  const { name, price, status, visibility, weight } = row;
-  if (filled(name)) {
-    const length = [...name].length;
-    if (length > NAME_MAX_LENGTH)
-      errors.push(`name must be at most ${NAME_MAX_LENGTH} characters (has ${length})`);
-    else patch.name = name;
-  }
-  if (filled(price)) {
-    if (DECIMAL.test(price.trim())) patch.price = Number(price.trim());
-    else errors.push('price must be a non-negative number');
-  }
-  if (filled(weight)) {
-    if (DECIMAL.test(weight.trim())) patch.weight = Number(weight.trim());
-    else errors.push('weight must be a non-negative number');
-  }
-  if (filled(status)) {
-    const s = status.trim();
-    if (s === '1' || s === '2') patch.status = Number(s) as 1 | 2;
-    else errors.push('status must be 1 (enabled) or 2 (disabled)');
-  }
-  if (filled(visibility)) {
-    const v = visibility.trim();
-    if (/^[1-4]$/.test(v)) patch.visibility = Number(v) as 1 | 2 | 3 | 4;
-    else errors.push('visibility must be 1, 2, 3 or 4 (not visible individually, catalog, search, both)');
-  }
-
-  if (errors.length > 0 || sku === undefined) return { ok: false, sku, errors };
-  return { ok: true, sku, patch };
+interface Ready {
+  row: number;
+  key: string;
+  label: string;
+  value: unknown;
+  /** The row's versionColumn cell, when filled. */
+  version?: string;
+  local?: LocalRecord;
 }
 
-/** Validates every row, then (unless a dry run) applies the valid ones one at a time. */
+/** Magento's timestamps, which sort as text; a spreadsheet that reformats them breaks that. */
+const MAGENTO_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
+
+/** Accepted records are written back in batches: one shard write per row would cost more than the PUT. */
+const WRITE_BACK_BATCH = 100;
+
+/** Checks every row, compares the valid ones with the local records, then sends those that differ. */
 export async function importRows(options: ImportOptions): Promise<ImportReport> {
-  if (!(IMPORT_ENTITIES as readonly string[]).includes(options.entity)) {
-    throw new Error(`Only ${IMPORT_ENTITIES.join(', ')} can be imported, not ${options.entity}.`);
-  }
-  const failed: ImportFailure[] = [];
-  const ready: { row: number; sku: string; patch: ProductPatch }[] = [];
-  // Magento matches SKUs case-insensitively, so "abc" and "ABC" are the same product.
-  const firstRowOfSku = new Map<string, number>();
-  let total = 0;
-  let valid = 0;
-  for await (const cells of options.rows) {
-    const row = ++total;
-    const check = validateProductRow(cells);
-    if (!check.ok) {
-      failed.push({ row, sku: check.sku, errors: check.errors });
-      continue;
-    }
-    const seen = firstRowOfSku.get(check.sku.toLowerCase());
-    if (seen !== undefined) {
-      failed.push({ row, sku: check.sku, errors: [`sku ${check.sku} is already in row ${seen}`] });
-      continue;
-    }
-    firstRowOfSku.set(check.sku.toLowerCase(), row);
-    valid++;
-    ready.push({ row, sku: check.sku, patch: check.patch });
-  }
+  const { definition, records, store } = options;
+  const strict = options.strict === true;
+  const problems: ImportProblem[] = [];
+  const { ready, total } = await checkRows(options.rows, definition, problems);
+  await attachLocalRecords(ready, definition, records, store);
 
-  let applied = 0;
-  const toSend = ready.filter((r) => Object.keys(r.patch).length > 0);
-  const skipped = ready.length - toSend.length;
-  if (!options.dryRun) {
-    let stopped: string | undefined;
-    let done = 0;
-    for (const { row, sku, patch } of toSend) {
-      if (stopped !== undefined) {
-        failed.push({ row, sku, errors: [`not sent: ${stopped}`] });
-        continue;
-      }
-      try {
-        await options.apply(sku, patch);
-        applied++;
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        failed.push({ row, sku, errors: [message] });
-        if (options.isFatal?.(error)) stopped = `an earlier row failed with "${message}"`;
-      }
-      options.onProgress?.(++done, toSend.length);
+  const toSend: { item: Ready; request: ImportRequest }[] = [];
+  let unchanged = 0;
+  for (const item of ready) {
+    const plan = definition.plan(item.value, item.local);
+    const { row, label, version, local } = item;
+    if (plan.kind === 'unchanged') unchanged++;
+    else if (plan.kind === 'invalid') problems.push({ row, label, kind: 'invalid', errors: plan.errors });
+    else if (version !== undefined && local !== undefined && local.updatedAt > version) {
+      problems.push({
+        row,
+        label,
+        kind: 'invalid',
+        errors: [staleRow(definition, version, local.updatedAt)],
+      });
+    } else toSend.push({ item, request: plan.request });
+  }
+  const invalid = problems.length;
+  const report: ImportReport = {
+    entity: definition.entity,
+    dryRun: options.dryRun,
+    strict,
+    total,
+    changed: toSend.length,
+    sent: 0,
+    unchanged,
+    invalid,
+    failed: 0,
+    held: 0,
+    problems,
+    warnings: [],
+  };
+
+  if (strict && invalid > 0) report.held = options.dryRun ? 0 : toSend.length;
+  else if (!options.dryRun) await sendAll(toSend, options, report);
+  problems.sort((a, b) => a.row - b.row);
+  return report;
+}
+
+async function checkRows(
+  rows: ImportOptions['rows'],
+  definition: AnyImportDefinition,
+  problems: ImportProblem[],
+): Promise<{ ready: Ready[]; total: number }> {
+  const ready: Ready[] = [];
+  const firstRowOfKey = new Map<string, number>();
+  const known = new Set([...definition.columns, ...definition.readOnlyColumns]);
+  let total = 0;
+  for await (const cells of rows) {
+    const row = ++total;
+    const problemsOfRow = Object.keys(cells)
+      .filter((column) => !known.has(column))
+      .map((column) => `unknown column "${column}" (columns: ${[...known].join(', ')})`);
+    const check = definition.checkRow(cells);
+    const versionCell =
+      definition.versionColumn === undefined ? '' : (cells[definition.versionColumn] ?? '').trim();
+    if (versionCell !== '' && !MAGENTO_TIME.test(versionCell)) {
+      problemsOfRow.push(`${definition.versionColumn} must be as exported (YYYY-MM-DD HH:MM:SS), or empty`);
+    }
+    if (!check.ok || problemsOfRow.length > 0) {
+      const errors = [...problemsOfRow, ...(check.ok ? [] : check.errors)];
+      problems.push({ row, label: check.label, kind: 'invalid', errors });
+      continue;
+    }
+    const seen = firstRowOfKey.get(check.key);
+    if (seen !== undefined) {
+      problems.push({
+        row,
+        label: check.label,
+        kind: 'invalid',
+        errors: [`${check.label} is already in row ${seen}`],
+      });
+      continue;
+    }
+    firstRowOfKey.set(check.key, row);
+    ready.push({
+      row,
+      key: check.key,
+      label: check.label,
+      value: check.row,
+      ...(versionCell === '' ? {} : { version: versionCell }),
+    });
+  }
+  return { ready, total };
+}
+
+/** One read per row when keys are ids; otherwise one pass over the entity's records, a shard at a time. */
+async function attachLocalRecords(
+  ready: Ready[],
+  definition: AnyImportDefinition,
+  records: RecordStore,
+  store: string,
+): Promise<void> {
+  if (ready.length === 0) return;
+  const { recordId } = definition;
+  if (recordId) {
+    for (const item of ready) item.local = await records.get(store, definition.entity, recordId(item.key));
+    return;
+  }
+  const byKey = new Map(ready.map((item) => [item.key, item]));
+  let left = byKey.size;
+  for await (const record of records.stream(store, definition.entity)) {
+    const key = definition.keyOf(record);
+    const item = key === undefined ? undefined : byKey.get(key);
+    if (item && !item.local) {
+      item.local = record;
+      if (--left === 0) break;
     }
   }
-  failed.sort((a, b) => a.row - b.row);
-  return { total, valid, applied, skipped, failed, dryRun: options.dryRun };
 }
+
+async function sendAll(
+  toSend: { item: Ready; request: ImportRequest }[],
+  options: ImportOptions,
+  report: ImportReport,
+): Promise<void> {
+  const { definition } = options;
+  const describe = options.describeError ?? ((error: unknown) => [errorText(error)]);
+  const pending: LocalRecord[] = [];
+  const writeBack = async () => {
+    if (pending.length === 0) return;
+    const batch = pending.splice(0);
+    try {
+      await options.records.upsert(options.store, definition.entity, batch);
+    } catch (error) {
+      report.warnings.push(
+        `${batch.length} accepted row(s) were not written to the local records (${errorText(error)}); ` +
+          'the next sync brings them in.',
+      );
+    }
+  };
+
+  let stopped: string | undefined;
+  let done = 0;
+  for (const { item, request } of toSend) {
+    if (stopped !== undefined) {
+      report.problems.push({ row: item.row, label: item.label, kind: 'not-sent', errors: [stopped] });
+      report.failed++;
+      continue;
+    }
+    try {
+      const answer = await options.send(request);
+      report.sent++;
+      const record = definition.recordAfterSend(answer, { row: item.value, request, local: item.local });
+      if (record) pending.push({ ...record, hash: hashRecordData(record.data) });
+      if (pending.length >= WRITE_BACK_BATCH) await writeBack();
+    } catch (error) {
+      report.failed++;
+      report.problems.push({ row: item.row, label: item.label, kind: 'failed', errors: describe(error) });
+      if (options.isFatal?.(error)) stopped = `not sent: an earlier row failed with "${errorText(error)}"`;
+    }
+    options.onProgress?.(++done, toSend.length);
+  }
+  await writeBack();
+}
+
+function staleRow(definition: AnyImportDefinition, version: string, now: string): string {
+  const column = definition.versionColumn as string;
+  return (
+    `changed in the store since this row was exported (${column} ${version} in the file, ${now} now), so ` +
+    `its other cells may undo that change: export again and redo the edit, or empty ${column} to send the row as it is`
+  );
+}
+
+const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** Lines such as `row 7 (sku X): price must be a non-negative number`, one per error. */
-export function formatFailure(failure: ImportFailure): string[] {
-  const where = failure.sku === undefined ? `row ${failure.row}` : `row ${failure.row} (sku ${failure.sku})`;
-  return failure.errors.map((error) => `${where}: ${error}`);
+export function formatProblem(problem: ImportProblem): string[] {
+  const where = problem.label === undefined ? `row ${problem.row}` : `row ${problem.row} (${problem.label})`;
+  return problem.errors.map((error) => `${where}: ${error}`);
 }
+
+/** The closing line: what was sent, unchanged, invalid and failed. */
+export function summarise(report: ImportReport, origin: string): string {
+  const { entity, total, changed, sent, unchanged, invalid, failed, held } = report;
+  const rows = `${total} row${total === 1 ? '' : 's'}`;
+  if (report.dryRun) {
+    return `Dry run of ${entity}, nothing sent to ${origin}: ${rows}: ${changed} to send, ${unchanged} unchanged, ${invalid} invalid.`;
+  }
+  const line = `Import of ${entity} into ${origin}: ${rows}: ${sent} sent, ${unchanged} unchanged, ${invalid} invalid, ${failed} failed`;
+  return held > 0
+    ? `${line}; ${held} changed not sent (--strict and a row is invalid: fix it and import again).`
+    : `${line}.`;
+}
+
+/** Shared by the definitions: a cell that carries a value (blank and spaces do not). */
+export const filled = (cell: string | undefined): cell is string => cell !== undefined && cell.trim() !== '';
 
 /**
  * Rows from a JSON import file (an array of objects). Numbers and booleans become text, null an

@@ -1,6 +1,10 @@
 import type { MagentoClient } from '../../magento/client.js';
 import type { ChannelType, Transport } from '../types.js';
+import { categoriesConnector } from './categories.js';
 import { customersConnector, ordersConnector, productsConnector } from './connectors.js';
+import { customerGroupsConnector } from './customer-groups.js';
+import { shipmentsConnector } from './shipments.js';
+import { stockConnector } from './stock.js';
 
 /** The Magento transport: the signed client of one linked store. */
 export function magentoTransport(storeKey: string, client: MagentoClient): Transport {
@@ -24,5 +28,16 @@ export const magento2Channel: ChannelType<{ storeKey: string; client: MagentoCli
   type: 'magento2',
   label: 'Magento 2 / Adobe Commerce',
   createTransport: ({ storeKey, client }) => magentoTransport(storeKey, client),
-  connectors: [productsConnector, customersConnector, ordersConnector],
+  connectors: [
+    productsConnector,
+    customersConnector,
+    ordersConnector,
+    customerGroupsConnector,
+    shipmentsConnector,
+    categoriesConnector,
+    stockConnector,
+  ],
 };
+
+/** Every entity the Magento channel syncs, in the order the dashboard shows them. */
+export const MAGENTO2_ENTITIES: readonly string[] = magento2Channel.connectors.map((c) => c.entity);

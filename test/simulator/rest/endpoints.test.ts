@@ -102,4 +102,36 @@ describe('REST endpoints', () => {
     expect(res.status).toBe(400);
     expect(typeof res.body.message).toBe('string');
   });
+
+  describe('PUT /V1/customers/:customerId', () => {
+    const whole = (id: number) => {
+      const c = sim.catalog.getCustomer(id);
+      return { ...structuredClone(c), updated_at: undefined };
+    };
+
+    it('replaces the customer, keeps what the body leaves out, and bumps updated_at', async () => {
+      const before = structuredClone(sim.catalog.getCustomer(3));
+      const body = { customer: { ...whole(3), id: 999, firstname: 'Zoë', group_id: undefined } };
+      const res = await call('PUT', '/rest/V1/customers/3', { json: body });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ ...before, firstname: 'Zoë', updated_at: res.body.updated_at });
+      expect(res.body.updated_at >= before.updated_at).toBe(true);
+      expect(sim.catalog.getCustomer(3).firstname).toBe('Zoë');
+      expect(sim.catalog.getCustomer(3).group_id).toBe(before.group_id);
+    });
+
+    it('needs Magento_Customer::manage: reading customers is not enough', async () => {
+      const reader = (await manualIntegration(sim.url, ['Magento_Customer::customer'])).credentials;
+      const res = await signedRequest(sim.url, reader, {
+        method: 'PUT',
+        path: '/rest/V1/customers/2',
+        json: { customer: whole(2) },
+      });
+      expect(res.status).toBe(401);
+      expect(JSON.parse(res.body)).toEqual({
+        message: "The consumer isn't authorized to access %resources.",
+        parameters: { resources: 'Magento_Customer::manage' },
+      });
+    });
+  });
 });
