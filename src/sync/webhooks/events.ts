@@ -10,6 +10,16 @@ export interface WebhookEntity {
   events: string[];
   /** Keys under `data` (Commerce) or `data.value` (I/O Events) that may hold the row. */
   objectKeys: string[];
+  /** The local record id of the payload's row; default: its `entity_id` (or `id`), a positive integer. */
+  idOf?: (row: Record<string, unknown>) => string | undefined;
+}
+
+/** A source item's local id (as the stock connector keys it): `<source_code percent-encoded>/<sku>`. */
+function sourceItemIdOf(row: Record<string, unknown>): string | undefined {
+  const { sku, source_code } = row;
+  if (typeof sku !== 'string' || typeof source_code !== 'string' || sku === '' || source_code === '')
+    return undefined;
+  return `${encodeURIComponent(source_code)}/${sku}`;
 }
 
 export const WEBHOOK_ENTITIES: WebhookEntity[] = [
@@ -27,6 +37,13 @@ export const WEBHOOK_ENTITIES: WebhookEntity[] = [
     entity: 'orders',
     events: ['sales_order_save_after', 'sales_order_save_commit_after'],
     objectKeys: ['order', 'data_object'],
+  },
+  {
+    // The simulator's name for a source item change (MSI has no single observer event for one).
+    entity: 'stock',
+    events: ['cataloginventory_stock_item_save_after', 'cataloginventory_stock_item_save_commit_after'],
+    objectKeys: ['stock_item', 'source_item', 'data_object'],
+    idOf: sourceItemIdOf,
   },
 ];
 
@@ -60,19 +77,29 @@ function magentoDate(value: unknown): string | undefined {
   return m ? `${m[1]} ${m[2]}` : undefined;
 }
 
+function entityIdOf(row: Record<string, unknown>): string | undefined {
+  const raw = row.entity_id ?? row.id;
+  const id = typeof raw === 'number' ? String(raw) : raw;
+  return typeof id === 'string' && /^[1-9]\d{0,14}$/.test(id) ? id : undefined;
+}
+
 function change(eventId: string, eventName: string, container: unknown): WebhookChange {
   const short = shortName(eventName);
   const known = WEBHOOK_ENTITIES.find((e) => e.events.includes(short));
   if (!known) return { eventId, eventName };
+  const idOf = known.idOf ?? entityIdOf;
   const row = isObject(container)
     ? [container, ...known.objectKeys.map((k) => container[k])].find(
-        (r): r is Record<string, unknown> => isObject(r) && (r.entity_id !== undefined || r.id !== undefined),
+        (r): r is Record<string, unknown> => isObject(r) && idOf(r) !== undefined,
       )
     : undefined;
-  const rawId = row?.entity_id ?? row?.id;
-  const id = typeof rawId === 'number' ? String(rawId) : rawId;
-  if (typeof id !== 'string' || !/^[1-9]\d{0,14}$/.test(id)) {
-    throw new MalformedDeliveryError(`The ${short} payload has no entity_id (a positive whole number).`);
+  const id = row && idOf(row);
+  if (id === undefined || id.length > 300) {
+    throw new MalformedDeliveryError(
+      known.idOf
+        ? `The ${short} payload does not name its row.`
+        : `The ${short} payload has no entity_id (a positive whole number).`,
+    );
   }
   const updatedAt = magentoDate(row?.updated_at);
   return { eventId, eventName: short, entity: known.entity, id, ...(updatedAt ? { updatedAt } : {}) };

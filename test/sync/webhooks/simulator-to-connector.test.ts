@@ -32,7 +32,7 @@ describe.each([
     sim = await startSimulator({ port: 0, products: 30, customers: 10, orders: 10 });
     db = database ? await createTestDatabase() : undefined;
     t = await startTestConnector({
-      SYNC_INTERVALS: 'products=0,customers=0,orders=0',
+      SYNC_INTERVALS: 'products=0,customers=0,orders=0,stock=0,customer_groups=0,shipments=0,categories=0',
       ...(db ? { DATABASE_URL: db.url } : {}),
     });
     store = await linkSimulatorStore(t.connector.storage, sim);
@@ -105,6 +105,28 @@ describe.each([
     );
     expect(sent.every((d) => d.status === 200)).toBe(true);
     expect(await t.connector.records.count(store, 'products')).toBe(5);
+  });
+
+  it('applies a stock (source item) change, keyed as the stock sync keys it', async () => {
+    const since = await lastDelivery();
+    const item = sim.catalog.sourceItems[0]!;
+    const quantity = item.quantity + 7;
+    sim.catalog.saveSourceItems(
+      { sourceItems: [{ sku: item.sku, source_code: item.source_code, quantity, status: 1 }] },
+      new Date(),
+    );
+    const id = `${encodeURIComponent(item.source_code)}/${item.sku}`;
+    await waitFor(
+      async () => (await t.connector.records.get(store, 'stock', id))?.data.quantity === quantity,
+      5_000,
+    );
+    await settle();
+    const sent = await deliveries(since);
+    expect(sent.map((d) => [d.eventName, d.entityId, d.status])).toEqual([
+      ['observer.cataloginventory_stock_item_save_after', id, 200],
+    ]);
+    // Only the pair asked for, though the search reads by sku and source together.
+    expect(await t.connector.records.count(store, 'stock')).toBe(1);
   });
 
   it('applies each duplicated delivery once', async () => {
