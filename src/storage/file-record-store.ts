@@ -1,7 +1,7 @@
 import { createHash, hash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { LocalRecord, RecordStore, UpsertOutcome } from './records.js';
+import type { LocalRecord, RecordStore, UpsertOptions, UpsertOutcome } from './records.js';
 
 /**
  * A RecordStore on plain JSON files: `dir/<store folder>/<entity>/<shard>.json`, each shard holding
@@ -302,6 +302,7 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
     file: string,
     batch: { record: LocalRecord; at: number }[],
     outcomes: UpsertOutcome[],
+    options: UpsertOptions,
   ): Promise<Shard | undefined> {
     const current = await loadShard(file);
     // Changes go to a copy, so a failed write leaves the cache as the disk is.
@@ -309,7 +310,10 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
     let changed = false;
     for (const { record, at } of batch) {
       const stored = next.get(record.id);
-      if (stored?.hash === record.hash) {
+      if (
+        stored?.hash === record.hash ||
+        (options.ifNotOlder && stored && stored.updatedAt > record.updatedAt)
+      ) {
         outcomes[at] = 'unchanged';
         continue;
       }
@@ -334,7 +338,7 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
   }
 
   return {
-    async upsert(store, entity, records) {
+    async upsert(store, entity, records, options = {}) {
       const folder = entityDir(store, entity);
       records.forEach(validateRecord);
       return serialised(folder, async () => {
@@ -354,7 +358,7 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
         const replaced: string[] = [];
         for (const [shard, batch] of byShard) {
           const file = path.join(folder, `${shard}.json`);
-          const next = await applyToShard(file, batch, outcomes);
+          const next = await applyToShard(file, batch, outcomes, options);
           if (!next) continue;
           if (!ranges || !shard.startsWith('r-') || next.size <= SPLIT_AT) {
             counts[shard] = await writeShard(file, next);

@@ -12,7 +12,7 @@ const UPSERT = `INSERT INTO records AS r (store, entity, id, updated_at, hash, d
   FROM jsonb_to_recordset($3::jsonb) AS x(id text, updated_at text, hash text, data jsonb)
   ON CONFLICT (store, entity, id) DO UPDATE
     SET updated_at = EXCLUDED.updated_at, hash = EXCLUDED.hash, data = EXCLUDED.data
-    WHERE r.hash <> EXCLUDED.hash
+    WHERE r.hash <> EXCLUDED.hash AND (NOT $4::boolean OR r.updated_at COLLATE "C" <= EXCLUDED.updated_at COLLATE "C")
   RETURNING r.id, (r.xmax = 0) AS inserted`;
 
 interface Row {
@@ -55,7 +55,7 @@ function withoutRepeats(records: LocalRecord[]): { record: LocalRecord; at: numb
 /** Synced records in one table; reads go a page at a time in the file store's id order. */
 export function createPgRecordStore(pool: pg.Pool): RecordStore {
   return {
-    async upsert(store, entity, records) {
+    async upsert(store, entity, records, options = {}) {
       records.forEach(validate);
       const outcomes = new Array<UpsertOutcome>(records.length).fill('unchanged');
       for (const group of withoutRepeats(records)) {
@@ -69,6 +69,7 @@ export function createPgRecordStore(pool: pg.Pool): RecordStore {
           store,
           entity,
           JSON.stringify(payload),
+          options.ifNotOlder === true,
         ]);
         const changed = new Map(rows.map((r) => [r.id, r.inserted]));
         for (const { record, at } of group) {

@@ -21,6 +21,11 @@ export function searchConnector<Raw extends object>(options: {
   /** The local record id; default: the one field of `order`. */
   recordId?: (raw: Raw) => string;
   fullScan?: boolean;
+  /**
+   * The search field whose value is the local record id (`entity_id` for products, customers and
+   * orders): with it the connector can fetch given rows (`fetchByIds`, for webhooks).
+   */
+  idFilterField?: string;
 }): Connector<Raw> {
   const recordId = options.recordId ?? ((raw: Raw) => String(raw[options.order[0] as keyof Raw & string]));
   return {
@@ -51,6 +56,22 @@ export function searchConnector<Raw extends object>(options: {
       const result = await transport.get<MagentoSearchResult<Raw>>(options.path, query);
       return { items: result.items ?? [], totalCount: result.total_count ?? 0 };
     },
+    ...(options.idFilterField
+      ? {
+          async fetchByIds(transport: Transport, ids: string[]): Promise<Raw[]> {
+            if (ids.length === 0) return [];
+            const result = await transport.get<MagentoSearchResult<Raw>>(options.path, [
+              ['searchCriteria[filter_groups][0][filters][0][field]', options.idFilterField as string],
+              ['searchCriteria[filter_groups][0][filters][0][value]', ids.join(',')],
+              ['searchCriteria[filter_groups][0][filters][0][condition_type]', 'in'],
+              // One page holds them all: the store would repeat its last page past the end.
+              ['searchCriteria[pageSize]', String(ids.length)],
+              ['searchCriteria[currentPage]', '1'],
+            ]);
+            return result.items ?? [];
+          },
+        }
+      : {}),
     toRecord(raw: Raw) {
       const updatedAt = (raw as { updated_at?: unknown }).updated_at;
       return {
