@@ -24,6 +24,7 @@ import { startSimulator } from '../simulator/server.js';
 import { runScale, type Adapter } from '../bench/scale.js';
 import { crashFigures } from '../bench/crash.js';
 import { startBenchPostgres } from '../bench/postgres.js';
+import { webhookFigures } from '../bench/webhooks.js';
 import { createPostgresStorage } from '../storage/postgres/postgres-storage.js';
 
 /** Benchmarks, printed as one JSON document. Loopback only; every loop is bounded. */
@@ -423,11 +424,16 @@ Groups (none given: simulator, connector, sync):
               and (PostgreSQL) two instances against one; with the connector's CPU time per burst
               and a bare Node server timed the same way (machine_floor)
   crash       kill -9 the connector during a stream of activations, restart, check nothing is lost
+  webhooks    simulator and connector as separate processes: 100 signed webhooks/s (10% sent twice),
+              change in the store → local record written, p50/p99, duplicates applied once;
+              per storage adapter
 
 Options:
   --sizes 100,1000,10000       stored integrations (scale; default 100,1000,10000, with --quick 100)
-  --adapters embedded,postgres storages (scale, sync; default both)
+  --adapters embedded,postgres storages (scale, sync, webhooks; default both)
   --rounds 50                  kills (crash; default 50)
+  --seconds 10                 webhooks: how long the store changes rows (default 10, with --quick 3)
+  --rate 100                   webhooks: changes per second (default 100)
   --quick                      scale: 200 concurrent activations instead of 1,000 and shorter waits;
                                crash: 5 rounds
   --help                       this text
@@ -437,7 +443,7 @@ Environment:
 
 Prints one JSON document on stdout; scale and crash print a progress line per step on stderr.`;
 
-const GROUPS = ['simulator', 'connector', 'sync', 'stock', 'scale', 'crash'];
+const GROUPS = ['simulator', 'connector', 'sync', 'stock', 'scale', 'crash', 'webhooks'];
 const argv = process.argv.slice(2);
 const optionValue = (name: string) => {
   const i = argv.indexOf(`--${name}`);
@@ -448,16 +454,18 @@ if (argv.includes('--help') || argv.includes('-h')) {
   process.exit(0);
 }
 const only = argv.filter(
-  (a, i) => !a.startsWith('--') && !['--sizes', '--adapters', '--rounds'].includes(argv[i - 1] ?? ''),
+  (a, i) =>
+    !a.startsWith('--') &&
+    !['--sizes', '--adapters', '--rounds', '--seconds', '--rate'].includes(argv[i - 1] ?? ''),
 );
 const unknown = only.filter((g) => !GROUPS.includes(g));
 if (unknown.length > 0) {
   console.error(`Unknown group ${unknown.join(', ')}.\n\n${HELP}`);
   process.exit(2);
 }
-// scale and crash take minutes and start processes: only when asked for by name.
+// scale, crash and webhooks take a while and start processes: only when asked for by name.
 const want = (name: string) =>
-  only.includes(name) || (only.length === 0 && name !== 'scale' && name !== 'crash');
+  only.includes(name) || (only.length === 0 && !['scale', 'crash', 'webhooks'].includes(name));
 const quick = argv.includes('--quick');
 const progress = (line: string) => console.error(line);
 const list = (text: string | undefined, fallback: string) =>
@@ -516,6 +524,22 @@ const result = {
       quick,
       progress,
     }),
+  }),
+  ...(want('webhooks') && {
+    webhooks: await (async () => {
+      const out = [];
+      for (const adapter of syncAdapters)
+        out.push(
+          await webhookFigures({
+            adapter,
+            rate: Number(optionValue('rate') ?? 100),
+            seconds: Number(optionValue('seconds') ?? (quick ? 3 : 10)),
+            duplicates: 0.1,
+            progress,
+          }),
+        );
+      return out;
+    })(),
   }),
   ...(want('crash') && {
     crash: await crashFigures(Number(optionValue('rounds') ?? (quick ? 5 : 50)), progress),

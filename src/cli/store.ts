@@ -16,6 +16,7 @@ import { storeKindLabel } from '../activation/store-kind.js';
 import { configOrExit } from './lifecycle.js';
 import { openCliStorage } from './open-storage.js';
 import { promptHidden, readStdinLines } from './prompt.js';
+import { webhookKeyCommand } from './store-webhook-key.js';
 
 /** A one-line refusal: printed without a stack trace, exit code 1. */
 class CliError extends Error {}
@@ -271,6 +272,8 @@ program
   .description('forget a store and its credentials (synced records are kept)')
   .argument('<key>', 'the store key (consumer key) from list')
   .action(removeStore);
+
+program.addCommand(webhookKeyCommand());
 
 try {
   await program.parseAsync();

@@ -16,6 +16,7 @@ import { restRoutes } from './rest/router.js';
 import { SimulatorSettings } from './settings.js';
 import { SimulatorState } from './state.js';
 import { tokenRoutes } from './token-routes.js';
+import { WebhookSender } from './webhooks/webhook-sender.js';
 
 export interface SimulatorOptions {
   magentoVersion?: MagentoVersion;
@@ -61,6 +62,8 @@ export interface Simulator {
   faults: Faults;
   settings: SimulatorSettings;
   clock: SimClock;
+  /** Signed webhooks on catalog changes (key pair, subscriptions, faults). */
+  webhooks: WebhookSender;
   ims: ImsService;
   /** The tenant id in SaaS mode. */
   tenantId?: string;
@@ -73,6 +76,7 @@ export interface AdminUiDeps {
   state: SimulatorState;
   integrations: IntegrationService;
   settings: SimulatorSettings;
+  webhooks: WebhookSender;
   baseUrl: () => string;
 }
 
@@ -128,6 +132,8 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   const provider = new OauthProvider(state, settings);
   const faults = new Faults(options.random);
   if (options.faults) faults.set(options.faults);
+  const webhooks = new WebhookSender(options.random);
+  catalog.onChange((change) => webhooks.notify(change));
 
   const app = express();
   app.disable('x-powered-by');
@@ -161,9 +167,19 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   }
   app.use(
     '/admin/api',
-    adminApi({ state, integrations, catalog, faults, settings, clock, ims, adminToken: options.adminToken }),
+    adminApi({
+      state,
+      integrations,
+      catalog,
+      faults,
+      settings,
+      clock,
+      ims,
+      webhooks,
+      adminToken: options.adminToken,
+    }),
   );
-  app.use(adminUi({ state, integrations, settings, baseUrl: getBaseUrl }));
+  app.use(adminUi({ state, integrations, settings, webhooks, baseUrl: getBaseUrl }));
 
   return {
     app,
@@ -173,6 +189,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     faults,
     settings,
     clock,
+    webhooks,
     ims,
     tenantId,
     baseUrl: getBaseUrl,

@@ -6,6 +6,7 @@ import {
   numericRecordId as numericId,
   type LocalRecord,
   type RecordStore,
+  type UpsertOptions,
   type UpsertOutcome,
 } from './records.js';
 
@@ -300,6 +301,7 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
     file: string,
     batch: { record: LocalRecord; at: number }[],
     outcomes: UpsertOutcome[],
+    options: UpsertOptions,
   ): Promise<Shard | undefined> {
     const current = await loadShard(file);
     // Changes go to a copy, so a failed write leaves the cache as the disk is.
@@ -307,7 +309,10 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
     let changed = false;
     for (const { record, at } of batch) {
       const stored = next.get(record.id);
-      if (stored?.hash === record.hash && stored.deletedAt === undefined) {
+      if (
+        (stored?.hash === record.hash && stored.deletedAt === undefined) ||
+        (options.ifNotOlder && stored && stored.updatedAt > record.updatedAt)
+      ) {
         outcomes[at] = 'unchanged';
         continue;
       }
@@ -374,7 +379,7 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
   }
 
   return {
-    async upsert(store, entity, records) {
+    async upsert(store, entity, records, options = {}) {
       const folder = entityDir(store, entity);
       records.forEach(validateRecord);
       return serialised(folder, async () => {
@@ -394,7 +399,7 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
         const replaced: string[] = [];
         for (const [shard, batch] of byShard) {
           const file = path.join(folder, `${shard}.json`);
-          const next = await applyToShard(file, batch, outcomes);
+          const next = await applyToShard(file, batch, outcomes, options);
           if (!next) continue;
           if (!ranges || !shard.startsWith('r-') || next.size <= SPLIT_AT) {
             counts[shard] = await writeShard(file, next);

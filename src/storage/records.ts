@@ -26,9 +26,22 @@ export interface StreamOptions {
   includeDeleted?: boolean;
 }
 
+export interface UpsertOptions {
+  /**
+   * Leave a stored record whose `updatedAt` is later than the incoming one (reported `unchanged`):
+   * a change applied from an event must not undo a newer one applied before it.
+   */
+  ifNotOlder?: boolean;
+}
+
 export interface RecordStore {
   /** Writes a batch; returns what happened to each record, in order. Clears a tombstone. */
-  upsert(store: string, entity: string, records: LocalRecord[]): Promise<UpsertOutcome[]>;
+  upsert(
+    store: string,
+    entity: string,
+    records: LocalRecord[],
+    options?: UpsertOptions,
+  ): Promise<UpsertOutcome[]>;
   /** The record, tombstone or not. */
   get(store: string, entity: string, id: string): Promise<LocalRecord | undefined>;
   /** Every record of an entity in id order, a batch at a time (never the whole set at once). */

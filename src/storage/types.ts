@@ -1,6 +1,7 @@
 import type { Store as SessionStore } from 'express-session';
 import type { JobQueue } from './jobs.js';
 import type { RecordStore } from './records.js';
+import type { WebhookEventLog } from './webhook-events.js';
 
 /**
  * What the connector keeps, behind interfaces so the embedded files can be swapped for a database.
@@ -140,10 +141,21 @@ export interface IntegrationRecord {
   lastCheck?: ConnectionCheck;
   /** Seconds between scheduled syncs per entity for this store, over SYNC_INTERVALS (0 = off). */
   syncIntervals?: Record<string, number>;
+  /** What verifies this store's webhook deliveries (public keys: not secrets). */
+  webhooks?: WebhookSettings;
   createdAt: string;
   updatedAt: string;
   events: ActivationEvent[];
   history: CredentialHistoryEntry[];
+}
+
+/** Public keys (PEM, validated when set) that verify a store's webhook deliveries. */
+export interface WebhookSettings {
+  /** The key shown in the store's admin (Stores > Configuration > Adobe Services > Webhooks). */
+  commercePublicKey?: string;
+  /** An Adobe I/O Events registration: our client id (`recipient_client_id`) and its public keys. */
+  ioEvents?: { clientId: string; publicKeys: string[] };
+  updatedAt: string;
 }
 
 /** The fields every adapter encrypts at rest. */
@@ -273,6 +285,8 @@ export interface Storage {
   documents<T extends { id: string }>(collection: DocumentCollection): DocumentStore<T>;
   /** Synced entities (products, customers, orders...). */
   records: RecordStore;
+  /** Webhook event ids already applied (dedupe of at-least-once deliveries). */
+  webhookEvents: WebhookEventLog;
   notices: ChangeNotices;
   /** Durable jobs: token exchanges and sync runs; any instance may run any job. */
   queue: JobQueue;

@@ -41,6 +41,11 @@ export interface Connector<Raw = unknown> {
     transport: Transport,
     request: { since: string | null; page: number; pageSize: number; order: 'id' | 'updated_at' },
   ): Promise<SyncPage<Raw>>;
+  /**
+   * The rows with these ids (the local record ids), as fetchPage returns them; ids the store no longer
+   * has are left out. Lets a webhook apply one changed row without a full run.
+   */
+  fetchByIds?(transport: Transport, ids: string[]): Promise<Raw[]>;
   /** The local record: id, the store's updated_at ('' without one) and the data kept. */
   toRecord(raw: Raw): { id: string; updatedAt: string; data: Record<string, unknown> };
   /**

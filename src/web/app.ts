@@ -13,6 +13,8 @@ import { defaultOutboundPolicy, setDefaultOutboundPolicy } from '../magento/outb
 import type { TrustProxySetting } from '../config/config.js';
 import type { Storage } from '../storage/types.js';
 import type { SyncService } from '../sync/sync-service.js';
+import { webhookRoute } from '../sync/webhooks/webhook-route.js';
+import type { WebhookService } from '../sync/webhooks/webhook-service.js';
 import { csrfProtection } from './csrf.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { errorHandler } from './http-error.js';
@@ -24,6 +26,7 @@ export const VIEWS_DIR = path.resolve(import.meta.dirname, '../../views');
 export interface AppDeps {
   storage: Storage;
   sync: SyncService;
+  webhooks: WebhookService;
   accounts: AccountService;
   activation: ActivationService;
   logger: Logger;
@@ -85,6 +88,9 @@ export function createApp(deps: AppDeps): { app: Express; close: () => void } {
 
   // Server-to-server: no cookies, no session, no CSRF token.
   app.use(callbackRoute({ activation: deps.activation, policy: deps.policy, logger: deps.logger }));
+  app.use(
+    webhookRoute({ integrations: deps.storage.integrations, webhooks: deps.webhooks, logger: deps.logger }),
+  );
 
   const { middleware: sessions } = sessionMiddleware({
     secret: deps.sessionSecret,

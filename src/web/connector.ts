@@ -9,6 +9,7 @@ import { openStorage } from '../storage/open.js';
 import type { RecordStore } from '../storage/records.js';
 import { MAGENTO2_ENTITIES, magentoTransport } from '../sync/magento2/channel.js';
 import { SyncService } from '../sync/sync-service.js';
+import { WebhookService, type AppliedBatch } from '../sync/webhooks/webhook-service.js';
 import { clientForIntegration } from '../activation/store-client.js';
 import type { Storage } from '../storage/types.js';
 import { createApp } from './app.js';
@@ -48,6 +49,7 @@ export interface RunningConnector {
   activation: ActivationService;
   accounts: AccountService;
   sync: SyncService;
+  webhooks: WebhookService;
   records: RecordStore;
   close: () => Promise<void>;
 }
@@ -63,6 +65,8 @@ export async function startConnector(
     exchange?: ExchangeFn;
     /** false: no background sync (a connector that only watches an activation). */
     sync?: boolean;
+    /** Told after every batch of webhook changes is written (tests, the bench). */
+    onWebhookApplied?: (batch: AppliedBatch) => void;
   } = {},
 ): Promise<RunningConnector> {
   const production = config.NODE_ENV === 'production';
@@ -98,6 +102,21 @@ export async function startConnector(
   });
   let publicUrl = '';
   const { records } = storage;
+  const transportFor = async (storeKey: string) => {
+    const record = await storage.integrations.get(storeKey);
+    if (!record) throw new Error(`No linked store with consumer key ${storeKey}.`);
+    return magentoTransport(
+      storeKey,
+      clientForIntegration(record, { activation, integrations: storage.integrations }),
+    );
+  };
+  const webhooks = new WebhookService({
+    storage,
+    records,
+    transportFor,
+    logger,
+    ...(overrides.onWebhookApplied ? { onApplied: overrides.onWebhookApplied } : {}),
+  });
   const sync = new SyncService({
     storage,
     records,
@@ -108,17 +127,11 @@ export async function startConnector(
     concurrency: config.SYNC_CONCURRENCY,
     sliceSeconds: config.SYNC_SLICE_SECONDS,
     logger,
-    transportFor: async (storeKey) => {
-      const record = await storage.integrations.get(storeKey);
-      if (!record) throw new Error(`No linked store with consumer key ${storeKey}.`);
-      return magentoTransport(
-        storeKey,
-        clientForIntegration(record, { activation, integrations: storage.integrations }),
-      );
-    },
+    transportFor,
   });
   const { app, close: closeApp } = createApp({
     sync,
+    webhooks,
     publicUrl: () => publicUrl,
     defaultEmail: config.DEMO_USER_EMAIL,
     storage,
@@ -133,7 +146,10 @@ export async function startConnector(
     loginRateLimit: config.LOGIN_RATE_LIMIT,
   });
   await activation.start();
-  if (overrides.sync !== false) await sync.start();
+  if (overrides.sync !== false) {
+    await sync.start();
+    await webhooks.start();
+  }
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.PORT, config.HOST, () => resolve(s));
     s.once('error', reject);
@@ -149,6 +165,7 @@ export async function startConnector(
     activation,
     accounts,
     sync,
+    webhooks,
     records,
     // Stops taking requests, drains running exchanges (bounded), then the queue and storage.
     close: async () => {
@@ -156,6 +173,7 @@ export async function startConnector(
       server.closeIdleConnections();
       await activation.close(config.SHUTDOWN_GRACE_SECONDS * 1000);
       await sync.stop();
+      await webhooks.stop();
       closeApp();
       server.closeAllConnections();
       await closed;

@@ -11,6 +11,7 @@ import {
   type UserRecord,
 } from '../storage/types.js';
 import type { Alert, SyncJob, SyncRun, SyncService } from '../sync/sync-service.js';
+import { setWebhookSettings, WebhookSettingsError } from '../sync/webhooks/webhook-settings.js';
 import { HttpError } from './http-error.js';
 import { logIn, logOut } from './login.js';
 
@@ -182,6 +183,31 @@ export function dashboardRoutes(deps: {
     else res.redirect(303, `/#store-${key}`);
   });
 
+  // The store's Commerce webhook public key (not a secret), pasted from its admin; `clear` removes it.
+  router.post('/integrations/:key/webhook-key', requireLogin, async (req, res) => {
+    const key = (await operable(req, res)).consumerKey;
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const clear = body.clear !== undefined;
+    const pem = clear ? '' : String(body.commerce_public_key ?? '').trim();
+    if (!pem && !clear)
+      throw new HttpError(
+        400,
+        'Paste the public key from the store (Stores > Configuration > Adobe Services > Webhooks).',
+      );
+    let settings;
+    try {
+      settings = await setWebhookSettings(deps.storage.integrations, key, {
+        commercePublicKey: pem ? pem : null,
+      });
+    } catch (error) {
+      if (error instanceof WebhookSettingsError) throw new HttpError(400, error.message);
+      throw error;
+    }
+    if (req.accepts(['html', 'json']) === 'json')
+      res.json({ commerceKey: Boolean(settings?.commercePublicKey) });
+    else res.redirect(303, `/#store-${key}`);
+  });
+
   router.post('/integrations/:key/check', requireLogin, async (req, res) => {
     const record = await operable(req, res);
     const key = record.consumerKey;
@@ -223,6 +249,12 @@ export function integrationView(r: IntegrationRecord, linkedBy: string | undefin
     linkedBy: linkedBy ?? null,
     canCheck: r.status === 'active' || r.status === 'needs_reauth',
     syncIntervals: r.syncIntervals ?? {},
+    // Whether deliveries can be verified; the keys themselves are in the store's admin.
+    webhooks: {
+      path: `/magento/webhooks/${r.consumerKey}`,
+      commerceKey: Boolean(r.webhooks?.commercePublicKey),
+      ioEventsClientId: r.webhooks?.ioEvents?.clientId ?? null,
+    },
     lastCheck: r.lastCheck ?? null,
     events: r.events.slice(-20),
     history: r.history,

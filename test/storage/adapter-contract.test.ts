@@ -550,6 +550,87 @@ describe.each([
       expect(walked).toEqual(expected);
       expect(await storage.records.count(store, 'products')).toBe(2_500 - gone.length);
     });
+
+    it('with ifNotOlder keeps a stored record newer than the incoming one, and takes one as new or newer', async () => {
+      const store = unique('events');
+      const v = (id: string, hash: string, updatedAt: string): LocalRecord => ({
+        id,
+        updatedAt,
+        hash,
+        data: { id, version: hash },
+      });
+      await storage.records.upsert(store, 'products', [
+        v('1', 'new', '2025-01-01 10:00:05'),
+        v('2', 'old', '2025-01-01 10:00:00'),
+      ]);
+      expect(
+        await storage.records.upsert(
+          store,
+          'products',
+          [
+            v('1', 'older', '2025-01-01 10:00:04'),
+            v('2', 'same-second', '2025-01-01 10:00:00'),
+            v('3', 'first', '2025-01-01 09:00:00'),
+          ],
+          { ifNotOlder: true },
+        ),
+      ).toEqual(['unchanged', 'updated', 'created']);
+      expect((await storage.records.get(store, 'products', '1'))?.data).toEqual({ id: '1', version: 'new' });
+      expect((await storage.records.get(store, 'products', '2'))?.hash).toBe('same-second');
+      // Without the option an older version is written (a poll's page replaces what it reads).
+      expect(
+        await storage.records.upsert(store, 'products', [v('1', 'older', '2025-01-01 10:00:04')]),
+      ).toEqual(['updated']);
+    });
+  });
+
+  describe('webhook events', () => {
+    it('lets the first job claim an event, the same job again until it is applied, and no other; release frees it', async () => {
+      const store = unique('store');
+      expect(await storage.webhookEvents.seen(store, 'evt-1')).toBe(false);
+      expect(await storage.webhookEvents.claim(store, 'evt-1', 'job-a')).toBe(true);
+      expect(await storage.webhookEvents.claim(store, 'evt-1', 'job-a')).toBe(true);
+      expect(await storage.webhookEvents.claim(store, 'evt-1', 'job-b')).toBe(false);
+      expect(await storage.webhookEvents.seen(store, 'evt-1')).toBe(true);
+      // The same event id from another store is another event.
+      expect(await storage.webhookEvents.claim(unique('other'), 'evt-1', 'job-b')).toBe(true);
+      await storage.webhookEvents.release(store, 'evt-1');
+      expect(await storage.webhookEvents.seen(store, 'evt-1')).toBe(false);
+      expect(await storage.webhookEvents.claim(store, 'evt-1', 'job-b')).toBe(true);
+      // Once applied, not even its own job applies it again.
+      await storage.webhookEvents.applied(store, 'evt-1');
+      expect(await storage.webhookEvents.claim(store, 'evt-1', 'job-b')).toBe(false);
+      expect(await storage.webhookEvents.claim(store, 'evt-1', 'job-c')).toBe(false);
+      expect(await storage.webhookEvents.seen(store, 'evt-1')).toBe(true);
+    });
+
+    it('lets one of many concurrent jobs claim an event', async () => {
+      const store = unique('race');
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => storage.webhookEvents.claim(store, 'evt', `job-${i}`)),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('prunes claims older than the cut-off and keeps the younger ones', async () => {
+      const store = unique('prune');
+      const base = Date.UTC(2020, 0, 1);
+      for (let i = 0; i < 5; i++)
+        await storage.webhookEvents.claim(store, `e${i}`, 'job', new Date(base + i * 60_000));
+      const pruned = await storage.webhookEvents.prune(new Date(base + 2 * 60_000));
+      // Other tests' claims are recent, so only these two are old enough.
+      expect(pruned).toBe(2);
+      const left = await Promise.all([0, 1, 2, 3, 4].map((i) => storage.webhookEvents.seen(store, `e${i}`)));
+      expect(left).toEqual([false, false, true, true, true]);
+    });
+
+    it('remembers claims in another instance', async () => {
+      const store = unique('durable');
+      await storage.webhookEvents.claim(store, 'kept', 'job-1');
+      storage = await harness.another(storage);
+      expect(await storage.webhookEvents.seen(store, 'kept')).toBe(true);
+      expect(await storage.webhookEvents.claim(store, 'kept', 'job-2')).toBe(false);
+    });
   });
 
   describe('sessions', () => {

@@ -5,6 +5,7 @@ import { startSimulator, type RunningSimulator } from '../../src/simulator/serve
 import { runCli } from '../helpers/cli.js';
 import { startTestConnector } from '../helpers/connector.js';
 import { manualIntegration } from '../helpers/simulator.js';
+import { MAGENTO2_ENTITIES } from '../../src/sync/magento2/channel.js';
 
 const TENANT = 'synctenant';
 const IMS = { clientId: 'sync-test-client', clientSecret: 'p8e-sync-test-secret-7y3k' };
@@ -91,11 +92,9 @@ describe('an Adobe Commerce as a Cloud Service store (IMS)', () => {
     await connector.connector.sync.enqueueStore(key);
     await connector.connector.sync.idle();
     const runs = await connector.connector.sync.listRuns(key);
-    expect(runs.map((r) => `${r.entity}:${r.ok}`).sort()).toEqual([
-      'customers:true',
-      'orders:true',
-      'products:true',
-    ]);
+    expect(runs.map((r) => `${r.entity}:${r.ok}`).sort()).toEqual(
+      MAGENTO2_ENTITIES.map((entity) => `${entity}:true`).sort(),
+    );
     const { records } = connector.connector;
     expect(await records.count(key, 'products')).toBe(150);
     expect(await records.count(key, 'customers')).toBe(12);

@@ -10,6 +10,8 @@ import type { SimulatorSettings } from '../settings.js';
 import type { SimulatorState } from '../state.js';
 import { parseIntegrationXml, parseLegacyXml } from '../import-xml.js';
 import { integrationJson } from './views.js';
+import type { WebhookSender } from '../webhooks/webhook-sender.js';
+import { webhookAdminApi } from '../webhooks/admin-api.js';
 
 export interface AdminApiDeps {
   state: SimulatorState;
@@ -18,6 +20,7 @@ export interface AdminApiDeps {
   faults: Faults;
   settings: SimulatorSettings;
   clock: SimClock;
+  webhooks: WebhookSender;
   ims: ImsService;
   adminToken?: string;
 }
@@ -191,11 +194,17 @@ export function adminApi(deps: AdminApiDeps): Router {
   });
 
   router.post('/catalog/touch', (req, res) => {
-    const { count } = z
-      .object({ count: z.number().int().min(1).max(1_000_000) })
+    const { count, entity } = z
+      .object({
+        count: z.number().int().min(1).max(1_000_000),
+        entity: z.enum(['products', 'customers', 'orders']).default('products'),
+      })
       .strict()
       .parse(req.body);
-    res.json({ skus: deps.catalog.touchProducts(count, deps.clock.now()) });
+    const now = deps.clock.now();
+    if (entity === 'customers') res.json({ ids: deps.catalog.touchCustomers(count, now) });
+    else if (entity === 'orders') res.json({ ids: deps.catalog.touchOrders(count, now) });
+    else res.json({ skus: deps.catalog.touchProducts(count, now) });
   });
 
   // Deletions as the store admin makes them (products go through REST: DELETE /V1/products/:sku).
@@ -211,6 +220,8 @@ export function adminApi(deps: AdminApiDeps): Router {
       res.status(204).end();
     });
   }
+
+  router.use('/webhooks', webhookAdminApi(deps.webhooks, deps.clock));
 
   router.use(adminErrorHandler);
   return router;

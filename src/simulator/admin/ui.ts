@@ -119,6 +119,17 @@ export function adminUi(deps: AdminUiDeps): Router {
     renderGrid(res, message ? [message] : []);
   });
 
+  // Stores > Configuration > Adobe Services > Webhooks: the public key to paste into the connector.
+  router.get('/admin/webhooks', (_req, res) => {
+    page(res, 'webhooks', {
+      title: 'Webhooks',
+      publicKey: deps.webhooks.publicKeyPem,
+      subscriptions: deps.webhooks.subscriptions,
+      faults: deps.webhooks.faults,
+      deliveries: deps.webhooks.deliveries().slice(-20).reverse(),
+    });
+  });
+
   router.get(`${GRID}/new`, (_req, res) => {
     page(res, 'integration-form', {
       title: 'New Integration',

@@ -26,6 +26,7 @@ import {
   type Customer,
   type CustomerGroup,
   type Order,
+  type OrderState,
   type Product,
   type ProductStatus,
   type ProductInput,
@@ -50,6 +51,7 @@ export {
 export type CatalogChange =
   | { entity: 'products'; action: 'created' | 'updated' | 'deleted'; key: string; row: Product; at: Date }
   | { entity: 'customers'; action: 'updated'; key: string; row: Customer; at: Date }
+  | { entity: 'orders'; action: 'updated'; key: string; row: Order; at: Date }
   | {
       entity: 'source_items';
       action: 'created' | 'updated' | 'deleted';
@@ -60,6 +62,13 @@ export type CatalogChange =
     };
 
 export type CatalogListener = (change: CatalogChange) => void;
+
+/** The statuses `touchOrders` moves orders through, as processing them would. */
+const ORDER_STATUSES: [OrderState, string][] = [
+  ['processing', 'processing'],
+  ['complete', 'complete'],
+  ['holded', 'holded'],
+];
 
 /** The key a source item is unique by: Magento's (source_code, sku) index, case-folded as MySQL compares. */
 const sourceItemKey = (sourceCode: string, sku: string): string =>
@@ -251,11 +260,10 @@ function findById<T>(rows: readonly T[], id: (row: T) => number, wanted: number)
   return undefined;
 }
 
-function removeById<T>(rows: T[], id: (row: T) => number, wanted: number): boolean {
+function removeById<T>(rows: T[], id: (row: T) => number, wanted: number): T | undefined {
   const row = findById(rows, id, wanted);
-  if (row === undefined) return false;
-  rows.splice(rows.indexOf(row), 1);
-  return true;
+  if (row !== undefined) rows.splice(rows.indexOf(row), 1);
+  return row;
 }
 
 export interface CatalogOptions {
@@ -457,12 +465,13 @@ export class Catalog {
 
   /** Removes a customer (the admin's Delete); false when there was none. */
   deleteCustomer(id: number): boolean {
-    return removeById(this.#customers, (c) => c.id, id);
+    // Not reported to change listeners: the simulator's webhooks send no customer or order deletions.
+    return removeById(this.#customers, (c) => c.id, id) !== undefined;
   }
 
   /** Removes an order (an admin extension's mass delete; Magento's REST has none); false when there was none. */
   deleteOrder(entityId: number): boolean {
-    return removeById(this.#orders, (o) => o.entity_id, entityId);
+    return removeById(this.#orders, (o) => o.entity_id, entityId) !== undefined;
   }
 
   /**
@@ -522,6 +531,42 @@ export class Catalog {
       p.updated_at = ts;
       this.#emit({ entity: 'products', action: 'updated', key: p.sku, row: p, at: now });
       return p.sku;
+    });
+  }
+
+  /** Indexes of `count` distinct rows out of `n` (all when fewer), in ascending order. */
+  #pick(count: number, n: number): number[] {
+    if (!Number.isInteger(count) || count < 0)
+      throw new RangeError(`count must be a non-negative integer, got ${count}`);
+    const seen = new Set<number>();
+    while (seen.size < Math.min(count, n)) seen.add(this.#touchRng.int(0, n - 1));
+    return [...seen].sort((a, b) => a - b);
+  }
+
+  /** Edits `count` customers (a new last-name suffix) as an admin would; returns their ids. */
+  touchCustomers(count: number, now: Date): number[] {
+    const ts = toMagentoDate(now);
+    return this.#pick(count, this.#customers.length).map((i) => {
+      const c = this.#customers[i] as Customer;
+      c.lastname = `${c.lastname.replace(/ \(\d+\)$/, '')} (${this.#touchRng.int(1, 9999)})`;
+      c.updated_at = ts;
+      this.#emit({ entity: 'customers', action: 'updated', key: String(c.id), row: c, at: now });
+      return c.id;
+    });
+  }
+
+  /** Moves `count` orders to the next status, as processing them would; returns their entity ids. */
+  touchOrders(count: number, now: Date): number[] {
+    const ts = toMagentoDate(now);
+    return this.#pick(count, this.#orders.length).map((i) => {
+      const o = this.#orders[i] as Order;
+      const at = ORDER_STATUSES.findIndex(([, status]) => status === o.status);
+      const [state, status] = ORDER_STATUSES[(at + 1) % ORDER_STATUSES.length] as [OrderState, string];
+      o.state = state;
+      o.status = status;
+      o.updated_at = ts;
+      this.#emit({ entity: 'orders', action: 'updated', key: String(o.entity_id), row: o, at: now });
+      return o.entity_id;
     });
   }
 

@@ -33,6 +33,7 @@ import {
 import { Journal, type Decode, type Entry, type JournalStats } from './journal.js';
 import { FileLock } from './lock.js';
 import { keepOriginal, readV1 } from './migrate.js';
+import { createEmbeddedWebhookEventLog } from './webhook-event-log.js';
 
 /** The snapshot of integrations, users and sessions; the name the single-file format had. */
 export const DB_FILE_NAME = 'db.json';
@@ -435,6 +436,7 @@ export async function createEmbeddedStorage(options: EmbeddedStorageOptions): Pr
       return sessionsStore;
     },
     records,
+    webhookEvents: createEmbeddedWebhookEventLog(syncJournal),
     queue: jobQueue,
     notices: {
       async publish(topic) {

@@ -13,6 +13,7 @@ import { migrate } from './migrate.js';
 import { createPgBossQueue, type PgBossQueue } from './pg-boss-queue.js';
 import { createPgRecordStore } from './record-store.js';
 import { createPgUserStore } from './user-store.js';
+import { createPgWebhookEventLog } from './webhook-event-log.js';
 
 const PgSessionStore = connectPgSimple(session);
 
@@ -95,6 +96,7 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
       documents: <T extends { id: string }>(collection: DocumentCollection): DocumentStore<T> =>
         createPgDocumentStore<T>(pool, collection),
       records: createPgRecordStore(pool),
+      webhookEvents: createPgWebhookEventLog(pool),
       notices,
       queue,
       sessionStore() {

@@ -12,7 +12,8 @@ const UPSERT = `INSERT INTO records AS r (store, entity, id, updated_at, hash, d
   FROM jsonb_to_recordset($3::jsonb) AS x(id text, updated_at text, hash text, data jsonb)
   ON CONFLICT (store, entity, id) DO UPDATE
     SET updated_at = EXCLUDED.updated_at, hash = EXCLUDED.hash, data = EXCLUDED.data, deleted_at = NULL
-    WHERE r.hash <> EXCLUDED.hash OR r.deleted_at IS NOT NULL
+    WHERE (r.hash <> EXCLUDED.hash OR r.deleted_at IS NOT NULL)
+      AND (NOT $4::boolean OR r.updated_at COLLATE "C" <= EXCLUDED.updated_at COLLATE "C")
   RETURNING r.id, (r.xmax = 0) AS inserted`;
 
 interface Row {
@@ -94,7 +95,7 @@ function withoutRepeats(records: LocalRecord[]): { record: LocalRecord; at: numb
 /** Synced records in one table; reads go a page at a time in the file store's id order. */
 export function createPgRecordStore(pool: pg.Pool): RecordStore {
   return {
-    async upsert(store, entity, records) {
+    async upsert(store, entity, records, options = {}) {
       records.forEach(validate);
       const outcomes = new Array<UpsertOutcome>(records.length).fill('unchanged');
       for (const group of withoutRepeats(records)) {
@@ -108,6 +109,7 @@ export function createPgRecordStore(pool: pg.Pool): RecordStore {
           store,
           entity,
           JSON.stringify(payload),
+          options.ifNotOlder === true,
         ]);
         const changed = new Map(rows.map((r) => [r.id, r.inserted]));
         for (const { record, at } of group) {

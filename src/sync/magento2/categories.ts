@@ -6,5 +6,5 @@ export const categoriesConnector = searchConnector<{ id: number; updated_at?: st
   label: 'Categories',
   path: 'V1/categories/list',
   order: ['id'],
-  idSearchField: 'entity_id',
+  idFilterField: 'entity_id',
 });

@@ -5,7 +5,7 @@ export const productsConnector = searchConnector<{ id: number; updated_at?: stri
   label: 'Products',
   path: 'V1/products',
   order: ['id'],
-  idSearchField: 'entity_id',
+  idFilterField: 'entity_id',
 });
 
 export const customersConnector = searchConnector<{ id: number; updated_at?: string }>({
@@ -13,7 +13,7 @@ export const customersConnector = searchConnector<{ id: number; updated_at?: str
   label: 'Customers',
   path: 'V1/customers/search',
   order: ['id'],
-  idSearchField: 'entity_id',
+  idFilterField: 'entity_id',
 });
 
 export const ordersConnector = searchConnector<{ entity_id: number; updated_at?: string }>({
@@ -21,4 +21,5 @@ export const ordersConnector = searchConnector<{ entity_id: number; updated_at?:
   label: 'Orders',
   path: 'V1/orders',
   order: ['entity_id'],
+  idFilterField: 'entity_id',
 });

@@ -26,10 +26,11 @@ export function searchConnector<Raw extends object>(options: {
   recordId?: (raw: Raw) => string;
   fullScan?: boolean;
   /**
-   * The field searchCriteria filters and sorts ids by in a deletion scan, when not the id field
-   * itself: EAV entities (products, customers, categories) answer `id` but filter on `entity_id`.
+   * The search field whose value is the local record id (`entity_id` for products, customers,
+   * orders and categories, which answer `id`): with it the connector can fetch given rows
+   * (`fetchByIds`, for webhooks), and a deletion scan filters and sorts ids by it.
    */
-  idSearchField?: string;
+  idFilterField?: string;
 }): Connector<Raw> {
   const recordId = options.recordId ?? ((raw: Raw) => String(raw[options.order[0] as keyof Raw & string]));
   const idField = options.order.length === 1 && !options.recordId ? options.order[0] : undefined;
@@ -65,7 +66,7 @@ export function searchConnector<Raw extends object>(options: {
       ? {}
       : {
           async fetchIds(transport: Transport, request: { after: string | null; pageSize: number }) {
-            const field = options.idSearchField ?? idField;
+            const field = options.idFilterField ?? idField;
             const query: [string, string][] = [];
             if (request.after !== null) {
               query.push(
@@ -85,6 +86,22 @@ export function searchConnector<Raw extends object>(options: {
             return idPage(await transport.get<unknown>(options.path, query), idField, options.label);
           },
         }),
+    ...(options.idFilterField
+      ? {
+          async fetchByIds(transport: Transport, ids: string[]): Promise<Raw[]> {
+            if (ids.length === 0) return [];
+            const result = await transport.get<MagentoSearchResult<Raw>>(options.path, [
+              ['searchCriteria[filter_groups][0][filters][0][field]', options.idFilterField as string],
+              ['searchCriteria[filter_groups][0][filters][0][value]', ids.join(',')],
+              ['searchCriteria[filter_groups][0][filters][0][condition_type]', 'in'],
+              // One page holds them all: the store would repeat its last page past the end.
+              ['searchCriteria[pageSize]', String(ids.length)],
+              ['searchCriteria[currentPage]', '1'],
+            ]);
+            return result.items ?? [];
+          },
+        }
+      : {}),
     toRecord(raw: Raw) {
       const updatedAt = (raw as { updated_at?: unknown }).updated_at;
       return {

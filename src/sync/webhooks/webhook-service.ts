@@ -1,0 +1,268 @@
+import type { Logger } from 'pino';
+import { hashRecordData } from '../../storage/file-record-store.js';
+import type { Job } from '../../storage/jobs.js';
+import type { LocalRecord, RecordStore } from '../../storage/records.js';
+import type { Storage } from '../../storage/types.js';
+import { WEBHOOK_EVENT_RETENTION_HOURS } from '../../storage/webhook-events.js';
+import { connectorFor } from '../registry.js';
+import type { Connector, Transport } from '../types.js';
+import type { WebhookChange } from './events.js';
+
+export const WEBHOOK_QUEUE = 'webhook';
+/** Rows fetched per search call (the ids go into one `in` filter). */
+const FETCH_CHUNK = 100;
+const RETRY_LIMIT = 5;
+/**
+ * The queued job waits this long before any worker may take it: the instance that accepted the delivery
+ * applies it at once, and the job is the durable record that runs only when that did not finish (the
+ * process died, the store did not answer). Without the delay the queue's pickup (pg-boss polls every
+ * 0.5 s) would be most of the latency.
+ */
+const BACKSTOP_DELAY_SECONDS = 5;
+/**
+ * Batches per store and entity under way at once: one fetches while another writes. Rows are written
+ * only when not older than the stored ones, so two batches finishing out of order keep the newer row
+ * (within one second, Magento's updated_at cannot tell two versions apart; the next poll settles that).
+ */
+const PARALLEL_BATCHES = 2;
+
+export interface WebhookJobData {
+  storeKey: string;
+  eventId: string;
+  entity: string;
+  id: string;
+  updatedAt?: string;
+  /** Epoch ms when the delivery was accepted (for the latency figures). */
+  receivedAt: number;
+}
+
+export type ReceiveOutcome = 'queued' | 'duplicate' | 'ignored';
+
+/** One batch written for one store and entity. */
+export interface AppliedBatch {
+  storeKey: string;
+  entity: string;
+  /** The deliveries it answered (their event ids) and when each was accepted. */
+  events: { eventId: string; receivedAt: number }[];
+  /** Rows created or updated (rows unchanged or older than the stored ones are not written). */
+  written: number;
+  appliedAt: number;
+}
+
+export interface WebhookServiceOptions {
+  storage: Storage;
+  records: RecordStore;
+  /** The signed transport of a linked store (throws when the store is not active). */
+  transportFor: (storeKey: string) => Promise<Transport>;
+  logger: Logger;
+  channel?: string;
+  /** Webhook jobs run at once in this process: they wait together on shared batches. Default 50. */
+  concurrency?: number;
+  onApplied?: (batch: AppliedBatch) => void;
+}
+
+/** The store has not committed the change the event announces yet: read again a moment later. */
+export class StaleReadError extends Error {
+  override name = 'StaleReadError';
+}
+
+interface Waiter {
+  job: WebhookJobData;
+  resolve: (outcome: 'applied' | 'missing') => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Event-driven sync. A verified delivery becomes a durable job before the store gets its 2xx; the
+ * process that accepted it then applies it at once, and the job (delayed) is the backstop. Applying
+ * claims the event id (a second delivery of the same event finds it claimed and does nothing), asks
+ * the store for the one changed row with the integration's signed client and writes it unless the
+ * local copy is newer. Rows are fetched rather than taken from the payload: the row is then exactly
+ * what a poll would store (same mapping, same hash), the payload's shape and completeness (webhook
+ * payloads are configurable, and `*_save_after` fires before the store commits) do not matter, and a
+ * delivery, even a verified one, can only make the connector read from the store it is linked to.
+ * Changes for the same store and entity that arrive together share one search call and one write.
+ */
+export class WebhookService {
+  private readonly batches = new Map<string, { waiting: Waiter[]; running: number }>();
+  /** Jobs being applied in this process (at once after acceptance, or by the queue). */
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private pruner?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(private readonly options: WebhookServiceOptions) {}
+
+  /** Queues a verified delivery; resolves once it is stored (then the store may get its 2xx). */
+  async receive(storeKey: string, change: WebhookChange): Promise<ReceiveOutcome> {
+    if (!change.entity || !change.id) return 'ignored';
+    const { storage } = this.options;
+    if (await storage.webhookEvents.seen(storeKey, change.eventId)) return 'duplicate';
+    const data: WebhookJobData = {
+      storeKey,
+      eventId: change.eventId,
+      entity: change.entity,
+      id: change.id,
+      ...(change.updatedAt ? { updatedAt: change.updatedAt } : {}),
+      receivedAt: Date.now(),
+    };
+    const jobId = await storage.queue.send(WEBHOOK_QUEUE, data, {
+      // The same event waiting or running already: this delivery is a duplicate of it.
+      singletonKey: `${storeKey}:${change.eventId}`,
+      startAfterSeconds: BACKSTOP_DELAY_SECONDS,
+      retryLimit: RETRY_LIMIT,
+      retryDelaySeconds: 1,
+      retryBackoff: true,
+      expireInSeconds: 60,
+    });
+    if (jobId === null) return 'duplicate';
+    // Stored: from here the store may get its 2xx. Applied now, not after the queue's delay.
+    if (!this.stopped)
+      void this.run(jobId, data, 0).catch((error: unknown) =>
+        this.options.logger.warn(
+          { store: storeKey, event: change.eventId, err: error },
+          `webhook change not applied yet; its queued job tries again in ${BACKSTOP_DELAY_SECONDS} s`,
+        ),
+      );
+    return 'queued';
+  }
+
+  async start(): Promise<void> {
+    await this.options.storage.queue.work<WebhookJobData>(
+      WEBHOOK_QUEUE,
+      { concurrency: this.options.concurrency ?? 50 },
+      (job) => this.handle(job),
+    );
+    const prune = () =>
+      void this.options.storage.webhookEvents
+        .prune(new Date(Date.now() - WEBHOOK_EVENT_RETENTION_HOURS * 3_600_000))
+        .catch((error: unknown) => this.options.logger.warn({ err: error }, 'webhook event ids not pruned'));
+    prune();
+    this.pruner = setInterval(prune, 3_600_000);
+    this.pruner.unref();
+  }
+
+  /** Stops applying at once (queued jobs stay for the next start) and waits for what runs. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.pruner);
+    await Promise.allSettled([...this.inFlight.values()]);
+  }
+
+  private async handle(job: Job<WebhookJobData>): Promise<void> {
+    // Being applied at once in this process: wait for it; the claim then says it is done.
+    await this.inFlight.get(job.id)?.catch(() => undefined);
+    await this.run(job.id, job.data, job.retryCount);
+  }
+
+  private run(jobId: string, data: WebhookJobData, retryCount: number): Promise<void> {
+    const running = this.claimAndApply(jobId, data, retryCount).finally(() => this.inFlight.delete(jobId));
+    this.inFlight.set(jobId, running);
+    return running;
+  }
+
+  private async claimAndApply(jobId: string, data: WebhookJobData, retryCount: number): Promise<void> {
+    const { storeKey, eventId } = data;
+    const events = this.options.storage.webhookEvents;
+    // Another delivery's job has it, or it is applied already.
+    if (!(await events.claim(storeKey, eventId, jobId))) return;
+    try {
+      await this.apply(data);
+    } catch (error) {
+      // Given up for good: forget the claim, so a redelivery of this event is applied.
+      if (retryCount >= RETRY_LIMIT) await events.release(storeKey, eventId).catch(() => undefined);
+      throw error;
+    }
+    await events.applied(storeKey, eventId);
+  }
+
+  /** Joins the next batch for the job's store and entity; resolves when its row is written (or gone). */
+  private apply(job: WebhookJobData): Promise<'applied' | 'missing'> {
+    const key = `${job.storeKey}\n${job.entity}`;
+    let batch = this.batches.get(key);
+    if (!batch) {
+      batch = { waiting: [], running: 0 };
+      this.batches.set(key, batch);
+    }
+    const promise = new Promise<'applied' | 'missing'>((resolve, reject) =>
+      batch.waiting.push({ job, resolve, reject }),
+    );
+    if (batch.running < PARALLEL_BATCHES) void this.drain(key, batch);
+    return promise;
+  }
+
+  private async drain(key: string, batch: { waiting: Waiter[]; running: number }): Promise<void> {
+    batch.running++;
+    try {
+      while (batch.waiting.length > 0) {
+        const waiters = batch.waiting.splice(0);
+        try {
+          await this.write(waiters);
+        } catch (error) {
+          for (const w of waiters) w.reject(error);
+        }
+      }
+    } finally {
+      batch.running--;
+      if (batch.running === 0 && this.batches.get(key) === batch) this.batches.delete(key);
+    }
+  }
+
+  private async write(waiters: Waiter[]): Promise<void> {
+    const first = waiters[0]!.job;
+    const connector: Connector = connectorFor(this.options.channel ?? 'magento2', first.entity);
+    if (!connector.fetchByIds) throw new Error(`The ${first.entity} connector cannot fetch rows by id.`);
+    const started = performance.now();
+    const transport = await this.options.transportFor(first.storeKey);
+    const ids = [...new Set(waiters.map((w) => w.job.id))];
+    const fetched = new Map<string, LocalRecord>();
+    for (let i = 0; i < ids.length; i += FETCH_CHUNK) {
+      for (const raw of await connector.fetchByIds(transport, ids.slice(i, i + FETCH_CHUNK))) {
+        const mapped = connector.toRecord(raw);
+        fetched.set(mapped.id, { ...mapped, hash: hashRecordData(mapped.data) });
+      }
+    }
+    const rows = [...fetched.values()];
+    const fetchedAt = performance.now();
+    const outcomes = await this.options.records.upsert(first.storeKey, first.entity, rows, {
+      ifNotOlder: true,
+    });
+    const appliedAt = Date.now();
+    const done: Waiter[] = [];
+    let stale = 0;
+    for (const w of waiters) {
+      const row = fetched.get(w.job.id);
+      if (!row) w.resolve('missing');
+      else if (w.job.updatedAt && row.updatedAt < w.job.updatedAt) {
+        stale++;
+        w.reject(
+          new StaleReadError(`The store still has the ${first.entity} row ${row.id} before this change.`),
+        );
+      } else done.push(w);
+    }
+    const batch: AppliedBatch = {
+      storeKey: first.storeKey,
+      entity: first.entity,
+      events: done.map((w) => ({ eventId: w.job.eventId, receivedAt: w.job.receivedAt })),
+      written: outcomes.filter((o) => o !== 'unchanged').length,
+      appliedAt,
+    };
+    this.options.logger.info(
+      {
+        store: batch.storeKey,
+        entity: batch.entity,
+        events: batch.events.map((e) => e.eventId),
+        written: batch.written,
+        // Rows the store no longer has (deleted since) and rows it has not committed yet (read again later).
+        missing: ids.length - rows.length,
+        stale,
+        fetchMs: Math.round(fetchedAt - started),
+        writeMs: Math.round(performance.now() - fetchedAt),
+        // From the delivery's acceptance to now: the time the job waited in the queue, then ran.
+        sinceAcceptedMs: appliedAt - Math.min(...waiters.map((w) => w.job.receivedAt)),
+      },
+      'webhook changes applied',
+    );
+    this.options.onApplied?.(batch);
+    for (const w of done) w.resolve('applied');
+  }
+}

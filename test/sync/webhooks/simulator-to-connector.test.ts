@@ -1,0 +1,207 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startSimulator, type RunningSimulator } from '../../../src/simulator/server.js';
+import type { WebhookDelivery } from '../../../src/simulator/webhooks/webhook-sender.js';
+import { setWebhookSettings } from '../../../src/sync/webhooks/webhook-settings.js';
+import { startTestConnector } from '../../helpers/connector.js';
+import { adminJson } from '../../helpers/http.js';
+import { createTestDatabase } from '../../helpers/postgres.js';
+import { appliedEventIds, linkSimulatorStore, waitFor } from '../../helpers/webhooks.js';
+
+/** JSON with keys sorted and nulls left out, as the REST layer answers (PostgreSQL's jsonb reorders keys). */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v === null
+      ? undefined
+      : typeof v === 'object' && !Array.isArray(v)
+        ? Object.fromEntries(Object.entries(v as object).sort(([a], [b]) => (a < b ? -1 : 1)))
+        : v,
+  );
+}
+
+/** Store → connector over loopback HTTP: the simulator signs and sends, the connector verifies and applies. */
+describe.each([
+  { adapter: 'embedded', database: false },
+  { adapter: 'postgres', database: true },
+])('webhooks from the simulator, $adapter storage', ({ database }) => {
+  let sim: RunningSimulator;
+  let t: Awaited<ReturnType<typeof startTestConnector>>;
+  let db: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
+  let store: string;
+
+  beforeAll(async () => {
+    sim = await startSimulator({ port: 0, products: 30, customers: 10, orders: 10 });
+    db = database ? await createTestDatabase() : undefined;
+    t = await startTestConnector({
+      SYNC_INTERVALS: 'products=0,customers=0,orders=0,stock=0,customer_groups=0,shipments=0,categories=0',
+      ...(db ? { DATABASE_URL: db.url } : {}),
+    });
+    store = await linkSimulatorStore(t.connector.storage, sim);
+    // What a merchant does: copy the key from the store's admin, point a subscription at the connector.
+    const { body } = await adminJson<{ public_key: string }>(sim.url, 'GET', '/webhooks');
+    await setWebhookSettings(t.connector.storage.integrations, store, { commercePublicKey: body.public_key });
+    const sub = await adminJson(sim.url, 'POST', '/webhooks/subscriptions', {
+      url: `${t.connector.url}/magento/webhooks/${store}`,
+    });
+    expect(sub.status).toBe(201);
+  });
+  afterAll(async () => {
+    await t.close();
+    await sim.close();
+    await db?.drop();
+  });
+
+  const faults = (f: Record<string, number>) => adminJson(sim.url, 'PUT', '/webhooks/faults', f);
+  const settle = () => adminJson(sim.url, 'POST', '/webhooks/idle', {});
+  const deliveries = async (since: number) =>
+    (await adminJson<WebhookDelivery[]>(sim.url, 'GET', `/webhooks/deliveries?since_id=${since}`)).body;
+  const lastDelivery = async () => (await deliveries(0)).at(-1)?.id ?? 0;
+
+  /** Every local record of `entity` equals the store's row (what a poll would have written). */
+  async function matchesStore(entity: 'products' | 'customers' | 'orders', ids: number[]): Promise<boolean> {
+    const rows =
+      entity === 'products'
+        ? sim.catalog.products
+        : entity === 'customers'
+          ? sim.catalog.customers
+          : sim.catalog.orders;
+    for (const id of ids) {
+      const row = rows.find((r) => ('entity_id' in r ? r.entity_id : r.id) === id);
+      const local = await t.connector.records.get(store, entity, String(id));
+      if (!row || !local || canonical(local.data) !== canonical(row)) return false;
+    }
+    return true;
+  }
+
+  it('applies product, customer and order changes within a second of the change', async () => {
+    const since = await lastDelivery();
+    const started = Date.now();
+    const { body: touched } = await adminJson<{ skus: string[] }>(sim.url, 'POST', '/catalog/touch', {
+      count: 5,
+    });
+    const productIds = touched.skus.map((sku) => sim.catalog.findProduct(sku)!.id);
+    const customers = (
+      await adminJson<{ ids: number[] }>(sim.url, 'POST', '/catalog/touch', { count: 3, entity: 'customers' })
+    ).body.ids;
+    const orders = (
+      await adminJson<{ ids: number[] }>(sim.url, 'POST', '/catalog/touch', { count: 3, entity: 'orders' })
+    ).body.ids;
+    await waitFor(
+      async () =>
+        (await matchesStore('products', productIds)) &&
+        (await matchesStore('customers', customers)) &&
+        (await matchesStore('orders', orders)),
+      5_000,
+    );
+    expect(Date.now() - started).toBeLessThan(1_000);
+    await settle();
+    const sent = await deliveries(since);
+    expect(sent).toHaveLength(11);
+    expect(new Set(sent.map((d) => d.eventName))).toEqual(
+      new Set([
+        'observer.catalog_product_save_after',
+        'observer.customer_save_after',
+        'observer.sales_order_save_after',
+      ]),
+    );
+    expect(sent.every((d) => d.status === 200)).toBe(true);
+    expect(await t.connector.records.count(store, 'products')).toBe(5);
+  });
+
+  it('applies a stock (source item) change, keyed as the stock sync keys it', async () => {
+    const since = await lastDelivery();
+    const item = sim.catalog.sourceItems[0]!;
+    const quantity = item.quantity + 7;
+    sim.catalog.saveSourceItems(
+      { sourceItems: [{ sku: item.sku, source_code: item.source_code, quantity, status: 1 }] },
+      new Date(),
+    );
+    const id = `${encodeURIComponent(item.source_code)}/${item.sku}`;
+    await waitFor(
+      async () => (await t.connector.records.get(store, 'stock', id))?.data.quantity === quantity,
+      5_000,
+    );
+    await settle();
+    const sent = await deliveries(since);
+    expect(sent.map((d) => [d.eventName, d.entityId, d.status])).toEqual([
+      ['observer.cataloginventory_stock_item_save_after', id, 200],
+    ]);
+    // Only the pair asked for, though the search reads by sku and source together.
+    expect(await t.connector.records.count(store, 'stock')).toBe(1);
+  });
+
+  it('applies each duplicated delivery once', async () => {
+    await faults({ duplicate: 1 });
+    const since = await lastDelivery();
+    await adminJson(sim.url, 'POST', '/catalog/touch', { count: 4 });
+    await settle();
+    await faults({ duplicate: 0 });
+    const sent = await deliveries(since);
+    const duplicates = sent.filter((d) => d.fault === 'duplicate');
+    expect(duplicates).toHaveLength(4);
+    expect(sent.every((d) => d.status === 200)).toBe(true);
+    const ids = new Set(sent.map((d) => d.eventId));
+    expect(ids.size).toBe(4);
+    await waitFor(() => [...ids].every((id) => appliedEventIds(t.logs).includes(id)));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const applied = appliedEventIds(t.logs).filter((id) => ids.has(id));
+    expect(applied.sort()).toEqual([...ids].sort());
+  });
+
+  it('keeps the newest version when deliveries arrive out of order', async () => {
+    await faults({ out_of_order: 1 });
+    const since = await lastDelivery();
+    const sku = sim.catalog.products[7]!.sku;
+    // Two edits of one product, a second apart so their updated_at differ; the first is held back.
+    sim.catalog.updateProduct(sku, { name: 'First edit' }, new Date(Date.now() - 1_000));
+    sim.catalog.updateProduct(sku, { name: 'Second edit' }, new Date());
+    await settle();
+    await faults({ out_of_order: 0 });
+    const sent = (await deliveries(since)).filter((d) => d.entity === 'products');
+    expect(sent.map((d) => d.fault)).toEqual(['out_of_order', undefined]);
+    // The first edit's webhook went out after the second's.
+    expect(sent[0]!.sentAt!).toBeGreaterThanOrEqual(sent[1]!.sentAt!);
+    const id = String(sim.catalog.findProduct(sku)!.id);
+    await waitFor(
+      async () => (await t.connector.records.get(store, 'products', id))?.data.name === 'Second edit',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await t.connector.records.get(store, 'products', id))?.data.name).toBe('Second edit');
+  });
+
+  it('applies through the queued job what could not be applied at once (the store did not answer)', async () => {
+    const since = await lastDelivery();
+    await adminJson(sim.url, 'PUT', '/faults', { rules: [{ route: '/rest/', errorRate: 1 }] });
+    const sku = sim.catalog.products[25]!.sku;
+    const id = String(sim.catalog.findProduct(sku)!.id);
+    sim.catalog.updateProduct(sku, { name: 'Applied by the backstop' }, new Date());
+    await settle();
+    expect((await deliveries(since)).map((d) => d.status)).toEqual([200]);
+    await waitFor(() => t.logs.join('').includes('webhook change not applied yet'), 15_000);
+    expect((await t.connector.records.get(store, 'products', id))?.data.name).not.toBe(
+      'Applied by the backstop',
+    );
+    await adminJson(sim.url, 'PUT', '/faults', { rules: [] });
+    await waitFor(
+      async () =>
+        (await t.connector.records.get(store, 'products', id))?.data.name === 'Applied by the backstop',
+      20_000,
+    );
+  }, 40_000);
+
+  it('refuses deliveries with a bad signature and applies nothing from them', async () => {
+    await faults({ bad_signature: 1 });
+    const since = await lastDelivery();
+    const before = appliedEventIds(t.logs).length;
+    const sku = sim.catalog.products[20]!.sku;
+    const id = String(sim.catalog.findProduct(sku)!.id);
+    const kept = await t.connector.records.get(store, 'products', id);
+    sim.catalog.updateProduct(sku, { name: 'Changed, but its webhook is refused' }, new Date());
+    await settle();
+    await faults({ bad_signature: 0 });
+    const sent = await deliveries(since);
+    expect(sent.map((d) => [d.fault, d.status])).toEqual([['bad_signature', 401]]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(appliedEventIds(t.logs)).toHaveLength(before);
+    expect(await t.connector.records.get(store, 'products', id)).toEqual(kept);
+  });
+});

@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
+import { DEMO_EMAIL, DEMO_PASSWORD, startTestConnector } from '../helpers/connector.js';
+import { linkSimulatorStore, rsaPair } from '../helpers/webhooks.js';
+
+let sim: RunningSimulator;
+let t: Awaited<ReturnType<typeof startTestConnector>>;
+let key: string;
+
+const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+
+beforeAll(async () => {
+  sim = await startSimulator({ port: 0, products: 2, customers: 1, orders: 1 });
+  t = await startTestConnector({ SYNC_INTERVALS: 'products=0,customers=0,orders=0' });
+  key = await linkSimulatorStore(t.connector.storage, sim);
+  const demo = await t.connector.storage.users.getByEmail(DEMO_EMAIL);
+  await t.connector.storage.integrations.update(key, (r) => ({ ...r, userId: demo!.id }));
+});
+afterAll(async () => {
+  await t.close();
+  await sim.close();
+});
+
+describe('the dashboard’s webhook key form', () => {
+  it('sets a valid key, refuses a private one with the reason, removes it; needs its CSRF token', async () => {
+    const agent = request.agent(t.connector.url);
+    const login = await agent.get('/login');
+    await agent
+      .post('/login')
+      .type('form')
+      .send({ _csrf: csrfOf(login.text), email: DEMO_EMAIL, password: DEMO_PASSWORD })
+      .expect(303);
+    const page = await agent.get('/');
+    expect(page.text).toContain(`/magento/webhooks/${key}`);
+    const csrf = csrfOf(page.text);
+    const pem = rsaPair().publicPem;
+
+    await agent
+      .post(`/integrations/${key}/webhook-key`)
+      .type('form')
+      .send({ commerce_public_key: pem })
+      .expect(403);
+    expect((await t.connector.storage.integrations.get(key))?.webhooks).toBeUndefined();
+
+    const set = await agent
+      .post(`/integrations/${key}/webhook-key`)
+      .type('form')
+      .set('accept', 'application/json')
+      .send({ _csrf: csrf, commerce_public_key: pem });
+    expect(set.status).toBe(200);
+    expect(set.body).toEqual({ commerceKey: true });
+    expect((await t.connector.storage.integrations.get(key))?.webhooks?.commercePublicKey).toBe(pem.trim());
+
+    const refused = await agent
+      .post(`/integrations/${key}/webhook-key`)
+      .type('form')
+      .set('accept', 'application/json')
+      .send({
+        _csrf: csrf,
+        commerce_public_key: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----',
+      });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatch(/private key/);
+    expect((await t.connector.storage.integrations.get(key))?.webhooks?.commercePublicKey).toBe(pem.trim());
+
+    await agent
+      .post(`/integrations/${key}/webhook-key`)
+      .type('form')
+      .send({ _csrf: csrf, commerce_public_key: '', clear: '1' })
+      .expect(303);
+    expect((await t.connector.storage.integrations.get(key))?.webhooks).toBeUndefined();
+  });
+});
