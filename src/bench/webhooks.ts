@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { openStorage } from '../storage/open.js';
-import type { IntegrationRecord } from '../storage/types.js';
+import { manualIntegrationRecord } from '../activation/register-store.js';
 import { setWebhookSettings } from '../sync/webhooks/webhook-settings.js';
 import type { WebhookDelivery } from '../simulator/webhooks/webhook-sender.js';
 import { spawnTsx, waitForOutput } from './child-process.js';
@@ -79,25 +79,17 @@ export async function webhookFigures(options: WebhookBenchOptions) {
     const { public_key } = await admin<{ public_key: string }>(simUrl, 'GET', '/webhooks');
     const { storage } = await openStorage({ dataDir, envKey: encryptionKey, production: false, databaseUrl });
     try {
-      const now = new Date().toISOString();
-      const record: IntegrationRecord = {
-        consumerKey: c.consumer_key,
-        storeBaseUrl: `${simUrl}/`,
-        storeOrigin: simUrl,
-        status: 'active',
-        consumerSecret: c.consumer_secret,
-        verifier: 'v'.repeat(32),
-        accessToken: c.access_token,
-        accessTokenSecret: c.access_token_secret,
-        signatureMethod: 'HMAC-SHA256',
-        receivedAt: now,
-        activatedAt: now,
-        callbackCount: 1,
-        createdAt: now,
-        updatedAt: now,
-        events: [],
-        history: [],
-      };
+      const record = manualIntegrationRecord(
+        {
+          storeBaseUrl: `${simUrl}/`,
+          consumerKey: c.consumer_key,
+          consumerSecret: c.consumer_secret,
+          accessToken: c.access_token,
+          accessTokenSecret: c.access_token_secret,
+          signatureMethod: 'HMAC-SHA256',
+        },
+        new Date().toISOString(),
+      );
       await storage.integrations.create(record);
       await setWebhookSettings(storage.integrations, c.consumer_key, { commercePublicKey: public_key });
     } finally {

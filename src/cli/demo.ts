@@ -110,6 +110,7 @@ try {
         'Magento_Sales::shipment',
         'Magento_Catalog::categories',
         'Magento_InventoryApi::source',
+        'Magento_InventoryApi::stock_source_item_assign',
       ],
     });
     console.log(`

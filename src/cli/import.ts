@@ -25,6 +25,10 @@ import {
   type ImportEntity,
 } from '../sync/import-export/import-entities.js';
 
+/** `a, b or c` */
+const listed = (items: readonly string[], last: string) =>
+  items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} ${last} ${items.at(-1)}`;
+
 const program = new Command()
   .name('npm run import --')
   .description(
@@ -35,11 +39,11 @@ const program = new Command()
   .argument('[file]', 'a .csv file with a header row, or a .json array of objects')
   .option(
     '--entity <name>',
-    `${IMPORT_ENTITIES.join(' or ')} (default ${IMPORT_ENTITIES[0]})`,
+    `${listed(IMPORT_ENTITIES, 'or')} (default ${IMPORT_ENTITIES[0]})`,
     (v: string) => {
       if (!isImportEntity(v)) {
         throw new InvalidArgumentError(
-          `only ${IMPORT_ENTITIES.join(' and ')} can be imported; orders are export-only.`,
+          `only ${listed(IMPORT_ENTITIES, 'and')} can be imported; the other entities are export-only.`,
         );
       }
       return v;

@@ -107,8 +107,12 @@ export async function runSync(options: SyncRunOptions): Promise<SyncCheckpoint> 
     }
     const seen = new Set(state.seenAtSince);
     const local = initial ? records : records.filter((r) => !(r.updatedAt === state.since && seen.has(r.id)));
+    // An incremental page may be older than a row a webhook wrote since it was read: the newer stays.
+    // A load from scratch writes what the store has, so a store restored from a backup is followed.
     const outcomes = local.length
-      ? await options.records.upsert(transport.storeKey, connector.entity, local)
+      ? await options.records.upsert(transport.storeKey, connector.entity, local, {
+          ifNotOlder: state.mode === 'incremental',
+        })
       : [];
     state.counts.read += local.length;
     for (const outcome of outcomes) state.counts[outcome]++;

@@ -16,6 +16,7 @@ import { startLoadGenerator } from '../../src/bench/load-process.js';
 import { readStoredIntegrations, readSyncRuns } from '../../src/bench/read-results.js';
 import { settleStore } from '../../src/bench/scale.js';
 import { createTestDatabase } from '../helpers/postgres.js';
+import { MAGENTO2_ENTITIES } from '../../src/sync/magento2/channel.js';
 
 /**
  * Two connector processes on one PostgreSQL database (same DATABASE_URL and TOKEN_ENCRYPTION_KEY):
@@ -24,7 +25,7 @@ import { createTestDatabase } from '../helpers/postgres.js';
  */
 
 const ACTIVATIONS = 200;
-const ENTITIES = ['products', 'customers', 'orders'];
+const ENTITIES = MAGENTO2_ENTITIES;
 const few = <T>(list: T[]) => ({ count: list.length, first: list.slice(0, 3) });
 const none = { count: 0, first: [] };
 const tally = (values: (string | number)[]) => {
@@ -159,7 +160,8 @@ describe('two connector instances on one PostgreSQL database', () => {
 
   it('finishes the syncs of an instance killed with -9 on the other one, never both at once', async () => {
     // Slower answers, then a sync of every store asked for on one instance: kill it while they run.
-    await store.configure({ restLatencyMs: 1500 });
+    // Long enough that runs are in flight at the kill, short enough for every entity of 200 stores.
+    await store.configure({ restLatencyMs: 600 });
     await waitUntil(async () => (await store.stats(false)).totals.restInFlight === 0, 30_000, 250);
     const browser = new BrowserSession(a.url, BENCH_DEMO_EMAIL, BENCH_DEMO_PASSWORD);
     await browser.logIn();
@@ -191,7 +193,7 @@ describe('two connector instances on one PostgreSQL database', () => {
           return true;
         }
       },
-      60_000,
+      120_000,
       1000,
     );
     const stats = await store.stats(true);
@@ -214,5 +216,5 @@ describe('two connector instances on one PostgreSQL database', () => {
       syncsNotFinished: none,
       sameStoreAndEntityAtOnce: none,
     });
-  }, 150_000);
+  }, 210_000);
 });

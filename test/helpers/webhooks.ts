@@ -1,6 +1,7 @@
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import type { RunningSimulator } from '../../src/simulator/server.js';
-import type { IntegrationRecord, Storage } from '../../src/storage/types.js';
+import { manualIntegrationRecord } from '../../src/activation/register-store.js';
+import type { Storage } from '../../src/storage/types.js';
 import { manualIntegration } from './simulator.js';
 
 export interface TestKeyPair {
@@ -27,25 +28,17 @@ export function signBody(body: string | Buffer, key: KeyObject): string {
  */
 export async function linkSimulatorStore(storage: Storage, sim: RunningSimulator): Promise<string> {
   const { credentials } = await manualIntegration(sim.url, 'all');
-  const now = new Date().toISOString();
-  const record: IntegrationRecord = {
-    consumerKey: credentials.consumerKey,
-    storeBaseUrl: `${sim.url}/`,
-    storeOrigin: sim.url,
-    status: 'active',
-    consumerSecret: credentials.consumerSecret,
-    verifier: 'v'.repeat(32),
-    accessToken: credentials.token,
-    accessTokenSecret: credentials.tokenSecret,
-    signatureMethod: 'HMAC-SHA256',
-    receivedAt: now,
-    activatedAt: now,
-    callbackCount: 1,
-    createdAt: now,
-    updatedAt: now,
-    events: [],
-    history: [],
-  };
+  const record = manualIntegrationRecord(
+    {
+      storeBaseUrl: `${sim.url}/`,
+      consumerKey: credentials.consumerKey,
+      consumerSecret: credentials.consumerSecret,
+      accessToken: credentials.token,
+      accessTokenSecret: credentials.tokenSecret,
+      signatureMethod: 'HMAC-SHA256',
+    },
+    new Date().toISOString(),
+  );
   await storage.integrations.create(record);
   return credentials.consumerKey;
 }

@@ -32,19 +32,19 @@ const connectorOn = (dir: string) =>
     pino({ level: 'silent' }, new Writable({ write: (_c, _e, done) => done() })),
   );
 
-/** Every signed PUT the store accepted the signature of, as `PUT /rest/V1/...`. */
-async function puts(): Promise<string[]> {
+/** Every signed write the store accepted the signature of, as `PUT /rest/V1/...`. */
+async function puts(method: 'PUT' | 'POST' = 'PUT'): Promise<string[]> {
   const log = (
     await adminJson<{ method: string; url: string }[]>(sim.url, 'GET', '/oauth-log?outcome=verified')
   ).body;
-  return log.filter((e) => e.method === 'PUT').map((e) => `PUT ${e.url}`);
+  return log.filter((e) => e.method === method).map((e) => `${method} ${e.url}`);
 }
 
-/** The PUTs a step sent. */
-async function putsDuring(step: () => Promise<unknown>): Promise<string[]> {
-  const before = (await puts()).length;
+/** The PUTs (or POSTs) a step sent. */
+async function putsDuring(step: () => Promise<unknown>, method: 'PUT' | 'POST' = 'PUT'): Promise<string[]> {
+  const before = (await puts(method)).length;
   await step();
-  return (await puts()).slice(before);
+  return (await puts(method)).slice(before);
 }
 
 async function readCsv(file: string): Promise<{ header: string[]; rows: string[][] }> {
@@ -68,6 +68,8 @@ beforeAll(async () => {
       'Magento_Backend::stores',
       'Magento_Customer::customer',
       'Magento_Customer::manage',
+      'Magento_InventoryApi::source',
+      'Magento_InventoryApi::stock_source_item_assign',
     ],
   });
   await adminJson(sim.url, 'POST', `/integrations/${created.body.id}/activate`);
@@ -76,6 +78,7 @@ beforeAll(async () => {
   // The first sync, as the connector runs it.
   await t.connector.sync.enqueue(consumerKey, 'products');
   await t.connector.sync.enqueue(consumerKey, 'customers');
+  await t.connector.sync.enqueue(consumerKey, 'stock');
   await t.connector.sync.idle();
   expect(await t.connector.records.count(consumerKey, 'products')).toBe(PRODUCTS);
   expect(await t.connector.records.count(consumerKey, 'customers')).toBe(CUSTOMERS);
@@ -303,11 +306,78 @@ describe('npm run import: customers', () => {
   });
 });
 
+describe('npm run import: stock (MSI source items)', () => {
+  it('sends a POST for each changed source item only, and a scan afterwards rewrites nothing', async () => {
+    const file = path.join(dataDir, 'stock.csv');
+    expect((await cli('export', ['--entity', 'stock', '--out', file])).code).toBe(0);
+    const { header, rows } = await readCsv(file);
+    expect(header).toEqual(['sku', 'source_code', 'quantity', 'status']);
+    expect(rows.length).toBeGreaterThanOrEqual(PRODUCTS);
+    const [a, b] = [rows[4] as string[], rows[77] as string[]];
+    a[2] = String(Number(a[2]) + 13);
+    b[3] = b[3] === '1' ? '0' : '1';
+    await writeCsv(file, header, rows);
+
+    let res: Awaited<ReturnType<typeof cli>> | undefined;
+    const sent = await putsDuring(
+      async () => (res = await cli('import', ['--entity', 'stock', file])),
+      'POST',
+    );
+    expect(sent).toEqual(['POST /rest/V1/inventory/source-items', 'POST /rest/V1/inventory/source-items']);
+    expect(res?.stdout).toContain(
+      `${rows.length} rows: 2 sent, ${rows.length - 2} unchanged, 0 invalid, 0 failed.`,
+    );
+    const inStore = (sku: string, source: string) =>
+      sim.catalog
+        .searchSourceItems({ filter_groups: [], page_size: 100_000, current_page: 1 })
+        .items.find((i) => i.sku === sku && i.source_code === source);
+    expect(inStore(a[0] as string, a[1] as string)?.quantity).toBe(Number(a[2]));
+    expect(inStore(b[0] as string, b[1] as string)?.status).toBe(Number(b[3]));
+
+    // The same file again: nothing differs from what the store now has.
+    expect(await putsDuring(() => cli('import', ['--entity', 'stock', file]), 'POST')).toEqual([]);
+
+    // Bad cells: reported per row, nothing sent for them.
+    const bad = rows.map((r) => [...r]);
+    (bad[0] as string[])[2] = 'lots';
+    (bad[1] as string[])[3] = 'yes';
+    (bad[2] as string[])[1] = '';
+    const badFile = path.join(dataDir, 'stock-bad.csv');
+    await writeCsv(badFile, header, bad);
+    expect(
+      await putsDuring(async () => (res = await cli('import', ['--entity', 'stock', badFile])), 'POST'),
+    ).toEqual([]);
+    expect(res?.stdout).toContain('quantity must be a number');
+    expect(res?.stdout).toContain('status must be 1 (in stock) or 0 (out of stock)');
+    expect(res?.stdout).toContain('source_code is required');
+    expect(res?.code).toBe(1);
+
+    // The write-back has the shape a scan stores: the next full scan finds every row unchanged.
+    const connector = await connectorOn(dataDir);
+    try {
+      const job = await connector.sync.enqueue(consumerKey, 'stock');
+      await connector.sync.idle();
+      const run = (await connector.sync.listRuns(consumerKey)).find(
+        (r) => r.entity === 'stock' && r.startedAt >= job.createdAt,
+      );
+      expect(run?.error ?? null).toBeNull();
+      expect(run?.counts).toMatchObject({
+        read: rows.length,
+        created: 0,
+        updated: 0,
+        unchanged: rows.length,
+      });
+    } finally {
+      await connector.close();
+    }
+  }, 60_000);
+});
+
 describe('npm run import: the command line', () => {
   it('explains itself with --help and refuses a missing file name', async () => {
     const help = await cli('import', ['--help']);
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/--entity <name>\s+products or customers/);
+    expect(help.stdout).toMatch(/--entity <name>\s+products, customers or stock/);
     expect(help.stdout).toContain(
       'id, email, firstname, lastname, group_id, website_id, store_id: id, email',
     );

@@ -100,6 +100,29 @@ describe('sync runs against the simulator', () => {
     }
   });
 
+  it('an incremental run keeps a local record newer than the page it read (a webhook got there first)', async () => {
+    const touched = (await adminJson<{ skus: string[] }>(sim.url, 'POST', '/catalog/touch', { count: 1 }))
+      .body.skus;
+    const product = sim.catalog.getProduct(touched[0] as string);
+    const id = String(product.id);
+    // What a webhook applied a moment after this run's page was read: a later version of the row.
+    const later = { ...product, name: 'Applied by a newer event', updated_at: '2999-01-01 00:00:00' };
+    await records.upsert(transport.storeKey, 'products', [
+      { id, updatedAt: later.updated_at, hash: 'newer', data: later as unknown as Record<string, unknown> },
+    ]);
+    const run = await runSync({
+      transport,
+      connector: productsConnector,
+      records,
+      since: minusSeconds(product.updated_at, 1),
+      pageSize: 50,
+    });
+    expect(run.counts.read).toBeGreaterThanOrEqual(1);
+    expect((await records.get(transport.storeKey, 'products', id))?.data.name).toBe(
+      'Applied by a newer event',
+    );
+  });
+
   it('completes with correct counts through 30% 503s and some 429s', async () => {
     let seed = 7;
     const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;

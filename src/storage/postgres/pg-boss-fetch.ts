@@ -16,7 +16,8 @@ const FETCH = `
     WHERE j.name = $1 AND j.state < 'active' AND j.start_after < now()
       AND NOT EXISTS (
         SELECT 1 FROM ${SCHEMA}.job a
-        WHERE a.name = $1 AND a.state = 'active' AND a.singleton_key IS NOT DISTINCT FROM j.singleton_key
+        WHERE a.name = $1 AND a.state = 'active' AND a.policy = 'stately'
+          AND COALESCE(a.singleton_key, '') = COALESCE(j.singleton_key, '')
       )
     ORDER BY j.priority DESC, j.created_on, j.id
     LIMIT 1

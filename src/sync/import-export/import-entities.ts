@@ -1,11 +1,13 @@
 import { customerImport } from './customer-import.js';
 import type { AnyImportDefinition } from './import.js';
 import { productImport } from './product-import.js';
+import { sourceItemImport } from './source-item-import.js';
 
 /** What `npm run import -- --entity X` accepts; the first is the default. A new entity is one line here. */
 export const IMPORT_DEFINITIONS = {
   products: productImport,
   customers: customerImport,
+  stock: sourceItemImport,
 } as const satisfies Record<string, AnyImportDefinition>;
 
 export type ImportEntity = keyof typeof IMPORT_DEFINITIONS;
