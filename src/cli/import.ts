@@ -43,7 +43,7 @@ const program = new Command()
     (v: string) => {
       if (!isImportEntity(v)) {
         throw new InvalidArgumentError(
-          `only ${listed(IMPORT_ENTITIES, 'and')} can be imported; the other entities are export-only.`,
+          `only ${listed(IMPORT_ENTITIES, 'and')} can be imported; ${v} is export-only.`,
         );
       }
       return v;
