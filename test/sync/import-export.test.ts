@@ -16,7 +16,7 @@ import {
   type ImportOptions,
   type ImportRequest,
 } from '../../src/sync/import-export/import.js';
-import { productImport } from '../../src/sync/import-export/product-import.js';
+import { checkProductRow, productImport } from '../../src/sync/import-export/product-import.js';
 
 const STORE = 'abcdefghijklmnopqrstuvwxyz012345';
 let dir: string;
@@ -238,6 +238,27 @@ describe('importRows', () => {
     expect(summarise(report, 'http://shop')).toBe(
       'Import of products into http://shop: 7 rows: 2 sent, 1 unchanged, 4 invalid, 0 failed.',
     );
+  });
+
+  it('refuses a sku that would not stay one path segment of V1/products/{sku}', async () => {
+    const store = await syncedStore();
+    const fake = fakeStore();
+    // "." and ".." are dot segments: URL parsing resolves V1/products/.. to V1/, another address.
+    const report = await run(
+      store,
+      [{ sku: '.' }, { sku: ' .. ', price: '1' }, { sku: 'a\uD800', price: '1' }, { sku: 'P-2', price: '8' }],
+      { send: fake.send },
+    );
+    expect(report.problems.flatMap(formatProblem)).toEqual([
+      'row 1 (sku .): sku "." cannot be sent: in a URL "." and ".." mean this folder and the one above, so V1/products/. would be another address',
+      'row 2 (sku ..): sku ".." cannot be sent: in a URL "." and ".." mean this folder and the one above, so V1/products/.. would be another address',
+      'row 3 (sku a\uD800): sku has a broken character (half of a UTF-16 surrogate pair), which a URL cannot carry',
+    ]);
+    expect(fake.requests.map((r) => r.path)).toEqual(['V1/products/P-2']);
+    expect(report).toMatchObject({ sent: 1, invalid: 3 });
+    // Dots among other characters, and slashes (percent-encoded), stay one segment.
+    expect(checkProductRow({ sku: '...' }).ok).toBe(true);
+    expect(checkProductRow({ sku: '../x' }).ok).toBe(true);
   });
 
   it('writes the store’s answer to the local record, so the same file sends nothing the second time', async () => {
