@@ -111,6 +111,7 @@ try {
     strict: opts.strict === true,
     send: (request: ImportRequest) => {
       if (!client) throw new Error('A dry run sends nothing.');
+      if (request.method === 'GET') return client.get(request.path);
       return request.method === 'PUT'
         ? client.put(request.path, request.body)
         : client.post(request.path, request.body);

@@ -78,6 +78,7 @@ function store() {
   const requests: ImportRequest[] = [];
   const send = async (request: ImportRequest) => {
     requests.push(request);
+    if (request.method === 'GET') return customers.find((c) => request.path === `V1/customers/${c.id}`);
     const body = request.body as { product?: { sku: string }; customer?: object };
     if (body.customer) return { ...body.customer, updated_at: '2026-05-05 05:05:05' };
     const sku = body.product?.sku as string;
@@ -141,9 +142,13 @@ describe.each(adapters)('import on the %s storage', (_name, open) => {
         send: fake.send,
       });
     expect(await run()).toMatchObject({ sent: 1, unchanged: 1, invalid: 1 });
-    expect(fake.requests.map((r) => r.path)).toEqual(['V1/customers/2']);
+    // The store's customer is read just before its PUT.
+    expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET V1/customers/2',
+      'PUT V1/customers/2',
+    ]);
     expect((await storage.records.get(STORE, 'customers', '2'))?.data).toMatchObject({ lastname: 'Changed' });
     expect(await run()).toMatchObject({ sent: 0, unchanged: 2, invalid: 1 });
-    expect(fake.requests).toHaveLength(1);
+    expect(fake.requests).toHaveLength(2);
   });
 });

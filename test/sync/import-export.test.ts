@@ -16,7 +16,7 @@ import {
   type ImportOptions,
   type ImportRequest,
 } from '../../src/sync/import-export/import.js';
-import { productImport } from '../../src/sync/import-export/product-import.js';
+import { checkProductRow, productImport } from '../../src/sync/import-export/product-import.js';
 
 const STORE = 'abcdefghijklmnopqrstuvwxyz012345';
 let dir: string;
@@ -238,6 +238,27 @@ describe('importRows', () => {
     expect(summarise(report, 'http://shop')).toBe(
       'Import of products into http://shop: 7 rows: 2 sent, 1 unchanged, 4 invalid, 0 failed.',
     );
+  });
+
+  it('refuses a sku that would not stay one path segment of V1/products/{sku}', async () => {
+    const store = await syncedStore();
+    const fake = fakeStore();
+    // "." and ".." are dot segments: URL parsing resolves V1/products/.. to V1/, another address.
+    const report = await run(
+      store,
+      [{ sku: '.' }, { sku: ' .. ', price: '1' }, { sku: 'a\uD800', price: '1' }, { sku: 'P-2', price: '8' }],
+      { send: fake.send },
+    );
+    expect(report.problems.flatMap(formatProblem)).toEqual([
+      'row 1 (sku .): sku "." cannot be sent: in a URL "." and ".." mean this folder and the one above, so V1/products/. would be another address',
+      'row 2 (sku ..): sku ".." cannot be sent: in a URL "." and ".." mean this folder and the one above, so V1/products/.. would be another address',
+      'row 3 (sku a\uD800): sku has a broken character (half of a UTF-16 surrogate pair), which a URL cannot carry',
+    ]);
+    expect(fake.requests.map((r) => r.path)).toEqual(['V1/products/P-2']);
+    expect(report).toMatchObject({ sent: 1, invalid: 3 });
+    // Dots among other characters, and slashes (percent-encoded), stay one segment.
+    expect(checkProductRow({ sku: '...' }).ok).toBe(true);
+    expect(checkProductRow({ sku: '../x' }).ok).toBe(true);
   });
 
   it('writes the store’s answer to the local record, so the same file sends nothing the second time', async () => {
@@ -479,35 +500,92 @@ describe('importRows', () => {
       expect(report).toMatchObject({ total: 5, invalid: 4, unchanged: 1, sent: 0 });
     });
 
-    it('sends the whole customer as the store last had it, with the edits, and without updated_at', async () => {
+    /** Answers a GET with `current`, a PUT with the body's customer as saved. */
+    const storeWith = (current: object, sent: ImportRequest[]) => async (request: ImportRequest) => {
+      sent.push(request);
+      if (request.method === 'GET') return structuredClone(current);
+      return { ...(request.body as { customer: object }).customer, updated_at: '2026-03-03 03:03:03' };
+    };
+
+    it('reads the customer just before, and sends it whole with the edits, without updated_at', async () => {
       const store = await customersStore();
       const sent: ImportRequest[] = [];
+      // Since the last sync the store added an address; the row's updated_at is the sync's.
+      const current = { ...customer, addresses: [...customer.addresses, { id: 4, city: 'Nice' }] };
       const report = await importRows({
-        rows: [row({ lastname: 'Lee-Smith ', group_id: '2' })],
+        rows: [row({ lastname: 'Lee-Smith ', group_id: '2', updated_at: '' })],
         definition: customerImport,
         records,
         store,
         dryRun: false,
-        send: async (request) => {
-          sent.push(request);
-          return { ...(request.body as { customer: object }).customer, updated_at: '2026-03-03 03:03:03' };
-        },
+        send: storeWith(current, sent),
       });
-      const { updated_at: _dropped, ...rest } = customer;
+      const { updated_at: _dropped, ...rest } = current;
       expect(sent).toEqual([
+        { method: 'GET', path: 'V1/customers/7', body: undefined },
         {
           method: 'PUT',
           path: 'V1/customers/7',
           body: { customer: { ...rest, lastname: 'Lee-Smith', group_id: 2 } },
         },
       ]);
-      expect(report).toMatchObject({ sent: 1, unchanged: 0, invalid: 0 });
+      expect(report).toMatchObject({ changed: 1, sent: 1, unchanged: 0, invalid: 0 });
       expect((await records.get(store, 'customers', '7'))?.data).toMatchObject({
         lastname: 'Lee-Smith',
         group_id: 2,
-        addresses: [{ id: 3, city: 'Lyon' }],
+        addresses: [
+          { id: 3, city: 'Lyon' },
+          { id: 4, city: 'Nice' },
+        ],
         updated_at: '2026-03-03 03:03:03',
       });
+    });
+
+    it('refuses a row older than the store’s customer; with --strict, sends no row after it', async () => {
+      const store = await customersStore();
+      await records.upsert(store, 'customers', [
+        {
+          id: '8',
+          updatedAt: customer.updated_at,
+          hash: hashRecordData({ ...customer, id: 8 }),
+          data: { ...customer, id: 8 },
+        },
+      ]);
+      const sent: ImportRequest[] = [];
+      const changed = { ...customer, firstname: 'Anne', updated_at: '2025-07-01 00:00:00' };
+      const report = await importRows({
+        rows: [row({ lastname: 'Lee-Smith' }), row({ id: '8', lastname: 'Lee-Smith' })],
+        definition: customerImport,
+        records,
+        store,
+        dryRun: false,
+        strict: true,
+        send: storeWith(changed, sent),
+      });
+      expect(sent.map((r) => `${r.method} ${r.path}`)).toEqual(['GET V1/customers/7']);
+      expect(report).toMatchObject({ changed: 1, sent: 0, invalid: 1, failed: 1 });
+      expect(report.problems.flatMap(formatProblem)).toEqual([
+        'row 1 (customer 7): changed in the store since this row was exported (updated_at 2025-06-01 00:00:00 in the file, ' +
+          '2025-07-01 00:00:00 now), so its other cells may undo that change: export again and redo the edit, ' +
+          'or empty updated_at to send the row as it is',
+        'row 2 (customer 8): not sent: --strict and row 1 is invalid',
+      ]);
+    });
+
+    it('does not send a row the store’s customer already matches', async () => {
+      const store = await customersStore();
+      const sent: ImportRequest[] = [];
+      const current = { ...customer, lastname: 'Lee-Smith', updated_at: '2025-07-01 00:00:00' };
+      const report = await importRows({
+        rows: [row({ lastname: 'Lee-Smith', updated_at: '' })],
+        definition: customerImport,
+        records,
+        store,
+        dryRun: false,
+        send: storeWith(current, sent),
+      });
+      expect(sent.map((r) => r.method)).toEqual(['GET']);
+      expect(report).toMatchObject({ changed: 0, sent: 0, unchanged: 1, invalid: 0, failed: 0 });
     });
   });
 

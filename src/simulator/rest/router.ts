@@ -66,6 +66,10 @@ export function restRoutes(deps: RestAuthDeps & { catalog: Catalog; storeBaseUrl
     route('GET', 'customers/search', 'Magento_Customer::customer', (c) =>
       catalog.searchCustomers(parseSearchCriteria(c.query)),
     ),
+    // CustomerRepository::getById; after customers/search, which would otherwise match as an id.
+    route('GET', 'customers/:customerId', 'Magento_Customer::customer', (c) =>
+      catalog.getCustomer(intParam(c.params[0] as string)),
+    ),
     // CustomerRepository::save; webapi.xml grants it with Magento_Customer::manage, not ::customer.
     route('PUT', 'customers/:customerId', 'Magento_Customer::manage', (c) =>
       catalog.updateCustomer(intParam(c.params[0] as string), bodyObject(c.body, 'customer'), c.now),

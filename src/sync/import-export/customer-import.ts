@@ -80,7 +80,10 @@ const NOT_SENT = new Set(['updated_at']);
 
 /**
  * CustomerRepository::save replaces the customer with what is sent (addresses sent are the ones
- * kept), so the body is the whole customer as the store last sent it, with the row's edits applied.
+ * kept), so the body is the whole customer with the row's edits applied. Planned first against the
+ * local record (what the store last sent), to find the rows that differ; then, just before the PUT,
+ * again against the customer read from the store (the definition's refresh), so a change made in
+ * the store since the last sync is sent back as it is rather than undone.
  */
 export function planCustomer(row: CustomerRow, local: Record<string, unknown> | undefined): RowPlan {
   if (!local) {
@@ -113,12 +116,17 @@ export const customerImport = defineImport<CustomerRow>({
   help: `customers (PUT V1/customers/{id} per changed row; needs Magento_Customer::manage)
     ${CUSTOMER_IMPORT_COLUMNS.join(', ')}: id, email and names required;
     an empty group_id, website_id or store_id keeps the store's. updated_at: accepted, never sent.
-    A PUT replaces the customer: it is sent whole, as the store last sent it, with the row's
-    values applied, so only customers already synced can be imported.`,
+    A PUT replaces the customer: it is read from the store just before, and sent whole with the
+    row's values applied (a row whose updated_at is older than the store's is refused); only
+    customers already synced can be imported.`,
   versionColumn: 'updated_at',
   checkRow: checkCustomerRow,
   keyOf: (record) => record.id,
   recordId: (key) => key,
   plan: (row, local) => planCustomer(row, local?.data),
+  refresh: {
+    request: (row) => ({ method: 'GET', path: `V1/customers/${row.id}`, body: undefined }),
+    toRecord: (answer) => recordFromAnswer(answer, customersConnector.toRecord),
+  },
   recordAfterSend: (answer) => recordFromAnswer(answer, customersConnector.toRecord),
 });

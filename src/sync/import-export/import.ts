@@ -13,9 +13,11 @@ import type { LocalRecord, RecordStore } from '../../storage/records.js';
  */
 
 export interface ImportRequest {
-  method: 'PUT' | 'POST';
+  /** GET only for a definition's refresh read; a row is sent as a PUT or POST. */
+  method: 'GET' | 'PUT' | 'POST';
   /** Relative to the REST base (`V1/...`), path segments already percent-encoded. */
   path: string;
+  /** undefined for a GET. */
   body: unknown;
 }
 
@@ -56,6 +58,18 @@ export interface ImportDefinition<Row> {
   recordId?: (key: string) => string;
   /** What to do with a valid row, given what the store last had (undefined: never synced). */
   plan(row: Row, local: LocalRecord | undefined): RowPlan;
+  /**
+   * For a request that carries more than the row (a PUT replacing the whole record): the store's
+   * record is read just before the row is sent, and the row planned again against it, so what
+   * changed in the store since the last sync is kept. A row whose versionColumn is older than that
+   * record is refused as stale. A dry run reads nothing.
+   */
+  refresh?: {
+    /** The GET that reads the row's record. */
+    request(row: Row): ImportRequest;
+    /** The store's answer as a local record (undefined: not the record). */
+    toRecord(answer: unknown): Omit<LocalRecord, 'hash'> | undefined;
+  };
   /** The local record after the store accepted the request (its answer, when it is the entity). */
   recordAfterSend(
     answer: unknown,
@@ -75,7 +89,10 @@ export interface ImportProblem {
   /** 1-based, counting data rows only (the header is not a row). */
   row: number;
   label?: string;
-  /** invalid: found before sending; failed: the store refused it; not-sent: held back. */
+  /**
+   * invalid: found before sending (a stale row, by the refresh read just before); failed: the store
+   * refused it; not-sent: held back.
+   */
   kind: 'invalid' | 'failed' | 'not-sent';
   errors: string[];
 }
@@ -110,9 +127,12 @@ export interface ImportOptions {
   /** The record-store key of the linked store (its consumer key). */
   store: string;
   dryRun: boolean;
-  /** Send nothing when any row is invalid. */
+  /**
+   * Send nothing when any row is invalid; a row found stale by a refresh read, while sending, stops
+   * the rows after it.
+   */
   strict?: boolean;
-  /** Sends one request; resolves with the store's answer. */
+  /** Sends one request (a GET when the definition reads before sending); resolves with the store's answer. */
   send: (request: ImportRequest) => Promise<unknown>;
   /** An error after which no further row is worth sending (e.g. the token was revoked). */
   isFatal?: (error: unknown) => boolean;
@@ -279,16 +299,39 @@ async function sendAll(
 
   let stopped: string | undefined;
   let done = 0;
-  for (const { item, request } of toSend) {
+  for (const { item, request: planned } of toSend) {
     if (stopped !== undefined) {
       report.problems.push({ row: item.row, label: item.label, kind: 'not-sent', errors: [stopped] });
       report.failed++;
       continue;
     }
     try {
+      let request = planned;
+      let local = item.local;
+      if (definition.refresh) {
+        const current = await readCurrent(definition, item, options.send);
+        const plan: RowPlan =
+          item.version !== undefined && current.updatedAt > item.version
+            ? { kind: 'invalid', errors: [staleRow(definition, item.version, current.updatedAt)] }
+            : definition.plan(item.value, current);
+        if (plan.kind !== 'send') {
+          // Counted as if found before sending.
+          report.changed--;
+          if (plan.kind === 'unchanged') report.unchanged++;
+          else {
+            report.invalid++;
+            report.problems.push({ row: item.row, label: item.label, kind: 'invalid', errors: plan.errors });
+            if (options.strict) stopped = `not sent: --strict and row ${item.row} is invalid`;
+          }
+          options.onProgress?.(++done, toSend.length);
+          continue;
+        }
+        request = plan.request;
+        local = current;
+      }
       const answer = await options.send(request);
       report.sent++;
-      const record = definition.recordAfterSend(answer, { row: item.value, request, local: item.local });
+      const record = definition.recordAfterSend(answer, { row: item.value, request, local });
       if (record) pending.push({ ...record, hash: hashRecordData(record.data) });
       if (pending.length >= WRITE_BACK_BATCH) await writeBack();
     } catch (error) {
@@ -299,6 +342,19 @@ async function sendAll(
     options.onProgress?.(++done, toSend.length);
   }
   await writeBack();
+}
+
+/** The store's record of a row, as the definition's refresh reads it. */
+async function readCurrent(
+  definition: AnyImportDefinition,
+  item: Ready,
+  send: ImportOptions['send'],
+): Promise<LocalRecord> {
+  const refresh = definition.refresh as NonNullable<AnyImportDefinition['refresh']>;
+  const request = refresh.request(item.value);
+  const record = refresh.toRecord(await send(request));
+  if (!record) throw new Error(`${request.method} ${request.path} did not answer with the record`);
+  return { ...record, hash: hashRecordData(record.data) };
 }
 
 function staleRow(definition: AnyImportDefinition, version: string, now: string): string {

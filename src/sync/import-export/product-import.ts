@@ -32,6 +32,10 @@ export function checkProductRow(row: Record<string, string>): RowCheck<ProductRo
   const sku = filled(rawSku) ? rawSku.trim() : undefined;
   if (sku === undefined) errors.push('sku is required');
   else if ([...sku].length > SKU_MAX_LENGTH) errors.push(`sku must be at most ${SKU_MAX_LENGTH} characters`);
+  else {
+    const problem = skuSegmentProblem(sku);
+    if (problem) errors.push(problem);
+  }
 
   const { name, price, status, visibility, weight } = row;
   if (filled(name)) {
@@ -63,6 +67,27 @@ export function checkProductRow(row: Record<string, string>): RowCheck<ProductRo
   if (errors.length > 0 || sku === undefined) return { ok: false, label, errors };
   // Magento matches SKUs case-insensitively, so "abc" and "ABC" are the same product.
   return { ok: true, key: sku.toLowerCase(), label: `sku ${sku}`, row: { sku, patch } };
+}
+
+const SEGMENT_BASE = 'http://store.invalid/V1/products/';
+
+/**
+ * Why a sku cannot be the last segment of `V1/products/{sku}`, if it cannot. Percent-encoding keeps
+ * `/`, `?` and `#` inside the segment, but "." and ".." are dot segments that URL parsing resolves
+ * (`V1/products/..` is `V1/`), and an unpaired surrogate has no UTF-8 to encode.
+ */
+function skuSegmentProblem(sku: string): string | undefined {
+  let segment: string;
+  try {
+    segment = rfc3986(sku);
+  } catch {
+    return 'sku has a broken character (half of a UTF-16 surrogate pair), which a URL cannot carry';
+  }
+  if (new URL(segment, SEGMENT_BASE).href === SEGMENT_BASE + segment) return undefined;
+  return (
+    `sku "${sku}" cannot be sent: in a URL "." and ".." mean this folder and the one above, ` +
+    `so V1/products/${sku} would be another address`
+  );
 }
 
 /** The store's value and the cell's are the same (a store may send numbers as strings). */

@@ -208,6 +208,31 @@ describe('ACL', () => {
   });
 });
 
+describe('GET /V1/customers/:customerId', () => {
+  it('answers the customer; an unknown id is 404, a non-integer 400, and it needs Magento_Customer::customer', async () => {
+    const res = await call('GET', '/rest/V1/customers/2');
+    expect(res).toEqual({ status: 200, body: JSON.parse(JSON.stringify(sim.catalog.getCustomer(2))) });
+    // Not taken for an id: the search keeps its own route.
+    expect((await call('GET', '/rest/V1/customers/search', { query: page(1, 1) })).status).toBe(200);
+    expect(await call('GET', '/rest/V1/customers/4242')).toEqual({
+      status: 404,
+      body: {
+        message: 'No such entity with %fieldName = %fieldValue',
+        parameters: { fieldName: 'customerId', fieldValue: 4242 },
+      },
+    });
+    expect((await call('GET', '/rest/V1/customers/x')).status).toBe(400);
+    const limited = (await manualIntegration(sim.url, ['Magento_Customer::manage'])).credentials;
+    expect(await call('GET', '/rest/V1/customers/2', { creds: limited })).toEqual({
+      status: 401,
+      body: {
+        message: "The consumer isn't authorized to access %resources.",
+        parameters: { resources: 'Magento_Customer::customer' },
+      },
+    });
+  });
+});
+
 describe('PUT /V1/customers/:customerId', () => {
   it('updates the customer, bumps updated_at and reports the change', async () => {
     const before = { ...sim.catalog.getCustomer(3) };
