@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { imsStoreRecord, manualIntegrationRecord } from '../../src/activation/register-store.js';
+import type { IntegrationRecord } from '../../src/storage/types.js';
 import { startTestConnector } from '../helpers/connector.js';
 
 /**
@@ -11,7 +12,9 @@ import { startTestConnector } from '../helpers/connector.js';
  *    integration and erase its tokens unless the operator asks to replace it.
  */
 let t: Awaited<ReturnType<typeof startTestConnector>>;
+let idA: string;
 const PASSWORD = 'a long enough password';
+const STORE = 'http://store.example';
 const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
 
 async function loggedIn(email: string) {
@@ -29,6 +32,7 @@ beforeAll(async () => {
   t = await startTestConnector({
     SYNC_INTERVALS: 'products=0,customers=0,orders=0,stock=0,customer_groups=0,shipments=0,categories=0',
   });
+  idA = (await t.connector.accounts.createUser('ann@example.com', PASSWORD)).id;
   await t.connector.accounts.createUser('mallory@example.com', PASSWORD);
 });
 afterAll(async () => {
@@ -92,4 +96,72 @@ describe('a store registered by the operator for admins only', () => {
       expect((await t.connector.storage.integrations.get(key))?.userId).toBeUndefined();
     },
   );
+});
+
+describe('registering a store that already has a live integration', () => {
+  it('is refused, naming the live one, and does not erase the working credentials (--no-check: nothing proven)', async () => {
+    const now = new Date().toISOString();
+    const live: IntegrationRecord = {
+      consumerKey: 'e'.repeat(32),
+      storeBaseUrl: `${STORE}/`,
+      storeOrigin: STORE,
+      status: 'active',
+      consumerSecret: 'f'.repeat(32),
+      accessToken: 'g'.repeat(32),
+      accessTokenSecret: 'h'.repeat(32),
+      signatureMethod: 'HMAC-SHA256',
+      receivedAt: now,
+      activatedAt: now,
+      userId: idA,
+      linkedAt: now,
+      callbackCount: 1,
+      createdAt: now,
+      updatedAt: now,
+      events: [],
+      history: [],
+    };
+    await t.connector.storage.integrations.create(live);
+    // A typo'd / wrong set of credentials, stored unchecked.
+    const wrong = manualIntegrationRecord(
+      {
+        storeBaseUrl: `${STORE}/`,
+        consumerKey: '0'.repeat(32),
+        consumerSecret: '0'.repeat(32),
+        accessToken: '0'.repeat(32),
+        accessTokenSecret: '0'.repeat(32),
+        signatureMethod: 'HMAC-SHA256',
+      },
+      new Date(Date.now() + 1000).toISOString(),
+    );
+    await expect(t.connector.activation.registerActive(wrong)).rejects.toThrow(live.consumerKey);
+    const after = await t.connector.storage.integrations.get(live.consumerKey);
+    expect(after?.status).toBe('active');
+    expect(after?.accessToken).toBe('g'.repeat(32));
+    expect(after?.userId).toBe(idA);
+    // Nothing of the refused registration is stored.
+    expect(await t.connector.storage.integrations.get(wrong.consumerKey)).toBeUndefined();
+  });
+
+  it('replaces it when the operator asks (--replace): the old one is superseded and the new one inherits its user', async () => {
+    const now = new Date(Date.now() + 2000).toISOString();
+    const replacement = manualIntegrationRecord(
+      {
+        storeBaseUrl: `${STORE}/`,
+        consumerKey: '1'.repeat(32),
+        consumerSecret: '1'.repeat(32),
+        accessToken: '1'.repeat(32),
+        accessTokenSecret: '1'.repeat(32),
+        signatureMethod: 'HMAC-SHA256',
+      },
+      now,
+    );
+    await t.connector.activation.registerActive(replacement, { replace: true });
+    const old = await t.connector.storage.integrations.get('e'.repeat(32));
+    expect(old).toMatchObject({ status: 'superseded', supersededBy: replacement.consumerKey });
+    expect(old?.accessToken).toBeUndefined();
+    expect(await t.connector.storage.integrations.get(replacement.consumerKey)).toMatchObject({
+      status: 'active',
+      userId: idA,
+    });
+  });
 });

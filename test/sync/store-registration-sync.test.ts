@@ -189,6 +189,36 @@ describe('a manual integration (four pasted credentials)', () => {
     expect(run).toMatchObject({ entity: 'products', ok: true, counts: { created: 70 } });
   });
 
+  it("refuses to supersede the store's live integration unless --replace is given", async () => {
+    const live = (await listed()).find(
+      (s) => s.store === `${paas.url}/` && s.registration === 'manual' && s.status === 'active',
+    );
+    expect(live).toBeDefined();
+    const { credentials } = await manualIntegration(paas.url, 'all');
+    const stdin = [credentials.consumerSecret, credentials.token, credentials.tokenSecret].join('\n') + '\n';
+    const args = [
+      'add-manual',
+      '--url',
+      `${paas.url}/`,
+      '--consumer-key',
+      credentials.consumerKey,
+      '--no-check',
+    ];
+    const refused = await runCli('store', args, env(), stdin);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`already has a live integration, ${live!.key}`);
+    expect(refused.stderr).toMatch(/--replace/);
+    let stores = await listed();
+    expect(stores.some((s) => s.key === credentials.consumerKey)).toBe(false);
+    expect(stores.find((s) => s.key === live!.key)?.status).toBe('active');
+
+    const replaced = await runCli('store', [...args, '--replace'], env(), stdin);
+    expect(replaced.code).toBe(0);
+    stores = await listed();
+    expect(stores.find((s) => s.key === credentials.consumerKey)?.status).toBe('active');
+    expect(stores.find((s) => s.key === live!.key)?.status).toBe('superseded');
+  });
+
   it('is refused, naming the cause, when the store refuses the credentials; argv never takes secrets', async () => {
     const { credentials } = await manualIntegration(paas.url, 'all');
     const wrong = await runCli(
