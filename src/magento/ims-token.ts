@@ -25,6 +25,12 @@ export interface ImsTokenOptions extends ImsClientCredentials {
   now?: () => number;
   timeoutMs?: number;
   outbound?: OutboundPolicy;
+  /**
+   * A token fetched less than this long ago is kept when a call reports it refused; default 60 s. The
+   * store answers an ungranted resource with the same 401 as a withdrawn token, so without this every
+   * call to such a resource would make a token request (IMS throttles them).
+   */
+  minRefreshIntervalMs?: number;
 }
 
 /** IMS refused the client credentials or could not be reached; the message says which, never the secret. */
@@ -46,6 +52,8 @@ interface Held {
   token: string;
   expiresAt: number;
   refreshAt: number;
+  /** When the answer arrived (epoch ms). */
+  fetchedAt: number;
 }
 
 /**
@@ -80,10 +88,16 @@ export class ImsTokenProvider {
 
   /**
    * The store refused `token` (revoked, or IMS rotated keys): the next call fetches a new one. Only
-   * the token still held is dropped, so many 401s for one token cause one refresh.
+   * the token still held is dropped, so many 401s for one token cause one refresh; and only once it
+   * is `minRefreshIntervalMs` old, so 401s cause at most one token request a minute. Magento answers
+   * a resource the credential is not granted with the same 401 as a token it does not accept, so a
+   * 401 alone cannot tell whether a new token would help.
    */
   invalidate(token: string): void {
-    if (this.held?.token === token) this.held = undefined;
+    const held = this.held;
+    if (held?.token !== token) return;
+    if (this.now() - held.fetchedAt < (this.options.minRefreshIntervalMs ?? 60_000)) return;
+    this.held = undefined;
   }
 
   /** When the held token expires (epoch ms), if one is held. */
@@ -170,7 +184,12 @@ export class ImsTokenProvider {
     // Counted from when the request left: the token's life began at IMS before the answer arrived.
     const lifeMs = expiresIn * 1000;
     const margin = this.options.refreshMarginMs ?? Math.min(300_000, lifeMs / 4);
-    return { token, expiresAt: sentAt + lifeMs, refreshAt: sentAt + Math.max(0, lifeMs - margin) };
+    return {
+      token,
+      expiresAt: sentAt + lifeMs,
+      refreshAt: sentAt + Math.max(0, lifeMs - margin),
+      fetchedAt: this.now(),
+    };
   }
 }
 

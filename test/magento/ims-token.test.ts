@@ -150,21 +150,13 @@ describe('IMS client-credentials tokens', () => {
 });
 
 describe('a Bearer MagentoClient on an IMS token', () => {
+  it('shares one provider per IMS client in the process', () => {
+    const credentials = { tokenUrl, clientId: CLIENT_ID, clientSecret: SECRET, scopes: 'commerce.accs' };
+    expect(sharedImsTokenProvider({ ...credentials })).toBe(sharedImsTokenProvider({ ...credentials }));
+  });
+
   it('calls {base}V1/... with Authorization: Bearer, and after a refused token fetches one new token', async () => {
-    const p = sharedImsTokenProvider({
-      tokenUrl,
-      clientId: CLIENT_ID,
-      clientSecret: SECRET,
-      scopes: 'commerce.accs',
-    });
-    expect(
-      sharedImsTokenProvider({
-        tokenUrl,
-        clientId: CLIENT_ID,
-        clientSecret: SECRET,
-        scopes: 'commerce.accs',
-      }),
-    ).toBe(p);
+    const { p, advance } = provider({ scopes: 'commerce.accs' });
     const client = new MagentoClient({
       storeBaseUrl: `${sim.url}/${TENANT}/`,
       bearer: p,
@@ -178,8 +170,16 @@ describe('a Bearer MagentoClient on an IMS token', () => {
     expect(page.total_count).toBe(12);
     expect(issued()).toBe(1);
 
-    // IMS withdraws every token: a burst of calls is refused, then one refresh serves them all.
+    // IMS withdraws every token. Within a minute of fetching it the token is kept (the store's 401
+    // may be an ungranted resource, which a new token would not change): no token request.
     await adminJson(sim.url, 'POST', '/ims/revoke', {});
+    const early = await Promise.allSettled(
+      Array.from({ length: 4 }, () => client.get('V1/store/storeConfigs')),
+    );
+    expect(early.every((r) => r.status === 'rejected' && r.reason instanceof MagentoAuthError)).toBe(true);
+    expect(issued()).toBe(1);
+    // A minute on: a burst of calls is refused, then one refresh serves them all.
+    advance(61);
     const refused = await Promise.allSettled(
       Array.from({ length: 8 }, () => client.get('V1/store/storeConfigs')),
     );
