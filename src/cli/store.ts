@@ -6,7 +6,7 @@ import {
   imsStoreRecord,
   manualIntegrationRecord,
 } from '../activation/register-store.js';
-import { checkStoreUrl } from '../activation/store-url-policy.js';
+import { checkImsTokenUrl, checkStoreUrl, outboundPolicyFor } from '../activation/store-url-policy.js';
 import type { Config } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
 import { DEFAULT_IMS_SCOPES } from '../magento/ims-token.js';
@@ -59,13 +59,14 @@ async function register(
   const storage = await openCliStorage(config);
   try {
     const record = await build(storage);
-    const refused = await checkStoreUrl(record.storeBaseUrl, {
-      allowlist: config.STORE_URL_ALLOWLIST,
-      production: config.NODE_ENV === 'production',
-    });
+    const policy = { allowlist: config.STORE_URL_ALLOWLIST, production: config.NODE_ENV === 'production' };
+    const refused =
+      (await checkStoreUrl(record.storeBaseUrl, policy)) ??
+      (record.ims ? await checkImsTokenUrl(record.ims.tokenUrl, policy) : null);
     if (refused) throw new CliError(refused);
     if (options.check) {
-      const check = await checkStoreCredentials(record);
+      // The connector's own rules for whom it calls (in production: public addresses only).
+      const check = await checkStoreCredentials(record, { outbound: outboundPolicyFor(policy) });
       if (!check.ok)
         throw new CliError(`${check.message}\nNothing was stored (--no-check stores without this call).`);
       console.error(`Credentials work: ${check.detail}`);

@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import got, { RequestError } from 'got';
 import { MagentoError } from './errors.js';
-import { connectGuard, defaultOutboundPolicy, type OutboundPolicy } from './outbound-guard.js';
+import {
+  connectGuard,
+  defaultOutboundPolicy,
+  matchesAllowlist,
+  type OutboundPolicy,
+} from './outbound-guard.js';
 
 /** Adobe's IMS token endpoint (North America; the only public one). */
 export const ADOBE_IMS_TOKEN_URL = 'https://ims-na1.adobelogin.com/ims/token/v3';
@@ -123,7 +128,15 @@ export class ImsTokenProvider {
   private async fetchToken(): Promise<Held> {
     const { tokenUrl, clientId, clientSecret, scopes } = this.options;
     const url = new URL(tokenUrl);
-    const guard = connectGuard(url, this.options.outbound ?? defaultOutboundPolicy());
+    const policy = this.options.outbound ?? defaultOutboundPolicy();
+    // The client secret travels in the body: production sends it over https only, unless listed.
+    if (policy.refusePrivate && url.protocol !== 'https:' && !matchesAllowlist(url, policy.allowlist)) {
+      throw new ImsTokenError(
+        `Refused to send the client secret to ${url.origin} over plain http: production posts it only over https, unless the endpoint is listed in STORE_URL_ALLOWLIST.`,
+        0,
+      );
+    }
+    const guard = connectGuard(url, policy);
     guard.checkUrl(url);
     this.requests++;
     const sentAt = this.now();

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { MagentoClient } from '../../src/magento/client.js';
 import { MagentoAuthError } from '../../src/magento/errors.js';
 import { ImsTokenError, ImsTokenProvider, sharedImsTokenProvider } from '../../src/magento/ims-token.js';
+import { PRODUCTION_OUTBOUND } from '../../src/magento/outbound-guard.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
 import { adminJson, rawRequest } from '../helpers/http.js';
 
@@ -140,6 +141,16 @@ describe('IMS client-credentials tokens', () => {
     // The secret sent is never in the message.
     expect(error.message).not.toContain((overrides as { clientSecret?: string }).clientSecret ?? SECRET);
     expect(p.expiresAt).toBeUndefined();
+  });
+
+  it('in production posts the client secret over https only, unless the endpoint is listed', async () => {
+    const { p } = provider({ outbound: PRODUCTION_OUTBOUND });
+    const error = await p.token().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ImsTokenError);
+    expect((error as Error).message).toMatch(/over plain http/);
+    expect(sim.ims.requests).toHaveLength(0);
+    const listed = provider({ outbound: { ...PRODUCTION_OUTBOUND, allowlist: [new URL(sim.url).host] } });
+    expect(await restStatus(await listed.p.token())).toBe(200);
   });
 
   it('reports an endpoint that is not IMS', async () => {

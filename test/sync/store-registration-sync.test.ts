@@ -1,4 +1,5 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
@@ -135,6 +136,34 @@ describe('an Adobe Commerce as a Cloud Service store (IMS)', () => {
     expect(added.stderr).toMatch(/Nothing was stored/);
     expect(added.stderr).not.toContain('p8e-wrong-secret-000000');
     expect((await listed()).length).toBe(before);
+  });
+
+  it('in production refuses an IMS token URL over plain http before sending the secret anywhere', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'store-prod-'));
+    try {
+      const sent = saas.ims.requests.length;
+      const prod = {
+        DATA_DIR: dataDir,
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'warn',
+        TOKEN_ENCRYPTION_KEY: 'ab'.repeat(32),
+        // The store itself is listed; the token endpoint (another origin, plain http) is not.
+        STORE_URL_ALLOWLIST: saas.url,
+        IMS_CLIENT_SECRET: IMS.clientSecret,
+      };
+      const tokenUrl = `${saas.url.replace('127.0.0.1', 'localhost')}/ims/token/v3`;
+      const args = ['add-saas', '--url', `${saas.url}/${TENANT}/`, '--client-id', IMS.clientId];
+      for (const extra of [[], ['--no-check']]) {
+        const added = await runCli('store', [...args, '--ims-url', tokenUrl, ...extra], prod);
+        expect(added.code).toBe(1);
+        expect(added.stderr).toMatch(/IMS token endpoint http:\/\/localhost:\d+ uses plain http/);
+      }
+      expect(saas.ims.requests.length).toBe(sent);
+      const list = await runCli('store', ['list', '--json'], prod);
+      expect(JSON.parse(list.stdout)).toEqual([]);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a REST base without a tenant id, and scopes without commerce.accs', async () => {
