@@ -9,6 +9,20 @@ import {
   type IntegrationStore,
 } from '../storage/types.js';
 
+/** A registration refused because the store already has a working integration it would supersede. */
+export class LiveIntegrationExistsError extends Error {
+  override name = 'LiveIntegrationExistsError';
+  constructor(
+    storeBaseUrl: string,
+    readonly live: Pick<IntegrationRecord, 'consumerKey' | 'status'>,
+  ) {
+    super(
+      `Store ${storeBaseUrl} already has a live integration, ${live.consumerKey} (${live.status}); registering ` +
+        'another would supersede it and erase its tokens.',
+    );
+  }
+}
+
 export interface CallbackFields {
   oauth_consumer_key: string;
   oauth_consumer_secret: string;
@@ -378,12 +392,23 @@ export class ActivationService {
 
   /**
    * Stores an integration that needs no handshake (a manual integration's pasted credentials, or a
-   * Cloud Service store's IMS client) as active. As with a Reset, it becomes the store's one current
-   * integration: older live ones for the same store URL are superseded. Throws DuplicateError when
-   * the key is registered already.
+   * Cloud Service store's IMS client) as active. Its credentials prove nothing by being stored, so a
+   * store that has a live integration (active or needs_reauth) is refused with
+   * LiveIntegrationExistsError, unless `replace`: then, as with a Reset, the new one becomes the store's
+   * one current integration and the older live ones are superseded (their tokens erased). Throws
+   * DuplicateError when the key is registered already.
    */
-  async registerActive(record: IntegrationRecord): Promise<IntegrationRecord> {
+  async registerActive(
+    record: IntegrationRecord,
+    options: { replace?: boolean } = {},
+  ): Promise<IntegrationRecord> {
     if (record.status !== 'active') throw new TypeError('A registered integration is stored active.');
+    if (!options.replace) {
+      const live = (await this.options.integrations.listByStore(record.storeBaseUrl)).find(
+        (r) => r.consumerKey !== record.consumerKey && (r.status === 'active' || r.status === 'needs_reauth'),
+      );
+      if (live) throw new LiveIntegrationExistsError(record.storeBaseUrl, live);
+    }
     await this.options.integrations.create(record);
     await this.keepNewest(record.storeBaseUrl, record.createdAt);
     await this.publish(record.consumerKey);

@@ -54,6 +54,16 @@ export function identityRoutes(deps: IdentityDeps): Router {
         'Waiting for the store',
       );
     }
+    // The link belongs to the activation handshake: a store the operator registered (npm run store) has
+    // none, and its missing userId means "admins only", not "the first one to log in here".
+    if (record.registration === 'manual' || record.registration === 'ims') {
+      throw new HttpError(
+        403,
+        'This store was registered by the operator (npm run store), not activated from the store admin, so it ' +
+          'has no identity link. An admin gives it to a user when registering it (--user).',
+        'No identity link for this store',
+      );
+    }
     // No open redirect: only back to the store that sent the credentials.
     if (new URL(back).origin !== record.storeOrigin) {
       throw new HttpError(
@@ -132,7 +142,10 @@ export function identityRoutes(deps: IdentityDeps): Router {
   return router;
 }
 
-/** A store no one linked yet may be linked by anyone who logs in; a linked one by its user or an admin. */
+/**
+ * A handshake's store no one linked yet may be linked by anyone who logs in (the exchange often ends
+ * before the popup's login); a linked one by its user or an admin.
+ */
 function mayLink(user: UserRecord, record: IntegrationRecord): boolean {
   return !record.userId || record.userId === user.id || user.role === 'admin';
 }

@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import { MagentoClient } from '../magento/client.js';
 import { MagentoAuthError, MagentoError } from '../magento/errors.js';
 import { ImsTokenError, ImsTokenProvider } from '../magento/ims-token.js';
+import type { OutboundPolicy } from '../magento/outbound-guard.js';
 import type { IntegrationRecord } from '../storage/types.js';
 import { canonicalStoreUrl } from './store-url-policy.js';
 
@@ -150,20 +151,26 @@ export function imsStoreRecord(input: ImsStoreInput, at: string): IntegrationRec
 
 export type CredentialCheck = { ok: true; detail: string } | { ok: false; message: string };
 
-/** One cheap call (`GET V1/store/storeConfigs`) with the record's credentials, before it is stored. */
+/**
+ * One cheap call (`GET V1/store/storeConfigs`) with the record's credentials, before it is stored.
+ * `outbound` says which addresses the store and the IMS endpoint may be reached at (default: the
+ * process default, permissive in a CLI).
+ */
 export async function checkStoreCredentials(
   record: IntegrationRecord,
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; outbound?: OutboundPolicy } = {},
 ): Promise<CredentialCheck> {
+  const { outbound } = options;
   const timeoutMs = options.timeoutMs ?? 15_000;
   const ims = record.ims && record.imsClientSecret;
   const client =
     record.auth === 'ims-server-to-server' && record.ims && ims
       ? new MagentoClient({
           storeBaseUrl: record.storeBaseUrl,
-          bearer: new ImsTokenProvider({ ...record.ims, clientSecret: ims, timeoutMs }),
+          bearer: new ImsTokenProvider({ ...record.ims, clientSecret: ims, timeoutMs, outbound }),
           restPath: '',
           timeoutMs,
+          outbound,
           retry: { limit: 0 },
         })
       : new MagentoClient({
@@ -176,6 +183,7 @@ export async function checkStoreCredentials(
           },
           signatureMethod: record.signatureMethod,
           timeoutMs,
+          outbound,
           retry: { limit: 0 },
         });
   const started = performance.now();

@@ -74,20 +74,42 @@ export async function checkStoreUrl(raw: string, options: StoreUrlPolicyOptions)
       : `Store ${url.origin} is not in STORE_URL_ALLOWLIST; add it there to accept activations from it.`;
   }
   if (!options.production) return null;
+  return publicHttpsRefusal(url, 'Store', options);
+}
+
+/**
+ * The IMS token endpoint a Cloud Service store's client secret is posted to: in production https on
+ * a public address, as a store, unless listed in STORE_URL_ALLOWLIST. The allowlist names stores, so
+ * an endpoint not in it (Adobe's) is not refused for that. Returns null when allowed.
+ */
+export async function checkImsTokenUrl(raw: string, options: StoreUrlPolicyOptions): Promise<string | null> {
+  const canonical = canonicalStoreUrl(raw);
+  if (typeof canonical !== 'string') return canonical.error.replace('store_base_url', 'The IMS token URL');
+  const url = new URL(canonical);
+  if (!options.production || matchesAllowlist(url, options.allowlist)) return null;
+  return publicHttpsRefusal(url, 'IMS token endpoint', options);
+}
+
+/** Production's rule for a URL we send credentials to: https, on public addresses only. */
+async function publicHttpsRefusal(
+  url: URL,
+  what: string,
+  options: StoreUrlPolicyOptions,
+): Promise<string | null> {
   if (url.protocol !== 'https:') {
-    return `Store ${url.origin} uses plain http; production accepts only https stores unless listed in STORE_URL_ALLOWLIST.`;
+    return `${what} ${url.origin} uses plain http; production accepts only https unless listed in STORE_URL_ALLOWLIST.`;
   }
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (host === 'localhost' || host.endsWith('.localhost')) {
-    return `Store ${url.origin} is a private, loopback or link-local address; list it in STORE_URL_ALLOWLIST if that is intended.`;
+    return `${what} ${url.origin} is a private, loopback or link-local address; list it in STORE_URL_ALLOWLIST if that is intended.`;
   }
   const addresses = isIP(host)
     ? [host]
     : await (options.resolve ?? resolveAll)(host).catch(() => [] as string[]);
-  if (addresses.length === 0) return `Store host ${host} does not resolve.`;
+  if (addresses.length === 0) return `${what} host ${host} does not resolve.`;
   const refused = addresses.map(addressRefusal).find((r) => r !== null);
   if (refused) {
-    return `Store ${url.origin} resolves to a private, loopback or link-local address (${refused.replace(/\.$/, '')}); list it in STORE_URL_ALLOWLIST if that is intended.`;
+    return `${what} ${url.origin} resolves to a private, loopback or link-local address (${refused.replace(/\.$/, '')}); list it in STORE_URL_ALLOWLIST if that is intended.`;
   }
   return null;
 }

@@ -1,12 +1,12 @@
 import { Command, Option } from 'commander';
-import { ActivationService } from '../activation/activation-service.js';
+import { ActivationService, LiveIntegrationExistsError } from '../activation/activation-service.js';
 import {
   RegistrationError,
   checkStoreCredentials,
   imsStoreRecord,
   manualIntegrationRecord,
 } from '../activation/register-store.js';
-import { checkStoreUrl } from '../activation/store-url-policy.js';
+import { checkImsTokenUrl, checkStoreUrl, outboundPolicyFor } from '../activation/store-url-policy.js';
 import type { Config } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
 import { DEFAULT_IMS_SCOPES } from '../magento/ims-token.js';
@@ -54,18 +54,19 @@ async function userIdFor(storage: Storage, email: string | undefined): Promise<s
 async function register(
   config: Config,
   build: (storage: Storage) => Promise<IntegrationRecord>,
-  options: { check: boolean },
+  options: { check: boolean; replace?: boolean },
 ): Promise<void> {
   const storage = await openCliStorage(config);
   try {
     const record = await build(storage);
-    const refused = await checkStoreUrl(record.storeBaseUrl, {
-      allowlist: config.STORE_URL_ALLOWLIST,
-      production: config.NODE_ENV === 'production',
-    });
+    const policy = { allowlist: config.STORE_URL_ALLOWLIST, production: config.NODE_ENV === 'production' };
+    const refused =
+      (await checkStoreUrl(record.storeBaseUrl, policy)) ??
+      (record.ims ? await checkImsTokenUrl(record.ims.tokenUrl, policy) : null);
     if (refused) throw new CliError(refused);
     if (options.check) {
-      const check = await checkStoreCredentials(record);
+      // The connector's own rules for whom it calls (in production: public addresses only).
+      const check = await checkStoreCredentials(record, { outbound: outboundPolicyFor(policy) });
       if (!check.ok)
         throw new CliError(`${check.message}\nNothing was stored (--no-check stores without this call).`);
       console.error(`Credentials work: ${check.detail}`);
@@ -78,8 +79,14 @@ async function register(
       logger: createLogger({ level: 'warn', name: 'store', toStderr: true }),
     });
     try {
-      await activation.registerActive(record);
+      await activation.registerActive(record, { replace: options.replace === true });
     } catch (error) {
+      if (error instanceof LiveIntegrationExistsError) {
+        throw new CliError(
+          `${error.message} Nothing was stored. Pass --replace to replace it, or remove it first ` +
+            `(npm run store -- remove ${error.live.consumerKey}).`,
+        );
+      }
       if (error instanceof DuplicateError) {
         throw new CliError(
           `Consumer key ${record.consumerKey} is registered already; remove it first (npm run store -- remove ${record.consumerKey}).`,
@@ -103,6 +110,7 @@ async function addSaas(opts: {
   scopes?: string;
   user?: string;
   check: boolean;
+  replace?: boolean;
 }): Promise<void> {
   const config = configOrExit();
   const clientId = opts.clientId ?? config.IMS_CLIENT_ID;
@@ -131,7 +139,13 @@ async function addSaas(opts: {
   );
 }
 
-async function addManual(opts: { url?: string; consumerKey?: string; user?: string; check: boolean }) {
+async function addManual(opts: {
+  url?: string;
+  consumerKey?: string;
+  user?: string;
+  check: boolean;
+  replace?: boolean;
+}) {
   const config = configOrExit();
   const url = opts.url ?? config.COMMERCE_BASE_URL;
   const consumerKey = opts.consumerKey ?? config.COMMERCE_CONSUMER_KEY;
@@ -208,6 +222,9 @@ async function removeStore(key: string): Promise<void> {
   }
 }
 
+const REPLACE_HELP =
+  "supersede the store's live integration (its tokens are erased); without it a store that has one is refused";
+
 const program = new Command()
   .name('npm run store --')
   .description(
@@ -231,6 +248,7 @@ program
   )
   .option('--user <email>', 'the connector user the store belongs to (default: admins only)')
   .addOption(new Option('--no-check', 'store without first getting a token and calling the store'))
+  .option('--replace', REPLACE_HELP, false)
   .addHelpText(
     'after',
     `
@@ -251,6 +269,7 @@ program
   .option('--consumer-key <key>', "the integration's consumer key (default: COMMERCE_CONSUMER_KEY)")
   .option('--user <email>', 'the connector user the store belongs to (default: admins only)')
   .addOption(new Option('--no-check', 'store without first making a signed call'))
+  .option('--replace', REPLACE_HELP, false)
   .addHelpText(
     'after',
     `

@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import got, { RequestError } from 'got';
 import { MagentoError } from './errors.js';
-import { connectGuard, defaultOutboundPolicy, type OutboundPolicy } from './outbound-guard.js';
+import {
+  connectGuard,
+  defaultOutboundPolicy,
+  matchesAllowlist,
+  type OutboundPolicy,
+} from './outbound-guard.js';
 
 /** Adobe's IMS token endpoint (North America; the only public one). */
 export const ADOBE_IMS_TOKEN_URL = 'https://ims-na1.adobelogin.com/ims/token/v3';
@@ -25,6 +30,12 @@ export interface ImsTokenOptions extends ImsClientCredentials {
   now?: () => number;
   timeoutMs?: number;
   outbound?: OutboundPolicy;
+  /**
+   * A token fetched less than this long ago is kept when a call reports it refused; default 60 s. The
+   * store answers an ungranted resource with the same 401 as a withdrawn token, so without this every
+   * call to such a resource would make a token request (IMS throttles them).
+   */
+  minRefreshIntervalMs?: number;
 }
 
 /** IMS refused the client credentials or could not be reached; the message says which, never the secret. */
@@ -46,6 +57,8 @@ interface Held {
   token: string;
   expiresAt: number;
   refreshAt: number;
+  /** When the answer arrived (epoch ms). */
+  fetchedAt: number;
 }
 
 /**
@@ -80,10 +93,16 @@ export class ImsTokenProvider {
 
   /**
    * The store refused `token` (revoked, or IMS rotated keys): the next call fetches a new one. Only
-   * the token still held is dropped, so many 401s for one token cause one refresh.
+   * the token still held is dropped, so many 401s for one token cause one refresh; and only once it
+   * is `minRefreshIntervalMs` old, so 401s cause at most one token request a minute. Magento answers
+   * a resource the credential is not granted with the same 401 as a token it does not accept, so a
+   * 401 alone cannot tell whether a new token would help.
    */
   invalidate(token: string): void {
-    if (this.held?.token === token) this.held = undefined;
+    const held = this.held;
+    if (held?.token !== token) return;
+    if (this.now() - held.fetchedAt < (this.options.minRefreshIntervalMs ?? 60_000)) return;
+    this.held = undefined;
   }
 
   /** When the held token expires (epoch ms), if one is held. */
@@ -109,7 +128,15 @@ export class ImsTokenProvider {
   private async fetchToken(): Promise<Held> {
     const { tokenUrl, clientId, clientSecret, scopes } = this.options;
     const url = new URL(tokenUrl);
-    const guard = connectGuard(url, this.options.outbound ?? defaultOutboundPolicy());
+    const policy = this.options.outbound ?? defaultOutboundPolicy();
+    // The client secret travels in the body: production sends it over https only, unless listed.
+    if (policy.refusePrivate && url.protocol !== 'https:' && !matchesAllowlist(url, policy.allowlist)) {
+      throw new ImsTokenError(
+        `Refused to send the client secret to ${url.origin} over plain http: production posts it only over https, unless the endpoint is listed in STORE_URL_ALLOWLIST.`,
+        0,
+      );
+    }
+    const guard = connectGuard(url, policy);
     guard.checkUrl(url);
     this.requests++;
     const sentAt = this.now();
@@ -170,7 +197,12 @@ export class ImsTokenProvider {
     // Counted from when the request left: the token's life began at IMS before the answer arrived.
     const lifeMs = expiresIn * 1000;
     const margin = this.options.refreshMarginMs ?? Math.min(300_000, lifeMs / 4);
-    return { token, expiresAt: sentAt + lifeMs, refreshAt: sentAt + Math.max(0, lifeMs - margin) };
+    return {
+      token,
+      expiresAt: sentAt + lifeMs,
+      refreshAt: sentAt + Math.max(0, lifeMs - margin),
+      fetchedAt: this.now(),
+    };
   }
 }
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { MagentoClient } from '../../src/magento/client.js';
 import { MagentoAuthError } from '../../src/magento/errors.js';
 import { ImsTokenError, ImsTokenProvider, sharedImsTokenProvider } from '../../src/magento/ims-token.js';
+import { PRODUCTION_OUTBOUND } from '../../src/magento/outbound-guard.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
 import { adminJson, rawRequest } from '../helpers/http.js';
 
@@ -142,6 +143,16 @@ describe('IMS client-credentials tokens', () => {
     expect(p.expiresAt).toBeUndefined();
   });
 
+  it('in production posts the client secret over https only, unless the endpoint is listed', async () => {
+    const { p } = provider({ outbound: PRODUCTION_OUTBOUND });
+    const error = await p.token().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ImsTokenError);
+    expect((error as Error).message).toMatch(/over plain http/);
+    expect(sim.ims.requests).toHaveLength(0);
+    const listed = provider({ outbound: { ...PRODUCTION_OUTBOUND, allowlist: [new URL(sim.url).host] } });
+    expect(await restStatus(await listed.p.token())).toBe(200);
+  });
+
   it('reports an endpoint that is not IMS', async () => {
     const { p } = provider({ tokenUrl: `${sim.url}/${TENANT}/V1/store/storeConfigs` });
     const error = await p.token().catch((e: unknown) => e);
@@ -150,21 +161,13 @@ describe('IMS client-credentials tokens', () => {
 });
 
 describe('a Bearer MagentoClient on an IMS token', () => {
+  it('shares one provider per IMS client in the process', () => {
+    const credentials = { tokenUrl, clientId: CLIENT_ID, clientSecret: SECRET, scopes: 'commerce.accs' };
+    expect(sharedImsTokenProvider({ ...credentials })).toBe(sharedImsTokenProvider({ ...credentials }));
+  });
+
   it('calls {base}V1/... with Authorization: Bearer, and after a refused token fetches one new token', async () => {
-    const p = sharedImsTokenProvider({
-      tokenUrl,
-      clientId: CLIENT_ID,
-      clientSecret: SECRET,
-      scopes: 'commerce.accs',
-    });
-    expect(
-      sharedImsTokenProvider({
-        tokenUrl,
-        clientId: CLIENT_ID,
-        clientSecret: SECRET,
-        scopes: 'commerce.accs',
-      }),
-    ).toBe(p);
+    const { p, advance } = provider({ scopes: 'commerce.accs' });
     const client = new MagentoClient({
       storeBaseUrl: `${sim.url}/${TENANT}/`,
       bearer: p,
@@ -178,8 +181,16 @@ describe('a Bearer MagentoClient on an IMS token', () => {
     expect(page.total_count).toBe(12);
     expect(issued()).toBe(1);
 
-    // IMS withdraws every token: a burst of calls is refused, then one refresh serves them all.
+    // IMS withdraws every token. Within a minute of fetching it the token is kept (the store's 401
+    // may be an ungranted resource, which a new token would not change): no token request.
     await adminJson(sim.url, 'POST', '/ims/revoke', {});
+    const early = await Promise.allSettled(
+      Array.from({ length: 4 }, () => client.get('V1/store/storeConfigs')),
+    );
+    expect(early.every((r) => r.status === 'rejected' && r.reason instanceof MagentoAuthError)).toBe(true);
+    expect(issued()).toBe(1);
+    // A minute on: a burst of calls is refused, then one refresh serves them all.
+    advance(61);
     const refused = await Promise.allSettled(
       Array.from({ length: 8 }, () => client.get('V1/store/storeConfigs')),
     );

@@ -1,6 +1,11 @@
 import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import {
+  checkStoreCredentials,
+  imsStoreRecord,
+  manualIntegrationRecord,
+} from '../../src/activation/register-store.js';
 import { checkStoreUrl, outboundPolicyFor } from '../../src/activation/store-url-policy.js';
 import { MagentoClient } from '../../src/magento/client.js';
 import {
@@ -118,6 +123,41 @@ describe('outbound calls check the address at connect time', () => {
     const error = (await rejection(exchange(`http://127.0.0.1:${port}/`))) as { code: string };
     expect(error.code).toBe('MAGENTO_ADDRESS_REFUSED');
     expect(hits).toBe(0);
+  });
+});
+
+describe("npm run store's credential check", () => {
+  it('follows the outbound policy it is given: in production, no call to a loopback store or IMS endpoint', async () => {
+    const at = new Date().toISOString();
+    const manual = manualIntegrationRecord(
+      {
+        storeBaseUrl: `http://127.0.0.1:${port}/`,
+        consumerKey: 'a'.repeat(32),
+        consumerSecret: 'b'.repeat(32),
+        accessToken: 'c'.repeat(32),
+        accessTokenSecret: 'd'.repeat(32),
+        signatureMethod: 'HMAC-SHA256',
+      },
+      at,
+    );
+    const refused = await checkStoreCredentials(manual, { outbound: PRODUCTION_OUTBOUND });
+    expect(refused).toMatchObject({ ok: false, message: expect.stringMatching(/Refused to connect/) });
+    const ims = imsStoreRecord(
+      {
+        restBaseUrl: `https://93.184.216.34/tenant/`,
+        clientId: 'cid',
+        clientSecret: 'secret',
+        scopes: 'commerce.accs',
+        tokenUrl: `http://127.0.0.1:${port}/ims/token/v3`,
+      },
+      at,
+    );
+    const imsRefused = await checkStoreCredentials(ims, { outbound: PRODUCTION_OUTBOUND });
+    expect(imsRefused).toMatchObject({ ok: false, message: expect.stringMatching(/plain http/) });
+    expect(hits).toBe(0);
+    // The development policy reaches the loopback store.
+    await checkStoreCredentials(manual, { outbound: DEVELOPMENT_OUTBOUND });
+    expect(hits).toBe(1);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { canonicalStoreUrl, checkStoreUrl } from '../../src/activation/store-url-policy.js';
+import { canonicalStoreUrl, checkImsTokenUrl, checkStoreUrl } from '../../src/activation/store-url-policy.js';
 import { addressRefusal } from '../../src/magento/outbound-guard.js';
 
 /** Every form an address can take, public or not. */
@@ -100,6 +100,35 @@ describe('checkStoreUrl in production', () => {
 
   it('development accepts loopback (the simulator)', async () => {
     expect(await checkStoreUrl('http://127.0.0.1:3100/', { production: false, allowlist: [] })).toBeNull();
+  });
+});
+
+describe('checkImsTokenUrl: where a client secret may be posted', () => {
+  const production = { production: true, allowlist: [] as string[], resolve: async () => ['93.184.216.34'] };
+  it('in production refuses plain http, and private or loopback endpoints', async () => {
+    expect(await checkImsTokenUrl('http://ims.example.com/ims/token/v3', production)).toMatch(
+      /IMS token endpoint http:\/\/ims\.example\.com uses plain http/,
+    );
+    expect(await checkImsTokenUrl('https://127.0.0.1/ims/token/v3', production)).toMatch(/private, loopback/);
+    expect(
+      await checkImsTokenUrl('https://ims.example.com/ims/token/v3', {
+        ...production,
+        resolve: async () => ['10.0.0.8'],
+      }),
+    ).toMatch(/private/);
+    expect(await checkImsTokenUrl('https://ims.example.com/ims/token/v3?x=1', production)).toMatch(/query/);
+  });
+
+  it("accepts Adobe's https endpoint, also when STORE_URL_ALLOWLIST lists only stores", async () => {
+    const url = 'https://ims-na1.adobelogin.com/ims/token/v3';
+    expect(await checkImsTokenUrl(url, production)).toBeNull();
+    expect(await checkImsTokenUrl(url, { ...production, allowlist: ['shop.example.com'] })).toBeNull();
+  });
+
+  it('accepts a listed endpoint anywhere, and anything in development', async () => {
+    const url = 'http://127.0.0.1:3100/ims/token/v3';
+    expect(await checkImsTokenUrl(url, { ...production, allowlist: ['127.0.0.1:3100'] })).toBeNull();
+    expect(await checkImsTokenUrl(url, { production: false, allowlist: [] })).toBeNull();
   });
 });
 

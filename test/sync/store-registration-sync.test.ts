@@ -1,4 +1,5 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
@@ -137,6 +138,34 @@ describe('an Adobe Commerce as a Cloud Service store (IMS)', () => {
     expect((await listed()).length).toBe(before);
   });
 
+  it('in production refuses an IMS token URL over plain http before sending the secret anywhere', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'store-prod-'));
+    try {
+      const sent = saas.ims.requests.length;
+      const prod = {
+        DATA_DIR: dataDir,
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'warn',
+        TOKEN_ENCRYPTION_KEY: 'ab'.repeat(32),
+        // The store itself is listed; the token endpoint (another origin, plain http) is not.
+        STORE_URL_ALLOWLIST: saas.url,
+        IMS_CLIENT_SECRET: IMS.clientSecret,
+      };
+      const tokenUrl = `${saas.url.replace('127.0.0.1', 'localhost')}/ims/token/v3`;
+      const args = ['add-saas', '--url', `${saas.url}/${TENANT}/`, '--client-id', IMS.clientId];
+      for (const extra of [[], ['--no-check']]) {
+        const added = await runCli('store', [...args, '--ims-url', tokenUrl, ...extra], prod);
+        expect(added.code).toBe(1);
+        expect(added.stderr).toMatch(/IMS token endpoint http:\/\/localhost:\d+ uses plain http/);
+      }
+      expect(saas.ims.requests.length).toBe(sent);
+      const list = await runCli('store', ['list', '--json'], prod);
+      expect(JSON.parse(list.stdout)).toEqual([]);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a REST base without a tenant id, and scopes without commerce.accs', async () => {
     const noTenant = await runCli(
       'store',
@@ -187,6 +216,36 @@ describe('a manual integration (four pasted credentials)', () => {
     expect(await connector.connector.records.count(credentials.consumerKey, 'products')).toBe(70);
     const [run] = await connector.connector.sync.listRuns(credentials.consumerKey);
     expect(run).toMatchObject({ entity: 'products', ok: true, counts: { created: 70 } });
+  });
+
+  it("refuses to supersede the store's live integration unless --replace is given", async () => {
+    const live = (await listed()).find(
+      (s) => s.store === `${paas.url}/` && s.registration === 'manual' && s.status === 'active',
+    );
+    expect(live).toBeDefined();
+    const { credentials } = await manualIntegration(paas.url, 'all');
+    const stdin = [credentials.consumerSecret, credentials.token, credentials.tokenSecret].join('\n') + '\n';
+    const args = [
+      'add-manual',
+      '--url',
+      `${paas.url}/`,
+      '--consumer-key',
+      credentials.consumerKey,
+      '--no-check',
+    ];
+    const refused = await runCli('store', args, env(), stdin);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`already has a live integration, ${live!.key}`);
+    expect(refused.stderr).toMatch(/--replace/);
+    let stores = await listed();
+    expect(stores.some((s) => s.key === credentials.consumerKey)).toBe(false);
+    expect(stores.find((s) => s.key === live!.key)?.status).toBe('active');
+
+    const replaced = await runCli('store', [...args, '--replace'], env(), stdin);
+    expect(replaced.code).toBe(0);
+    stores = await listed();
+    expect(stores.find((s) => s.key === credentials.consumerKey)?.status).toBe('active');
+    expect(stores.find((s) => s.key === live!.key)?.status).toBe('superseded');
   });
 
   it('is refused, naming the cause, when the store refuses the credentials; argv never takes secrets', async () => {

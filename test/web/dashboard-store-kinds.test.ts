@@ -125,7 +125,7 @@ describe('the dashboard with both kinds of store', () => {
     expect(await t.connector.records.count(imsKey, 'products')).toBe(4);
   });
 
-  it('keeps one current store per URL: a second IMS credential for it supersedes the first and drops its secret', async () => {
+  it('keeps one current store per URL: a second IMS credential registered to replace it supersedes the first and drops its secret', async () => {
     const second = imsStoreRecord(
       {
         restBaseUrl: `${saas.url}/${TENANT}/`,
@@ -136,7 +136,7 @@ describe('the dashboard with both kinds of store', () => {
       },
       new Date(Date.now() + 1000).toISOString(),
     );
-    await t.connector.activation.registerActive(second);
+    await t.connector.activation.registerActive(second, { replace: true });
     const first = await t.connector.storage.integrations.get(imsKey);
     expect(first).toMatchObject({ status: 'superseded', supersededBy: second.consumerKey });
     expect(first?.imsClientSecret).toBeUndefined();
