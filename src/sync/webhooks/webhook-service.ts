@@ -61,14 +61,17 @@ export interface WebhookServiceOptions {
   onApplied?: (batch: AppliedBatch) => void;
 }
 
-/** The store has not committed the change the event announces yet: read again a moment later. */
+/**
+ * The store has not committed the change the event announces yet (the row is older than the event, or
+ * not there at all: a new row's save event comes before its commit): read again a moment later.
+ */
 export class StaleReadError extends Error {
   override name = 'StaleReadError';
 }
 
 interface Waiter {
   job: WebhookJobData;
-  resolve: (outcome: 'applied' | 'missing') => void;
+  resolve: () => void;
   reject: (error: unknown) => void;
 }
 
@@ -175,17 +178,15 @@ export class WebhookService {
     await events.applied(storeKey, eventId);
   }
 
-  /** Joins the next batch for the job's store and entity; resolves when its row is written (or gone). */
-  private apply(job: WebhookJobData): Promise<'applied' | 'missing'> {
+  /** Joins the next batch for the job's store and entity; resolves when its row is written. */
+  private apply(job: WebhookJobData): Promise<void> {
     const key = `${job.storeKey}\n${job.entity}`;
     let batch = this.batches.get(key);
     if (!batch) {
       batch = { waiting: [], running: 0 };
       this.batches.set(key, batch);
     }
-    const promise = new Promise<'applied' | 'missing'>((resolve, reject) =>
-      batch.waiting.push({ job, resolve, reject }),
-    );
+    const promise = new Promise<void>((resolve, reject) => batch.waiting.push({ job, resolve, reject }));
     if (batch.running < PARALLEL_BATCHES) void this.drain(key, batch);
     return promise;
   }
@@ -231,8 +232,13 @@ export class WebhookService {
     let stale = 0;
     for (const w of waiters) {
       const row = fetched.get(w.job.id);
-      if (!row) w.resolve('missing');
-      else if (w.job.updatedAt && row.updatedAt < w.job.updatedAt) {
+      // Not there: a new row whose save event came before the commit (or one deleted since). Only save
+      // events are queued, so the job reads again (up to its retries) rather than being marked applied.
+      if (!row) {
+        w.reject(
+          new StaleReadError(`The store has no ${first.entity} row ${w.job.id} (not committed yet?).`),
+        );
+      } else if (w.job.updatedAt && row.updatedAt < w.job.updatedAt) {
         stale++;
         w.reject(
           new StaleReadError(`The store still has the ${first.entity} row ${row.id} before this change.`),
@@ -252,7 +258,8 @@ export class WebhookService {
         entity: batch.entity,
         events: batch.events.map((e) => e.eventId),
         written: batch.written,
-        // Rows the store no longer has (deleted since) and rows it has not committed yet (read again later).
+        // Rows the store does not have (not committed yet, or deleted since) and rows older than their
+        // event: both read again later.
         missing: ids.length - rows.length,
         stale,
         fetchMs: Math.round(fetchedAt - started),
@@ -263,6 +270,6 @@ export class WebhookService {
       'webhook changes applied',
     );
     this.options.onApplied?.(batch);
-    for (const w of done) w.resolve('applied');
+    for (const w of done) w.resolve();
   }
 }
