@@ -3,10 +3,13 @@ import { hashRecordData } from '../../storage/file-record-store.js';
 import type { Job } from '../../storage/jobs.js';
 import type { LocalRecord, RecordStore } from '../../storage/records.js';
 import type { Storage } from '../../storage/types.js';
-import { WEBHOOK_EVENT_RETENTION_HOURS } from '../../storage/webhook-events.js';
+import {
+  WEBHOOK_BODY_HASH_RETENTION_MINUTES,
+  WEBHOOK_EVENT_RETENTION_HOURS,
+} from '../../storage/webhook-events.js';
 import { connectorFor } from '../registry.js';
 import type { Connector, Transport } from '../types.js';
-import type { WebhookChange } from './events.js';
+import { BODY_HASH_ID_PREFIX, type WebhookChange } from './events.js';
 
 export const WEBHOOK_QUEUE = 'webhook';
 /** Rows fetched per search call (the ids go into one `in` filter). */
@@ -99,7 +102,14 @@ export class WebhookService {
   async receive(storeKey: string, change: WebhookChange): Promise<ReceiveOutcome> {
     if (!change.entity || !change.id) return 'ignored';
     const { storage } = this.options;
-    if (await storage.webhookEvents.seen(storeKey, change.eventId)) return 'duplicate';
+    const seen = await storage.webhookEvents.seen(storeKey, change.eventId);
+    // A Commerce webhook's id is its body's hash. A copy that comes while the first is still to be
+    // applied is a retry (applying the first reads the row as it is then); the same bytes once the
+    // first is applied are a new change (a row back to earlier values, a payload of ids only), applied
+    // again: that only reads the row from the store once more, and never writes an older one.
+    const again = seen === 'applied' && change.eventId.startsWith(BODY_HASH_ID_PREFIX);
+    if (seen && !again) return 'duplicate';
+    if (again) await storage.webhookEvents.release(storeKey, change.eventId);
     const data: WebhookJobData = {
       storeKey,
       eventId: change.eventId,
@@ -109,8 +119,9 @@ export class WebhookService {
       receivedAt: Date.now(),
     };
     const jobId = await storage.queue.send(WEBHOOK_QUEUE, data, {
-      // The same event waiting or running already: this delivery is a duplicate of it.
-      singletonKey: `${storeKey}:${change.eventId}`,
+      // The same event waiting or running already: this delivery is a duplicate of it. Not for a new
+      // change repeating an applied one's bytes: that one's job may still wait (then finds it applied).
+      ...(again ? {} : { singletonKey: `${storeKey}:${change.eventId}` }),
       startAfterSeconds: BACKSTOP_DELAY_SECONDS,
       retryLimit: RETRY_LIMIT,
       retryDelaySeconds: 1,
@@ -135,12 +146,17 @@ export class WebhookService {
       { concurrency: this.options.concurrency ?? 50 },
       (job) => this.handle(job),
     );
+    const events = this.options.storage.webhookEvents;
     const prune = () =>
-      void this.options.storage.webhookEvents
-        .prune(new Date(Date.now() - WEBHOOK_EVENT_RETENTION_HOURS * 3_600_000))
-        .catch((error: unknown) => this.options.logger.warn({ err: error }, 'webhook event ids not pruned'));
+      void Promise.all([
+        events.prune(new Date(Date.now() - WEBHOOK_EVENT_RETENTION_HOURS * 3_600_000)),
+        events.prune(
+          new Date(Date.now() - WEBHOOK_BODY_HASH_RETENTION_MINUTES * 60_000),
+          BODY_HASH_ID_PREFIX,
+        ),
+      ]).catch((error: unknown) => this.options.logger.warn({ err: error }, 'webhook event ids not pruned'));
     prune();
-    this.pruner = setInterval(prune, 3_600_000);
+    this.pruner = setInterval(prune, 60_000);
     this.pruner.unref();
   }
 

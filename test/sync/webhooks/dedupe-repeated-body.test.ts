@@ -1,19 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
-import type { WebhookDelivery } from '../../src/simulator/webhooks/webhook-sender.js';
-import { setWebhookSettings } from '../../src/sync/webhooks/webhook-settings.js';
-import { startTestConnector } from '../helpers/connector.js';
-import { adminJson } from '../helpers/http.js';
-import { linkSimulatorStore, waitFor } from '../helpers/webhooks.js';
+import { startSimulator, type RunningSimulator } from '../../../src/simulator/server.js';
+import type { WebhookDelivery } from '../../../src/simulator/webhooks/webhook-sender.js';
+import { setWebhookSettings } from '../../../src/sync/webhooks/webhook-settings.js';
+import { startTestConnector } from '../../helpers/connector.js';
+import { adminJson } from '../../helpers/http.js';
+import { linkSimulatorStore, waitFor } from '../../helpers/webhooks.js';
 
 /**
- * REVIEW (attack/failure): a Commerce webhook has no event id, so the receiver dedupes on sha256(body)
- * and remembers it for 48 h. A source item whose quantity goes 10 -> 17 -> 10 sends the same bytes for
- * the first and third change (no updated_at in a source item payload): the third, a genuine change, is
- * answered "duplicate" and never applied. The local record keeps 17 while the store has 10.
- * Expected to FAIL on main.
+ * A Commerce webhook has no event id: the receiver dedupes on sha256(body). A source item whose quantity
+ * goes 10 -> 17 -> 10 sends the same bytes for the first and third change (no updated_at in a source item
+ * payload): the third is a genuine change and must be applied, not answered "duplicate" because the first
+ * one's id is still remembered (the local record would keep 17 while the store has 10).
  */
-describe('REVIEW: a genuine change whose payload equals an earlier one', () => {
+describe('a genuine change whose payload equals an earlier, applied one', () => {
   let sim: RunningSimulator;
   let t: Awaited<ReturnType<typeof startTestConnector>>;
   let store: string;
@@ -56,6 +55,6 @@ describe('REVIEW: a genuine change whose payload equals an earlier one', () => {
     // Well past the fast path and the 5 s queued backstop.
     await new Promise((resolve) => setTimeout(resolve, 7_000));
     expect(item.quantity).toBe(10);
-    expect(await local()).toBe(10); // FAILS on main: 17
+    expect(await local()).toBe(10); // not 17
   });
 });
