@@ -1,8 +1,12 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import ipaddr from 'ipaddr.js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { HttpError } from '../web/http-error.js';
+import {
+  DEFAULT_INVALID_REQUEST_LIMIT,
+  invalidRequestLimiter,
+  type InvalidRequestLimit,
+} from '../web/invalid-request-limiter.js';
 import {
   ActivationRefusedError,
   ActivationUnavailableError,
@@ -25,72 +29,6 @@ export const callbackFields = z.object({
     .string({ message: 'store_base_url is required.' })
     .max(2048, 'store_base_url is longer than 2048 characters.'),
 });
-
-export interface InvalidCallbackLimit {
-  /** Invalid callbacks (4xx) a client may send per window before all its callbacks are refused. */
-  max: number;
-  windowMs: number;
-}
-
-const DEFAULT_LIMIT: InvalidCallbackLimit = { max: 30, windowMs: 15 * 60_000 };
-// Bounds the memory one flood of spoofed or rotating addresses can take.
-const MAX_CLIENTS = 50_000;
-
-/**
- * Who a client is for counting: an IPv4 address, or an IPv6 /56, since one IPv6 client can use
- * every address of its prefix (the same default as express-rate-limit).
- */
-export function callbackClientKey(ip: string): string {
-  try {
-    const parsed = ipaddr.process(ip);
-    if (parsed.kind() === 'ipv4') return parsed.toString();
-    const bytes = parsed.toByteArray().slice(0, 7);
-    return `${Buffer.from(bytes).toString('hex')}/56`;
-  } catch {
-    return ip;
-  }
-}
-
-/**
- * Counts invalid callbacks per client (req.ip, which honours TRUST_PROXY). Magento ignores the
- * answer to its POST, so a 429 to a real activation would lose it without anyone seeing: valid
- * callbacks are never counted, and only a client that keeps sending invalid ones is refused.
- */
-function invalidCallbackLimiter(limit: InvalidCallbackLimit) {
-  const clients = new Map<string, { count: number; resetAt: number }>();
-  const prune = (now: number) => {
-    for (const [ip, entry] of clients) if (entry.resetAt <= now) clients.delete(ip);
-    // Still full: forget the oldest entries (Map keeps insertion order).
-    for (const ip of clients.keys()) {
-      if (clients.size < MAX_CLIENTS) break;
-      clients.delete(ip);
-    }
-  };
-  return (req: Request, res: Response, next: NextFunction) => {
-    const ip = callbackClientKey(req.ip ?? req.socket.remoteAddress ?? 'unknown');
-    const now = Date.now();
-    const entry = clients.get(ip);
-    if (entry && entry.resetAt > now && entry.count >= limit.max) {
-      res.setHeader('retry-after', String(Math.ceil((entry.resetAt - now) / 1000)));
-      res.status(429).json({
-        error: `Too many invalid callbacks from this address; try again in ${Math.ceil((entry.resetAt - now) / 60_000)} minutes.`,
-      });
-      return;
-    }
-    res.on('finish', () => {
-      if (res.statusCode < 400 || res.statusCode >= 500 || res.statusCode === 429) return;
-      const at = Date.now();
-      const current = clients.get(ip);
-      if (current && current.resetAt > at) {
-        current.count++;
-        return;
-      }
-      if (clients.size >= MAX_CLIENTS) prune(at);
-      clients.set(ip, { count: 1, resetAt: at + limit.windowMs });
-    });
-    next();
-  };
-}
 
 /** The first problem, naming the other fields that are wrong too, as one sentence. */
 function oneSentence(issues: { message: string; path: PropertyKey[] }[]): string {
@@ -153,7 +91,8 @@ export function callbackRoute(deps: {
   activation: ActivationService;
   policy: StoreUrlPolicyOptions;
   logger: Pick<Logger, 'error'>;
-  invalidLimit?: InvalidCallbackLimit;
+  /** Invalid callbacks a client may send per window (Magento ignores the answer, so valid ones never count). */
+  invalidLimit?: InvalidRequestLimit;
 }): Router {
   const router = express.Router();
   router.post(
@@ -162,7 +101,7 @@ export function callbackRoute(deps: {
       res.once('close', deps.activation.callbackStarted());
       next();
     },
-    invalidCallbackLimiter(deps.invalidLimit ?? DEFAULT_LIMIT),
+    invalidRequestLimiter(deps.invalidLimit ?? DEFAULT_INVALID_REQUEST_LIMIT, 'callbacks'),
     callbackBody,
     async (req, res) => {
       if (!isFormBody(req)) {

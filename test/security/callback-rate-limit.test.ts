@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
-import { callbackClientKey } from '../../src/activation/callback-route.js';
+import { clientKey } from '../../src/web/invalid-request-limiter.js';
 import { startTestConnector } from '../helpers/connector.js';
 
 type TestConnector = Awaited<ReturnType<typeof startTestConnector>>;
@@ -87,14 +87,14 @@ describe('callback rate limit: only invalid callbacks count', () => {
   });
 });
 
-describe('callbackClientKey', () => {
+describe('clientKey', () => {
   it('counts an IPv6 client by its /56, as it can pick any address inside it', () => {
-    expect(callbackClientKey('2001:db8:1234:5600::1')).toBe(callbackClientKey('2001:db8:1234:56ff:abcd::9'));
-    expect(callbackClientKey('2001:db8:1234:5600::1')).not.toBe(callbackClientKey('2001:db8:1234:5700::1'));
+    expect(clientKey('2001:db8:1234:5600::1')).toBe(clientKey('2001:db8:1234:56ff:abcd::9'));
+    expect(clientKey('2001:db8:1234:5600::1')).not.toBe(clientKey('2001:db8:1234:5700::1'));
   });
   it('counts an IPv4 client, mapped or not, by its address', () => {
-    expect(callbackClientKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
-    expect(callbackClientKey('203.0.113.7')).toBe('203.0.113.7');
-    expect(callbackClientKey('203.0.113.8')).not.toBe(callbackClientKey('203.0.113.7'));
+    expect(clientKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(clientKey('203.0.113.7')).toBe('203.0.113.7');
+    expect(clientKey('203.0.113.8')).not.toBe(clientKey('203.0.113.7'));
   });
 });

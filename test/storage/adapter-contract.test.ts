@@ -587,21 +587,21 @@ describe.each([
   describe('webhook events', () => {
     it('lets the first job claim an event, the same job again until it is applied, and no other; release frees it', async () => {
       const store = unique('store');
-      expect(await storage.webhookEvents.seen(store, 'evt-1')).toBe(false);
+      expect(await storage.webhookEvents.seen(store, 'evt-1')).toBeUndefined();
       expect(await storage.webhookEvents.claim(store, 'evt-1', 'job-a')).toBe(true);
       expect(await storage.webhookEvents.claim(store, 'evt-1', 'job-a')).toBe(true);
       expect(await storage.webhookEvents.claim(store, 'evt-1', 'job-b')).toBe(false);
-      expect(await storage.webhookEvents.seen(store, 'evt-1')).toBe(true);
+      expect(await storage.webhookEvents.seen(store, 'evt-1')).toBe('claimed');
       // The same event id from another store is another event.
       expect(await storage.webhookEvents.claim(unique('other'), 'evt-1', 'job-b')).toBe(true);
       await storage.webhookEvents.release(store, 'evt-1');
-      expect(await storage.webhookEvents.seen(store, 'evt-1')).toBe(false);
+      expect(await storage.webhookEvents.seen(store, 'evt-1')).toBeUndefined();
       expect(await storage.webhookEvents.claim(store, 'evt-1', 'job-b')).toBe(true);
       // Once applied, not even its own job applies it again.
       await storage.webhookEvents.applied(store, 'evt-1');
       expect(await storage.webhookEvents.claim(store, 'evt-1', 'job-b')).toBe(false);
       expect(await storage.webhookEvents.claim(store, 'evt-1', 'job-c')).toBe(false);
-      expect(await storage.webhookEvents.seen(store, 'evt-1')).toBe(true);
+      expect(await storage.webhookEvents.seen(store, 'evt-1')).toBe('applied');
     });
 
     it('lets one of many concurrent jobs claim an event', async () => {
@@ -621,14 +621,26 @@ describe.each([
       // Other tests' claims are recent, so only these two are old enough.
       expect(pruned).toBe(2);
       const left = await Promise.all([0, 1, 2, 3, 4].map((i) => storage.webhookEvents.seen(store, `e${i}`)));
-      expect(left).toEqual([false, false, true, true, true]);
+      expect(left).toEqual([undefined, undefined, 'claimed', 'claimed', 'claimed']);
+    });
+
+    it('prunes only the ids with a given start when asked to', async () => {
+      const store = unique('prefix');
+      const at = new Date(Date.UTC(2020, 0, 1));
+      for (const id of ['sha256:aa', 'io:sha256:bb', 'io:cc'])
+        await storage.webhookEvents.claim(store, id, 'job', at);
+      await storage.webhookEvents.prune(new Date(at.getTime() + 1), 'sha256:');
+      const left = await Promise.all(
+        ['sha256:aa', 'io:sha256:bb', 'io:cc'].map((id) => storage.webhookEvents.seen(store, id)),
+      );
+      expect(left).toEqual([undefined, 'claimed', 'claimed']);
     });
 
     it('remembers claims in another instance', async () => {
       const store = unique('durable');
       await storage.webhookEvents.claim(store, 'kept', 'job-1');
       storage = await harness.another(storage);
-      expect(await storage.webhookEvents.seen(store, 'kept')).toBe(true);
+      expect(await storage.webhookEvents.seen(store, 'kept')).toBe('claimed');
       expect(await storage.webhookEvents.claim(store, 'kept', 'job-2')).toBe(false);
     });
   });

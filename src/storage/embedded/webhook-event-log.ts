@@ -45,17 +45,20 @@ export function createEmbeddedWebhookEventLog(journal: Journal): WebhookEventLog
     },
     async seen(store, eventId) {
       await journal.fresh();
-      return table().has(keyOf(store, eventId));
+      const current = table().get(keyOf(store, eventId))?.value as Claimed | undefined;
+      return current && (current.applied ? 'applied' : 'claimed');
     },
     async release(store, eventId) {
       await journal.commit((tx) => tx.delete(EVENTS, keyOf(store, eventId)));
     },
-    prune(before) {
+    prune(before, idPrefix) {
       const cutoff = before.toISOString();
+      const matches = (key: string) => !idPrefix || key.startsWith(idPrefix, key.indexOf('\n') + 1);
       return journal.commit((tx) => {
         const old: string[] = [];
         // A full scan (at most the cap): a claim may carry an earlier time than one made before it.
-        for (const [key, entry] of table()) if ((entry.value as Claimed).at < cutoff) old.push(key);
+        for (const [key, entry] of table())
+          if ((entry.value as Claimed).at < cutoff && matches(key)) old.push(key);
         for (const key of old) tx.delete(EVENTS, key);
         return old.length;
       });

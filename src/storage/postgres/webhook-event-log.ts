@@ -24,17 +24,20 @@ export function createPgWebhookEventLog(pool: pg.Pool): WebhookEventLog {
       ]);
     },
     async seen(store, eventId) {
-      const { rowCount } = await pool.query(
-        'SELECT 1 FROM webhook_events WHERE store = $1 AND event_id = $2',
+      const { rows } = await pool.query<{ applied: boolean }>(
+        'SELECT applied FROM webhook_events WHERE store = $1 AND event_id = $2',
         [store, eventId],
       );
-      return (rowCount ?? 0) > 0;
+      return rows[0] && (rows[0].applied ? 'applied' : 'claimed');
     },
     async release(store, eventId) {
       await pool.query('DELETE FROM webhook_events WHERE store = $1 AND event_id = $2', [store, eventId]);
     },
-    async prune(before) {
-      const { rowCount } = await pool.query('DELETE FROM webhook_events WHERE claimed_at < $1', [before]);
+    async prune(before, idPrefix) {
+      const { rowCount } = await pool.query(
+        'DELETE FROM webhook_events WHERE claimed_at < $1 AND ($2::text IS NULL OR starts_with(event_id, $2))',
+        [before, idPrefix ?? null],
+      );
       return rowCount ?? 0;
     },
   };

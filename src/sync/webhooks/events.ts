@@ -47,9 +47,15 @@ export const WEBHOOK_ENTITIES: WebhookEntity[] = [
   },
 ];
 
+/** The start of a Commerce webhook's event id: the body's sha256, as the webhook carries no id. */
+export const BODY_HASH_ID_PREFIX = 'sha256:';
+
 /** What a verified delivery asks for. */
 export interface WebhookChange {
-  /** Dedupe key: the I/O event id, or for a Commerce webhook (which carries none) the body's sha256. */
+  /**
+   * Dedupe key: the I/O event id, or for a Commerce webhook (which carries none) the body's sha256,
+   * which a later, genuine change may repeat (a row back to earlier values, a payload of ids only).
+   */
   eventId: string;
   eventName: string;
   /** Absent: an event this connector does not sync (acknowledged, nothing done). */
@@ -123,7 +129,7 @@ export function parseCommerceDelivery(body: Buffer): WebhookChange {
     throw new MalformedDeliveryError('The body has no eventName.');
   if (!isObject(json.data)) throw new MalformedDeliveryError('The body has no data object.');
   // Commerce sends no event id: a redelivery repeats the same bytes.
-  const eventId = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+  const eventId = `${BODY_HASH_ID_PREFIX}${createHash('sha256').update(body).digest('hex')}`;
   return change(eventId, json.eventName, json.data);
 }
 

@@ -2,6 +2,11 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { Logger } from 'pino';
 import type { IntegrationStore, WebhookSettings } from '../../storage/types.js';
 import {
+  DEFAULT_INVALID_REQUEST_LIMIT,
+  invalidRequestLimiter,
+  type InvalidRequestLimit,
+} from '../../web/invalid-request-limiter.js';
+import {
   MalformedDeliveryError,
   parseCommerceDelivery,
   parseIoEventsDelivery,
@@ -121,21 +126,34 @@ function parse(kind: 'commerce' | 'io-events', body: Buffer, settings: WebhookSe
 /**
  * `POST /magento/webhooks/<store key>`: Commerce webhooks and Adobe I/O Events for the linked store
  * whose consumer key is in the path; `GET` with `?challenge=` answers I/O Events' registration check.
- * The body is read raw and verified before it is parsed; the delivery is queued (stored) before the
- * 2xx, which a store reads as "received" and does not send again.
+ * A client that keeps sending invalid deliveries is refused (429) for a while; the store key is
+ * checked before the body is read, so a request for no configured store costs no upload. The body
+ * is read raw and verified before it is parsed; the delivery is queued (stored) before the 2xx,
+ * which a store reads as "received" and does not send again.
  */
 export function webhookRoute(deps: {
   integrations: IntegrationStore;
   webhooks: WebhookService;
   logger: Pick<Logger, 'warn' | 'error'>;
   maxBytes?: number;
+  /** Invalid deliveries (4xx) a client may send per window before all its deliveries are refused. */
+  invalidLimit?: InvalidRequestLimit;
 }): Router {
   const maxBytes = deps.maxBytes ?? DEFAULT_WEBHOOK_MAX_BYTES;
   const router = express.Router();
   const raw = express.raw({ type: () => true, limit: maxBytes });
   const lookup = settingsCache(deps.integrations);
+  const limiter = invalidRequestLimiter(
+    deps.invalidLimit ?? DEFAULT_INVALID_REQUEST_LIMIT,
+    'webhook deliveries',
+  );
+  /** Refuses a store key with no webhook keys before the body is read; keeps the settings for the handler. */
+  const knownStore = async (req: Request, res: Response, next: NextFunction) => {
+    res.locals.webhookSettings = await settingsFor(lookup, String(req.params.storeKey));
+    next();
+  };
 
-  router.get('/magento/webhooks/:storeKey', async (req, res) => {
+  router.get('/magento/webhooks/:storeKey', limiter, async (req, res) => {
     await settingsFor(lookup, String(req.params.storeKey));
     const challenge = req.query.challenge;
     if (typeof challenge !== 'string' || !CHALLENGE.test(challenge))
@@ -143,17 +161,17 @@ export function webhookRoute(deps: {
     answer(res, 200, { challenge });
   });
 
-  router.post('/magento/webhooks', () => {
+  router.post('/magento/webhooks', limiter, () => {
     throw new Refusal(
       404,
       'Put the store key in the URL: /magento/webhooks/<consumer key of the integration>.',
     );
   });
 
-  router.post('/magento/webhooks/:storeKey', raw, async (req, res) => {
+  router.post('/magento/webhooks/:storeKey', limiter, knownStore, raw, async (req, res) => {
     const storeKey = String(req.params.storeKey);
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const settings = await settingsFor(lookup, storeKey);
+    const settings = res.locals.webhookSettings as WebhookSettings;
     const kind = verified(req, body, settings);
     const change = parse(kind, body, settings);
     let outcome;
@@ -182,11 +200,13 @@ export function webhookRoute(deps: {
             ? new Refusal(400, 'The delivery body was cut short.')
             : undefined;
     if (!refusal) return next(error);
-    // Logged without the body or signatures: the store, the reason and who sent it.
+    // Logged without the body or signatures: the store (only a well-formed key: the path is the
+    // sender's), the reason and who sent it.
+    const store = req.originalUrl.split('?')[0]?.split('/')[3];
     if (refusal.status !== 503)
       deps.logger.warn(
         {
-          store: req.originalUrl.split('?')[0]?.split('/')[3],
+          ...(store !== undefined && STORE_KEY.test(store) ? { store } : {}),
           status: refusal.status,
           ip: req.ip,
           reason: refusal.message,

@@ -3,10 +3,13 @@ import { hashRecordData } from '../../storage/file-record-store.js';
 import type { Job } from '../../storage/jobs.js';
 import type { LocalRecord, RecordStore } from '../../storage/records.js';
 import type { Storage } from '../../storage/types.js';
-import { WEBHOOK_EVENT_RETENTION_HOURS } from '../../storage/webhook-events.js';
+import {
+  WEBHOOK_BODY_HASH_RETENTION_MINUTES,
+  WEBHOOK_EVENT_RETENTION_HOURS,
+} from '../../storage/webhook-events.js';
 import { connectorFor } from '../registry.js';
 import type { Connector, Transport } from '../types.js';
-import type { WebhookChange } from './events.js';
+import { BODY_HASH_ID_PREFIX, type WebhookChange } from './events.js';
 
 export const WEBHOOK_QUEUE = 'webhook';
 /** Rows fetched per search call (the ids go into one `in` filter). */
@@ -61,14 +64,17 @@ export interface WebhookServiceOptions {
   onApplied?: (batch: AppliedBatch) => void;
 }
 
-/** The store has not committed the change the event announces yet: read again a moment later. */
+/**
+ * The store has not committed the change the event announces yet (the row is older than the event, or
+ * not there at all: a new row's save event comes before its commit): read again a moment later.
+ */
 export class StaleReadError extends Error {
   override name = 'StaleReadError';
 }
 
 interface Waiter {
   job: WebhookJobData;
-  resolve: (outcome: 'applied' | 'missing') => void;
+  resolve: () => void;
   reject: (error: unknown) => void;
 }
 
@@ -96,7 +102,14 @@ export class WebhookService {
   async receive(storeKey: string, change: WebhookChange): Promise<ReceiveOutcome> {
     if (!change.entity || !change.id) return 'ignored';
     const { storage } = this.options;
-    if (await storage.webhookEvents.seen(storeKey, change.eventId)) return 'duplicate';
+    const seen = await storage.webhookEvents.seen(storeKey, change.eventId);
+    // A Commerce webhook's id is its body's hash. A copy that comes while the first is still to be
+    // applied is a retry (applying the first reads the row as it is then); the same bytes once the
+    // first is applied are a new change (a row back to earlier values, a payload of ids only), applied
+    // again: that only reads the row from the store once more, and never writes an older one.
+    const again = seen === 'applied' && change.eventId.startsWith(BODY_HASH_ID_PREFIX);
+    if (seen && !again) return 'duplicate';
+    if (again) await storage.webhookEvents.release(storeKey, change.eventId);
     const data: WebhookJobData = {
       storeKey,
       eventId: change.eventId,
@@ -106,8 +119,9 @@ export class WebhookService {
       receivedAt: Date.now(),
     };
     const jobId = await storage.queue.send(WEBHOOK_QUEUE, data, {
-      // The same event waiting or running already: this delivery is a duplicate of it.
-      singletonKey: `${storeKey}:${change.eventId}`,
+      // The same event waiting or running already: this delivery is a duplicate of it. Not for a new
+      // change repeating an applied one's bytes: that one's job may still wait (then finds it applied).
+      ...(again ? {} : { singletonKey: `${storeKey}:${change.eventId}` }),
       startAfterSeconds: BACKSTOP_DELAY_SECONDS,
       retryLimit: RETRY_LIMIT,
       retryDelaySeconds: 1,
@@ -132,12 +146,17 @@ export class WebhookService {
       { concurrency: this.options.concurrency ?? 50 },
       (job) => this.handle(job),
     );
+    const events = this.options.storage.webhookEvents;
     const prune = () =>
-      void this.options.storage.webhookEvents
-        .prune(new Date(Date.now() - WEBHOOK_EVENT_RETENTION_HOURS * 3_600_000))
-        .catch((error: unknown) => this.options.logger.warn({ err: error }, 'webhook event ids not pruned'));
+      void Promise.all([
+        events.prune(new Date(Date.now() - WEBHOOK_EVENT_RETENTION_HOURS * 3_600_000)),
+        events.prune(
+          new Date(Date.now() - WEBHOOK_BODY_HASH_RETENTION_MINUTES * 60_000),
+          BODY_HASH_ID_PREFIX,
+        ),
+      ]).catch((error: unknown) => this.options.logger.warn({ err: error }, 'webhook event ids not pruned'));
     prune();
-    this.pruner = setInterval(prune, 3_600_000);
+    this.pruner = setInterval(prune, 60_000);
     this.pruner.unref();
   }
 
@@ -175,17 +194,15 @@ export class WebhookService {
     await events.applied(storeKey, eventId);
   }
 
-  /** Joins the next batch for the job's store and entity; resolves when its row is written (or gone). */
-  private apply(job: WebhookJobData): Promise<'applied' | 'missing'> {
+  /** Joins the next batch for the job's store and entity; resolves when its row is written. */
+  private apply(job: WebhookJobData): Promise<void> {
     const key = `${job.storeKey}\n${job.entity}`;
     let batch = this.batches.get(key);
     if (!batch) {
       batch = { waiting: [], running: 0 };
       this.batches.set(key, batch);
     }
-    const promise = new Promise<'applied' | 'missing'>((resolve, reject) =>
-      batch.waiting.push({ job, resolve, reject }),
-    );
+    const promise = new Promise<void>((resolve, reject) => batch.waiting.push({ job, resolve, reject }));
     if (batch.running < PARALLEL_BATCHES) void this.drain(key, batch);
     return promise;
   }
@@ -231,8 +248,13 @@ export class WebhookService {
     let stale = 0;
     for (const w of waiters) {
       const row = fetched.get(w.job.id);
-      if (!row) w.resolve('missing');
-      else if (w.job.updatedAt && row.updatedAt < w.job.updatedAt) {
+      // Not there: a new row whose save event came before the commit (or one deleted since). Only save
+      // events are queued, so the job reads again (up to its retries) rather than being marked applied.
+      if (!row) {
+        w.reject(
+          new StaleReadError(`The store has no ${first.entity} row ${w.job.id} (not committed yet?).`),
+        );
+      } else if (w.job.updatedAt && row.updatedAt < w.job.updatedAt) {
         stale++;
         w.reject(
           new StaleReadError(`The store still has the ${first.entity} row ${row.id} before this change.`),
@@ -252,7 +274,8 @@ export class WebhookService {
         entity: batch.entity,
         events: batch.events.map((e) => e.eventId),
         written: batch.written,
-        // Rows the store no longer has (deleted since) and rows it has not committed yet (read again later).
+        // Rows the store does not have (not committed yet, or deleted since) and rows older than their
+        // event: both read again later.
         missing: ids.length - rows.length,
         stale,
         fetchMs: Math.round(fetchedAt - started),
@@ -263,6 +286,6 @@ export class WebhookService {
       'webhook changes applied',
     );
     this.options.onApplied?.(batch);
-    for (const w of done) w.resolve('applied');
+    for (const w of done) w.resolve();
   }
 }

@@ -253,7 +253,7 @@ describe('I/O Events deliveries', () => {
 });
 
 describe('a Commerce webhook replay', () => {
-  it('is answered op: success and applied once; the row is the store’s, read with the signed client', async () => {
+  it('is answered op: success and applied once while the first is under way; the row is the store’s, read with the signed client', async () => {
     const row = sim.catalog.products[1]!;
     const body = JSON.stringify({
       eventName: 'catalog_product_save_after',
@@ -262,18 +262,20 @@ describe('a Commerce webhook replay', () => {
     const headers = commerceSigned(body);
     const replies = await Promise.all([post(storeA, body, headers), post(storeA, body, headers)]);
     expect(replies.map((r) => r.body)).toEqual([{ op: 'success' }, { op: 'success' }]);
-    await waitFor(
-      async () => (await t.connector.records.get(storeA, 'products', String(row.id))) !== undefined,
-    );
-    expect(await post(storeA, body, headers)).toEqual({ status: 200, body: { op: 'success' } });
+    const eventId = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    await waitFor(async () => (await t.connector.storage.webhookEvents.seen(storeA, eventId)) === 'applied');
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const [eventId] = appliedEventIds(t.logs).filter((id) => !id.startsWith('io:'));
-    expect(eventId).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(appliedEventIds(t.logs).filter((id) => id === eventId)).toHaveLength(1);
     // The payload only says which row changed: what is kept is what the store answers.
     const stored = await t.connector.records.get(storeA, 'products', String(row.id));
     expect(stored?.data.name).toBe(row.name);
     expect(stored?.data.name).not.toBe('forged name');
+
+    // The same bytes once the first is applied may be a new change (a Commerce webhook has no id, and a
+    // row can go back to earlier values): applied again, which only reads the row from the store again.
+    expect(await post(storeA, body, headers)).toEqual({ status: 200, body: { op: 'success' } });
+    await waitFor(() => appliedEventIds(t.logs).filter((id) => id === eventId).length === 2);
+    expect((await t.connector.records.get(storeA, 'products', String(row.id)))?.data.name).toBe(row.name);
   });
 
   it('acknowledges an event it does not sync without doing anything', async () => {
