@@ -359,8 +359,9 @@ describe('deletion scan safety', () => {
   });
 });
 
-describe.each(ADAPTERS)('deletion scan on a 100,000-product catalog, $name records', ({ open }) => {
-  const SIZE = 100_000;
+// 20,000 rows: forty times a batch, enough to show what is held does not grow with the catalog.
+describe.each(ADAPTERS)('deletion scan on a 20,000-product catalog, $name records', ({ open }) => {
+  const SIZE = 20_000;
   const PAGE = 1_000;
   const BATCH = 500;
 
@@ -386,7 +387,7 @@ describe.each(ADAPTERS)('deletion scan on a 100,000-product catalog, $name recor
     // Every 37th product goes, and a run of 1,200 in a row (more than a batch and a page).
     const doomed = new Set<number>();
     for (let id = 37; id <= SIZE; id += 37) doomed.add(id);
-    for (let id = 50_001; id <= 51_200; id++) doomed.add(id);
+    for (let id = 10_001; id <= 11_200; id++) doomed.add(id);
     const skus = new Map(sim.catalog.products.map((p) => [p.id, p.sku]));
     for (const id of doomed) sim.catalog.deleteProduct(skus.get(id)!);
 
@@ -445,10 +446,10 @@ describe.each(ADAPTERS)('deletion scan on a 100,000-product catalog, $name recor
     expect(largestBatch).toBeLessThanOrEqual(BATCH);
     expect(mostHeld).toBeLessThanOrEqual(BATCH + 1);
     expect(await inner.count(transport.storeKey, 'products')).toBe(SIZE - doomed.size);
-    for (const id of [37, 50_001, 51_200, 99_974])
+    for (const id of [37, 10_001, 11_200, 19_980])
       expect((await inner.get(transport.storeKey, 'products', String(id)))?.deletedAt).toEqual(
         expect.any(String),
       );
-    expect((await inner.get(transport.storeKey, 'products', '51201'))?.deletedAt).toBeUndefined();
+    expect((await inner.get(transport.storeKey, 'products', '11201'))?.deletedAt).toBeUndefined();
   }, 120_000);
 });
