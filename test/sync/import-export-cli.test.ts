@@ -130,7 +130,9 @@ describe('npm run export / npm run import', () => {
 
     const orders = await cli('import', ['--entity', 'orders', '--file', 'x.csv']);
     expect(orders.code).not.toBe(0);
-    expect(orders.stderr).toMatch(/only products, customers and stock can be imported; orders is export-only/);
+    expect(orders.stderr).toMatch(
+      /only products, customers and stock can be imported; orders is export-only/,
+    );
 
     const missing = await cli('import', ['--entity', 'products', '--file', path.join(t.dataDir, 'none.csv')]);
     expect(missing.code).toBe(1);
