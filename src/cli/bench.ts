@@ -260,21 +260,25 @@ async function simulatorProcess(
 }
 
 /**
- * Initial load of every product into a record store (the embedded files, or PostgreSQL in its own
- * server process): rate and this process's peak memory.
+ * A record store of the adapter (the embedded files, or PostgreSQL in its own server process) and a
+ * signed client of a manual integration in the simulator: what a sync figure runs against.
  */
-async function syncFigures(products: number, adapter: Adapter = 'embedded') {
-  const sim = await simulatorProcess(products);
-  const dir = await mkdtemp(path.join(tmpdir(), 'bench-sync-'));
+async function syncSetup(simUrl: string, adapter: Adapter, database: string) {
+  const dir = await mkdtemp(path.join(tmpdir(), `bench-${database}-`));
   const pgServer = adapter === 'postgres' ? await startBenchPostgres() : undefined;
   const pgStorage = pgServer
-    ? await createPostgresStorage({ url: await pgServer.createDatabase('sync_bench'), key: randomBytes(32) })
+    ? await createPostgresStorage({ url: await pgServer.createDatabase(database), key: randomBytes(32) })
     : undefined;
   const records = pgStorage ? pgStorage.records : createFileRecordStore(dir);
+  const close = async () => {
+    await (pgStorage ? pgStorage.close() : records.close());
+    await pgServer?.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
   try {
-    const c = await manualCredentials(sim.url);
+    const c = await manualCredentials(simUrl);
     const client = new MagentoClient({
-      storeBaseUrl: `${sim.url}/`,
+      storeBaseUrl: `${simUrl}/`,
       credentials: {
         consumerKey: c.consumer_key,
         consumerSecret: c.consumer_secret,
@@ -282,6 +286,23 @@ async function syncFigures(products: number, adapter: Adapter = 'embedded') {
         tokenSecret: c.access_token_secret,
       },
     });
+    return { records, client, transport: magentoTransport(c.consumer_key, client), close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/**
+ * Initial load of every product into a record store (the embedded files, or PostgreSQL in its own
+ * server process): rate and this process's peak memory.
+ */
+async function syncFigures(products: number, adapter: Adapter = 'embedded') {
+  const sim = await simulatorProcess(products);
+  let setup: Awaited<ReturnType<typeof syncSetup>> | undefined;
+  try {
+    setup = await syncSetup(sim.url, adapter, 'sync_bench');
+    const { records, transport } = setup;
     global.gc?.();
     const base = process.memoryUsage();
     let peakRss = base.rss;
@@ -295,7 +316,7 @@ async function syncFigures(products: number, adapter: Adapter = 'embedded') {
     // Live heap after a collection every 20 pages: what the run really holds, garbage aside.
     let retainedPeak = 0;
     const run = await runSync({
-      transport: magentoTransport(c.consumer_key, client),
+      transport,
       connector: productsConnector,
       records,
       since: null,
@@ -322,9 +343,7 @@ async function syncFigures(products: number, adapter: Adapter = 'embedded') {
     };
   } finally {
     sim.stop();
-    await (pgStorage ? pgStorage.close() : records.close());
-    await pgServer?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await setup?.close();
   }
 }
 
@@ -335,24 +354,10 @@ async function syncFigures(products: number, adapter: Adapter = 'embedded') {
 async function stockScanFigures(sourceItems: number, changed: number, adapter: Adapter = 'embedded') {
   // One source: one source item per product, so the count is exact.
   const sim = await simulatorProcess(sourceItems, ['--sources', '1', '--customers', '0', '--orders', '0']);
-  const dir = await mkdtemp(path.join(tmpdir(), 'bench-stock-'));
-  const pgServer = adapter === 'postgres' ? await startBenchPostgres() : undefined;
-  const pgStorage = pgServer
-    ? await createPostgresStorage({ url: await pgServer.createDatabase('stock_bench'), key: randomBytes(32) })
-    : undefined;
-  const records = pgStorage ? pgStorage.records : createFileRecordStore(dir);
+  let setup: Awaited<ReturnType<typeof syncSetup>> | undefined;
   try {
-    const c = await manualCredentials(sim.url);
-    const client = new MagentoClient({
-      storeBaseUrl: `${sim.url}/`,
-      credentials: {
-        consumerKey: c.consumer_key,
-        consumerSecret: c.consumer_secret,
-        token: c.access_token,
-        tokenSecret: c.access_token_secret,
-      },
-    });
-    const transport = magentoTransport(c.consumer_key, client);
+    setup = await syncSetup(sim.url, adapter, 'stock_bench');
+    const { records, client, transport } = setup;
     const scan = async () => {
       global.gc?.();
       const base = process.memoryUsage().heapUsed;
@@ -405,9 +410,7 @@ async function stockScanFigures(sourceItems: number, changed: number, adapter: A
     };
   } finally {
     sim.stop();
-    await (pgStorage ? pgStorage.close() : records.close());
-    await pgServer?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await setup?.close();
   }
 }
 
