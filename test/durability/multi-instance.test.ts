@@ -68,10 +68,15 @@ beforeAll(async () => {
     SYNC_SLICE_SECONDS: '3',
     JOB_EXPIRY_CHECK_SECONDS: '2',
   };
-  const [first, second] = dirs.map((dataDir) =>
-    spawnConnector({ dataDir, encryptionKey, databaseUrl: db.url, env }),
+  // Both start at once on the empty database: each creates pg-boss's schema and queues.
+  const started = await Promise.allSettled(
+    dirs.map((dataDir) => spawnConnector({ dataDir, encryptionKey, databaseUrl: db.url, env })),
   );
-  [a, b] = await Promise.all([first as Promise<ConnectorProcess>, second as Promise<ConnectorProcess>]);
+  // Kept even if the other failed, so afterAll kills it rather than leaving it running.
+  const [first, second] = started.map((s) => (s.status === 'fulfilled' ? s.value : undefined));
+  if (first) a = first;
+  if (second) b = second;
+  for (const s of started) if (s.status === 'rejected') throw s.reason;
 }, 60_000);
 
 afterAll(async () => {

@@ -109,6 +109,22 @@ describe('PostgreSQL storage', () => {
       expect((await b.integrations.get('ck-1'))?.consumerKey).toBe('ck-1');
     });
 
+    it('instances creating their queues at once on an empty database all start: no deadlock', async () => {
+      const url = await fresh();
+      const instances = await Promise.all([open(url), open(url), open(url)]);
+      // As the connector does at start: every queue's worker at once, on every instance.
+      const names = Array.from({ length: 8 }, (_, i) => `startup-${i}`);
+      const outcomes = await Promise.allSettled(
+        instances.flatMap((s) => names.map((n) => s.queue.work(n, { concurrency: 1 }, async () => {}))),
+      );
+      const failed = outcomes.flatMap((o) => (o.status === 'rejected' ? [String(o.reason)] : []));
+      expect(failed).toEqual([]);
+      const { rows } = await instances[0]!.pool.query<{ name: string }>(
+        "SELECT name FROM pgboss.queue WHERE name LIKE 'startup-%' ORDER BY name",
+      );
+      expect(rows.map((r) => r.name)).toEqual(names);
+    });
+
     it('migrates an older schema forward, keeping its data', async () => {
       const url = await fresh();
       const pool = new pg.Pool({ connectionString: url, max: 2 });

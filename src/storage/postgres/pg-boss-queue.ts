@@ -10,6 +10,8 @@ import { APPLICATION_NAMES } from './application-names.js';
 const DEFAULTS = { retryLimit: 2, retryDelaySeconds: 5, retryBackoff: true, expireInSeconds: 15 * 60 };
 /** pg-boss 10's polling floor; a send in this process wakes its workers at once. */
 const POLL_MS = 500;
+/** Advisory lock key serialising queue creation across instances (any fixed bigint unique to it). */
+const QUEUE_CREATION_LOCK = '7209741335501184217';
 
 export interface PgBossQueueOptions {
   url: string;
@@ -76,10 +78,33 @@ export async function createPgBossQueue(options: PgBossQueueOptions): Promise<Pg
   const running = new Map<string, Running>();
   let stopped = false;
 
+  /**
+   * pg-boss's create_queue inserts the queue's row and attaches a partition (DML then DDL): two
+   * instances creating queues at once deadlock (PostgreSQL aborts one, and that instance fails to
+   * start). One session advisory lock, held on a connection of our own pool, makes them take turns.
+   */
+  async function createQueueLocked(name: string): Promise<void> {
+    if (await boss.getQueue(name)) return;
+    const client = await options.pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [QUEUE_CREATION_LOCK]);
+      try {
+        await boss.createQueue(name, { name, policy: 'stately' });
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [QUEUE_CREATION_LOCK]);
+      }
+      client.release();
+    } catch (error) {
+      // A connection whose unlock failed may still hold the lock: closed, not pooled.
+      client.release(error as Error);
+      throw error;
+    }
+  }
+
   function ensureQueue(name: string): Promise<void> {
     let created = queues.get(name);
     if (!created) {
-      created = boss.createQueue(name, { name, policy: 'stately' });
+      created = createQueueLocked(name);
       created.catch(() => queues.delete(name));
       queues.set(name, created);
     }
