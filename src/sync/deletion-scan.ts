@@ -46,14 +46,22 @@ export class DeletionScanError extends Error {
   override name = 'DeletionScanError';
 }
 
+/** Whether deletion scans can run for this connector's entity. */
+export const canScanDeletions = (connector: Connector): boolean =>
+  connector.fetchIds !== undefined || connector.presentIds !== undefined;
+
 export async function runDeletionScan(options: DeletionScanOptions): Promise<DeletionScanState> {
   const { transport, connector, records } = options;
   const fetchIds = connector.fetchIds?.bind(connector);
-  if (!fetchIds) throw new DeletionScanError(`${connector.label}: this connector cannot list ids.`);
-  const pageSize = options.pageSize ?? 200;
-  const batchSize = options.batchSize ?? 500;
   const state = options.resume ? structuredClone(options.resume) : freshScanState();
   if (state.done) return state;
+  if (!fetchIds) {
+    const presentIds = connector.presentIds?.bind(connector);
+    if (!presentIds) throw new DeletionScanError(`${connector.label}: this connector cannot list ids.`);
+    return runExistenceScan(options, presentIds, state);
+  }
+  const pageSize = options.pageSize ?? 200;
+  const batchSize = options.batchSize ?? 500;
   const store = transport.storeKey;
   const entity = connector.entity;
   const deletedAt = (options.now?.() ?? new Date()).toISOString();
@@ -91,6 +99,55 @@ export async function runDeletionScan(options: DeletionScanOptions): Promise<Del
       state.done = last;
       await options.checkpoint?.(state);
       if (last) return state;
+    }
+  } finally {
+    await local.return?.();
+  }
+}
+
+/**
+ * The scan the other way round, for a store that cannot list its ids in our order: the local live ids,
+ * a batch at a time, asked back. One batch of ids in memory; `after` is the last local id checked.
+ * Before a batch's absent ids are marked, the first is asked on its own: a store that answered the
+ * batch wrongly (a filter it read differently) would otherwise have a whole batch marked deleted.
+ */
+async function runExistenceScan(
+  options: DeletionScanOptions,
+  presentIds: (transport: Transport, ids: string[]) => Promise<Set<string>>,
+  state: DeletionScanState,
+): Promise<DeletionScanState> {
+  const { transport, connector, records } = options;
+  const pageSize = options.pageSize ?? 200;
+  const store = transport.storeKey;
+  const deletedAt = (options.now?.() ?? new Date()).toISOString();
+  const local = records.liveIds(store, connector.entity, state.after ?? undefined)[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      options.signal?.throwIfAborted();
+      const batch: string[] = [];
+      for (let next = await local.next(); !next.done; next = await local.next()) {
+        batch.push(next.value);
+        if (batch.length >= pageSize) break;
+      }
+      if (batch.length > 0) {
+        const present = await presentIds(transport, batch);
+        state.requests++;
+        const gone = batch.filter((id) => !present.has(id));
+        if (gone.length > 0) {
+          const first = gone[0] as string;
+          state.requests++;
+          if ((await presentIds(transport, [first])).has(first))
+            throw new DeletionScanError(
+              `${connector.label}: the store left ${first} out of a batch answer but lists it when asked alone; nothing was marked deleted from this batch on.`,
+            );
+          state.deleted += await records.markDeleted(store, connector.entity, gone, deletedAt);
+        }
+        state.listed += present.size;
+        state.after = batch.at(-1) ?? state.after;
+      }
+      state.done = batch.length < pageSize;
+      await options.checkpoint?.(state);
+      if (state.done) return state;
     }
   } finally {
     await local.return?.();

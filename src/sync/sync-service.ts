@@ -5,7 +5,12 @@ import type { RecordStore } from '../storage/records.js';
 import type { Job } from '../storage/jobs.js';
 import type { DocumentStore, Storage } from '../storage/types.js';
 import { minusSeconds } from './cursor.js';
-import { freshScanState, runDeletionScan, type DeletionScanState } from './deletion-scan.js';
+import {
+  canScanDeletions,
+  freshScanState,
+  runDeletionScan,
+  type DeletionScanState,
+} from './deletion-scan.js';
 import { connectorFor } from './registry.js';
 import { freshCheckpoint, runSync, type SyncCheckpoint, type SyncCounts } from './run-sync.js';
 import type { Transport } from './types.js';
@@ -185,7 +190,7 @@ export class SyncService {
   ): Promise<SyncJob> {
     const connector = connectorFor(this.options.channel ?? 'magento2', entity);
     const { fullScan } = connector;
-    const canScan = connector.fetchIds !== undefined;
+    const canScan = canScanDeletions(connector);
     const open = await this.openJob(storeKey, entity);
     if (open) {
       if (!options.scanDeletions || !canScan || open.scanDeletions) return open;
@@ -337,7 +342,7 @@ export class SyncService {
           });
       // Read again: a scan may have been asked for while the sync part ran.
       job = (await this.jobs.get(job.id)) ?? job;
-      if (job.scanDeletions && connector.fetchIds) {
+      if (job.scanDeletions && canScanDeletions(connector)) {
         phase = 'deletion scan';
         if (!job.scan) {
           // The sync part's cursor holds even if the scan fails: the next run need not re-read it.

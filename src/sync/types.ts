@@ -55,6 +55,13 @@ export interface Connector<Raw = unknown> {
    * builds it from the id field and path it already knows.
    */
   fetchIds?(transport: Transport, request: { after: string | null; pageSize: number }): Promise<IdPage>;
+  /**
+   * Optional, for an entity whose ids the store cannot list in the local order (stock's composite key,
+   * sorted by the store's collation): which of these local ids the store still has. Deletion scans then
+   * check the local ids batch by batch. Every id left out is tombstoned, so an answer that cannot be
+   * trusted must throw.
+   */
+  presentIds?(transport: Transport, ids: string[]): Promise<Set<string>>;
 }
 
 /** One page of a deletion scan: ids only. */

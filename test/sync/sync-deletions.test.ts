@@ -38,12 +38,15 @@ afterAll(async () => {
 const open = async (name: string): Promise<Storage> =>
   (await openStorage({ dataDir: path.join(dir, name), envKey: undefined, production: false })).storage;
 
-const service = (storage: Storage, options: { pageSize?: number; deletionScanSeconds?: number } = {}) =>
+const service = (
+  storage: Storage,
+  options: { pageSize?: number; deletionScanSeconds?: number; entities?: string[] } = {},
+) =>
   new SyncService({
     storage,
     records: storage.records,
     transportFor: async () => magentoTransport(creds.consumerKey, client),
-    entities: ['products', 'customers'],
+    entities: options.entities ?? ['products', 'customers'],
     logger: pino({ level: 'silent' }),
     pageSize: options.pageSize ?? 100,
     ...(options.deletionScanSeconds !== undefined
@@ -147,6 +150,30 @@ describe('deletion scans in sync runs', () => {
       expect(
         (await storage.records.get(creds.consumerKey, 'customers', String(customer)))?.deletedAt,
       ).toEqual(expect.any(String));
+    } finally {
+      await sync.stop();
+      await storage.close();
+    }
+  });
+
+  it('scans stock too: a full-scan entity whose source items went with their product', async () => {
+    const storage = await open('stock');
+    const sync = service(storage, { entities: ['stock'] });
+    await sync.start();
+    try {
+      await sync.enqueueStore(creds.consumerKey);
+      await sync.idle();
+      const live = await storage.records.count(creds.consumerKey, 'stock');
+      expect(live).toBe(sim.catalog.sourceItems.length);
+      const product = sim.catalog.products[20]!;
+      const gone = sim.catalog.sourceItems.filter((i) => i.sku === product.sku).length;
+      expect(gone).toBeGreaterThan(0);
+      sim.catalog.deleteProduct(product.sku);
+      const [job] = await sync.enqueueStore(creds.consumerKey, { scanDeletions: true });
+      expect(job?.scanDeletions).toBe(true);
+      await sync.idle();
+      expect(await lastRun(sync, 'stock')).toMatchObject({ ok: true, counts: { deleted: gone } });
+      expect(await storage.records.count(creds.consumerKey, 'stock')).toBe(live - gone);
     } finally {
       await sync.stop();
       await storage.close();

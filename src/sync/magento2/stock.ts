@@ -29,40 +29,127 @@ const scanning = searchConnector<SourceItemRow>({
   fullScan: true,
 });
 
+/** A search's value list stays short: proxies refuse request lines past about 8 KB. */
+const MAX_SKUS_PER_SEARCH = 100;
+const MAX_SKU_CHARS_PER_SEARCH = 2_000;
+
+interface Pair {
+  id: string;
+  source: string;
+  sku: string;
+}
+
+function pairsOf(ids: string[]): Pair[] {
+  return ids.flatMap((id) => {
+    const slash = id.indexOf('/');
+    if (slash <= 0) return [];
+    return [{ id, source: decodeURIComponent(id.slice(0, slash)), sku: id.slice(slash + 1) }];
+  });
+}
+
+/**
+ * The searches that read these pairs back: per source, its skus in `in` filters of bounded length. Magento
+ * splits an `in` value at commas, so a sku or source holding one is asked on its own with `eq`.
+ */
+function searchesFor(pairs: Pair[]): { source: string; skus: string[]; condition: 'in' | 'eq' }[] {
+  const searches: { source: string; skus: string[]; condition: 'in' | 'eq' }[] = [];
+  const bySource = new Map<string, string[]>();
+  for (const p of pairs) {
+    if (p.sku.includes(',') || p.source.includes(',')) {
+      searches.push({ source: p.source, skus: [p.sku], condition: 'eq' });
+      continue;
+    }
+    const skus = bySource.get(p.source) ?? [];
+    if (skus.length === 0) bySource.set(p.source, skus);
+    skus.push(p.sku);
+  }
+  for (const [source, skus] of bySource) {
+    let chunk: string[] = [];
+    let chars = 0;
+    for (const sku of new Set(skus)) {
+      if (
+        chunk.length > 0 &&
+        (chunk.length >= MAX_SKUS_PER_SEARCH || chars + sku.length > MAX_SKU_CHARS_PER_SEARCH)
+      ) {
+        searches.push({ source, skus: chunk, condition: 'in' });
+        chunk = [];
+        chars = 0;
+      }
+      chunk.push(sku);
+      chars += sku.length + 1;
+    }
+    if (chunk.length > 0) searches.push({ source, skus: chunk, condition: 'in' });
+  }
+  return searches;
+}
+
+function searchQuery(
+  search: { source: string; skus: string[]; condition: 'in' | 'eq' },
+  fields?: string,
+): [string, string][] {
+  return [
+    ['searchCriteria[filter_groups][0][filters][0][field]', 'sku'],
+    ['searchCriteria[filter_groups][0][filters][0][value]', search.skus.join(',')],
+    ['searchCriteria[filter_groups][0][filters][0][condition_type]', search.condition],
+    ['searchCriteria[filter_groups][1][filters][0][field]', 'source_code'],
+    ['searchCriteria[filter_groups][1][filters][0][value]', search.source],
+    ['searchCriteria[filter_groups][1][filters][0][condition_type]', 'eq'],
+    // One page holds them all: the store would repeat its last page past the end.
+    ['searchCriteria[pageSize]', String(search.skus.length)],
+    ['searchCriteria[currentPage]', '1'],
+    ...(fields ? ([['fields', fields]] as [string, string][]) : []),
+  ];
+}
+
+const PATH = 'V1/inventory/source-items';
+
 export const stockConnector: Connector<SourceItemRow> = {
   ...scanning,
-  /**
-   * Given source items (for webhooks): one search for their skus and sources together, then only the
-   * pairs asked for. Magento splits an `in` value at commas, so a sku holding one is read on its own.
-   */
+  /** Given source items (for webhooks): one search per source, then only the pairs asked for. */
   async fetchByIds(transport: Transport, ids: string[]): Promise<SourceItemRow[]> {
     const wanted = new Set(ids);
-    const pairs = ids.flatMap((id) => {
-      const slash = id.indexOf('/');
-      if (slash <= 0) return [];
-      return [{ source: decodeURIComponent(id.slice(0, slash)), sku: id.slice(slash + 1) }];
-    });
-    const search = async (skus: string[], sources: string[], condition: 'in' | 'eq' = 'in') => {
-      const result = await transport.get<{ items?: SourceItemRow[] }>('V1/inventory/source-items', [
-        ['searchCriteria[filter_groups][0][filters][0][field]', 'sku'],
-        ['searchCriteria[filter_groups][0][filters][0][value]', skus.join(',')],
-        ['searchCriteria[filter_groups][0][filters][0][condition_type]', condition],
-        ['searchCriteria[filter_groups][1][filters][0][field]', 'source_code'],
-        ['searchCriteria[filter_groups][1][filters][0][value]', sources.join(',')],
-        ['searchCriteria[filter_groups][1][filters][0][condition_type]', condition],
-        ['searchCriteria[pageSize]', String(Math.max(1, skus.length * sources.length))],
-        ['searchCriteria[currentPage]', '1'],
-      ]);
-      return (result.items ?? []).filter((row) => wanted.has(sourceItemId(row)));
-    };
-    const plain = pairs.filter((p) => !p.sku.includes(',') && !p.source.includes(','));
     const rows: SourceItemRow[] = [];
-    if (plain.length > 0)
-      rows.push(
-        ...(await search([...new Set(plain.map((p) => p.sku))], [...new Set(plain.map((p) => p.source))])),
-      );
-    for (const p of pairs.filter((q) => !plain.includes(q)))
-      rows.push(...(await search([p.sku], [p.source], 'eq')));
+    for (const search of searchesFor(pairsOf(ids))) {
+      const result = await transport.get<{ items?: SourceItemRow[] }>(PATH, searchQuery(search));
+      rows.push(...(result.items ?? []).filter((row) => wanted.has(sourceItemId(row))));
+    }
     return rows;
+  },
+
+  /**
+   * Deletion scans for stock ask the store which local source items it still has. Its own (source_code,
+   * sku) order follows the database's collation (case-insensitive in MySQL), not ours, so a sorted merge
+   * of two listings, as for numeric ids, would misread it. Every id left out is tombstoned, so an answer
+   * that cannot be trusted (no items list, fewer items than it counts, a row not asked for: a filter the
+   * store ignored) throws.
+   */
+  async presentIds(transport: Transport, ids: string[]): Promise<Set<string>> {
+    const wanted = new Set(ids);
+    const present = new Set<string>();
+    for (const search of searchesFor(pairsOf(ids))) {
+      const answer = await transport.get<unknown>(
+        PATH,
+        searchQuery(search, 'items[sku,source_code],total_count'),
+      );
+      const { items, total_count: total } = (answer ?? {}) as { items?: unknown; total_count?: unknown };
+      const list = items === null && total === 0 ? [] : items;
+      if (typeof total !== 'number' || !Array.isArray(list) || list.length < total)
+        throw new Error(
+          `${scanning.label}: the store's answer to an existence check has no full items list.`,
+        );
+      for (const item of list) {
+        const row = (item ?? {}) as Partial<SourceItemRow>;
+        const id =
+          typeof row.sku === 'string' && typeof row.source_code === 'string'
+            ? sourceItemId({ sku: row.sku, source_code: row.source_code })
+            : undefined;
+        if (id === undefined || !wanted.has(id))
+          throw new Error(
+            `${scanning.label}: the store answered an existence check with a source item not asked for; its filters were not applied.`,
+          );
+        present.add(id);
+      }
+    }
+    return present;
   },
 };
