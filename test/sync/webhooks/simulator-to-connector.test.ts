@@ -201,7 +201,8 @@ describe.each([
     const sent = await deliveries(since);
     expect(sent.map((d) => [d.fault, d.status])).toEqual([['bad_signature', 401]]);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(appliedEventIds(t.logs)).toHaveLength(before);
+    // The previous test's last application may log after `before` was read: only this delivery counts.
+    expect(appliedEventIds(t.logs).slice(before)).not.toContain(sent[0]!.eventId);
     expect(await t.connector.records.get(store, 'products', id)).toEqual(kept);
   });
 });
