@@ -347,11 +347,19 @@ async function syncFigures(products: number, adapter: Adapter = 'embedded') {
   }
 }
 
+/** The connector's default SYNC_PAGE_SIZE: the figure a deployment gets without tuning. */
+const STOCK_PAGE_SIZE = 200;
+
 /**
  * Stock: a full scan of every MSI source item into a record store, twice. The first writes every row;
  * between the two, a few quantities change in the store, and the second scan must write only those.
  */
-async function stockScanFigures(sourceItems: number, changed: number, adapter: Adapter = 'embedded') {
+async function stockScanFigures(
+  sourceItems: number,
+  changed: number,
+  adapter: Adapter = 'embedded',
+  pageSize = STOCK_PAGE_SIZE,
+) {
   // One source: one source item per product, so the count is exact.
   const sim = await simulatorProcess(sourceItems, ['--sources', '1', '--customers', '0', '--orders', '0']);
   let setup: Awaited<ReturnType<typeof syncSetup>> | undefined;
@@ -368,7 +376,7 @@ async function stockScanFigures(sourceItems: number, changed: number, adapter: A
         connector: stockConnector,
         records,
         since: null,
-        pageSize: 1000,
+        pageSize,
         onPage: (state) => {
           // Live heap after a collection every 10 pages: what the scan holds, garbage aside.
           if (state.page % 10 === 0 && global.gc) {
@@ -404,6 +412,7 @@ async function stockScanFigures(sourceItems: number, changed: number, adapter: A
     return {
       adapter,
       source_items: sourceItems,
+      page_size: pageSize,
       changed_in_store: edits.length,
       first_scan: first,
       second_scan: second,
