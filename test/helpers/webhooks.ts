@@ -58,3 +58,11 @@ export async function waitFor(check: () => boolean | Promise<boolean>, ms = 10_0
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
+
+/** Whether the connector logged that it read the store for this event and found it not applicable yet. */
+export function readTooEarly(logs: string[], eventId: string): boolean {
+  return logs
+    .flatMap((chunk) => chunk.split('\n'))
+    .filter((line) => line.includes('"msg":"webhook change not applied yet'))
+    .some((line) => (JSON.parse(line) as { event?: string }).event === eventId);
+}

@@ -71,6 +71,38 @@ describe('the simulator’s webhooks', () => {
     expect((await adminJson(sim.url, 'DELETE', `/webhooks/subscriptions/${sub.body.id}`)).status).toBe(204);
   });
 
+  it('sends a delete webhook for a deleted customer and for the source items of a deleted product', async () => {
+    received.length = 0;
+    const sub = await adminJson<{ id: number }>(sim.url, 'POST', '/webhooks/subscriptions', {
+      url: receiverUrl,
+      events: ['observer.customer_delete_after', 'observer.cataloginventory_stock_item_delete_after'],
+    });
+    expect(sub.status).toBe(201);
+    const customer = sim.catalog.customers[0]!.id;
+    expect((await adminJson(sim.url, 'DELETE', `/customers/${customer}`)).status).toBe(204);
+    const sku = sim.catalog.products[0]!.sku;
+    const items = sim.catalog.sourceItems.filter((i) => i.sku === sku).map((i) => i.source_code);
+    expect(items.length).toBeGreaterThan(0);
+    sim.catalog.deleteProduct(sku);
+    await adminJson(sim.url, 'POST', '/webhooks/idle', {});
+    const bodies = received.map(
+      (r) =>
+        JSON.parse(r.body) as {
+          eventName: string;
+          data: { customer?: { id: number }; stock_item?: { sku: string; source_code: string } };
+        },
+    );
+    expect(bodies.map((b) => b.eventName)).toEqual([
+      'customer_delete_after',
+      ...items.map(() => 'cataloginventory_stock_item_delete_after'),
+    ]);
+    expect(bodies[0]!.data.customer?.id).toBe(customer);
+    expect(bodies.slice(1).map((b) => [b.data.stock_item?.source_code, b.data.stock_item?.sku])).toEqual(
+      items.map((code) => [code, sku]),
+    );
+    expect((await adminJson(sim.url, 'DELETE', `/webhooks/subscriptions/${sub.body.id}`)).status).toBe(204);
+  });
+
   it('refuses a subscription without an http(s) URL, an unknown event and a fault share above 1', async () => {
     expect((await adminJson(sim.url, 'POST', '/webhooks/subscriptions', { url: 'ftp://x/y' })).status).toBe(
       400,

@@ -209,7 +209,7 @@ export function adminApi(deps: AdminApiDeps): Router {
 
   // Deletions as the store admin makes them (products go through REST: DELETE /V1/products/:sku).
   for (const [path, remove] of [
-    ['customers', (id: number) => deps.catalog.deleteCustomer(id)],
+    ['customers', (id: number) => deps.catalog.deleteCustomer(id, deps.clock.now())],
     ['orders', (id: number) => deps.catalog.deleteOrder(id)],
   ] as const) {
     router.delete(`/${path}/:id`, (req, res) => {

@@ -50,7 +50,7 @@ export {
 /** What changed in the store: every mutation of the catalog reports one per row, after it is applied. */
 export type CatalogChange =
   | { entity: 'products'; action: 'created' | 'updated' | 'deleted'; key: string; row: Product; at: Date }
-  | { entity: 'customers'; action: 'updated'; key: string; row: Customer; at: Date }
+  | { entity: 'customers'; action: 'updated' | 'deleted'; key: string; row: Customer; at: Date }
   | { entity: 'orders'; action: 'updated'; key: string; row: Order; at: Date }
   | {
       entity: 'source_items';
@@ -464,13 +464,16 @@ export class Catalog {
   }
 
   /** Removes a customer (the admin's Delete); false when there was none. */
-  deleteCustomer(id: number): boolean {
-    // Not reported to change listeners: the simulator's webhooks send no customer or order deletions.
-    return removeById(this.#customers, (c) => c.id, id) !== undefined;
+  deleteCustomer(id: number, now = new Date()): boolean {
+    const customer = removeById(this.#customers, (c) => c.id, id);
+    if (customer === undefined) return false;
+    this.#emit({ entity: 'customers', action: 'deleted', key: String(id), row: customer, at: now });
+    return true;
   }
 
   /** Removes an order (an admin extension's mass delete; Magento's REST has none); false when there was none. */
   deleteOrder(entityId: number): boolean {
+    // Not reported to change listeners: the simulator's webhooks send no order deletions.
     return removeById(this.#orders, (o) => o.entity_id, entityId) !== undefined;
   }
 

@@ -9,8 +9,9 @@ import type { CatalogChange } from '../catalog/catalog.js';
 
 /**
  * Which webhook each change fires and where its row sits in the body. Add an entity here. Stock: MSI
- * has no single observer event for a source item; the simulator uses the legacy stock item's name and
- * sends the source item (sku, source_code, quantity, status), which is not confirmed against a store.
+ * has no single observer event for a source item's save or deletion; the simulator uses the legacy
+ * stock item's names and sends the source item (sku, source_code, quantity, status), which is not
+ * confirmed against a store.
  */
 export const SIM_WEBHOOK_EVENTS: Record<string, { saved: string; deleted?: string; payloadKey: string }> = {
   products: {
@@ -18,9 +19,17 @@ export const SIM_WEBHOOK_EVENTS: Record<string, { saved: string; deleted?: strin
     deleted: 'observer.catalog_product_delete_after',
     payloadKey: 'product',
   },
-  customers: { saved: 'observer.customer_save_after', payloadKey: 'customer' },
+  customers: {
+    saved: 'observer.customer_save_after',
+    deleted: 'observer.customer_delete_after',
+    payloadKey: 'customer',
+  },
   orders: { saved: 'observer.sales_order_save_after', payloadKey: 'order' },
-  source_items: { saved: 'observer.cataloginventory_stock_item_save_after', payloadKey: 'stock_item' },
+  source_items: {
+    saved: 'observer.cataloginventory_stock_item_save_after',
+    deleted: 'observer.cataloginventory_stock_item_delete_after',
+    payloadKey: 'stock_item',
+  },
 };
 
 export const SIGNATURE_HEADER = 'x-adobe-commerce-webhook-signature';

@@ -8,6 +8,8 @@ export interface WebhookEntity {
   entity: string;
   /** Event names without the `observer.` / `plugin.` / `com.adobe.commerce.` prefixes. */
   events: string[];
+  /** The same, for a deleted row: applied only once the store no longer has it. */
+  deleteEvents: string[];
   /** Keys under `data` (Commerce) or `data.value` (I/O Events) that may hold the row. */
   objectKeys: string[];
   /** The local record id of the payload's row; default: its `entity_id` (or `id`), a positive integer. */
@@ -26,22 +28,27 @@ export const WEBHOOK_ENTITIES: WebhookEntity[] = [
   {
     entity: 'products',
     events: ['catalog_product_save_after', 'catalog_product_save_commit_after'],
+    deleteEvents: ['catalog_product_delete_after', 'catalog_product_delete_commit_after'],
     objectKeys: ['product', 'data_object'],
   },
   {
     entity: 'customers',
     events: ['customer_save_after', 'customer_save_commit_after', 'customer_save_after_data_object'],
+    deleteEvents: ['customer_delete_after', 'customer_delete_commit_after'],
     objectKeys: ['customer', 'customer_data_object', 'data_object'],
   },
   {
     entity: 'orders',
     events: ['sales_order_save_after', 'sales_order_save_commit_after'],
+    deleteEvents: ['sales_order_delete_after', 'sales_order_delete_commit_after'],
     objectKeys: ['order', 'data_object'],
   },
   {
-    // The simulator's name for a source item change (MSI has no single observer event for one).
+    // The simulator's names for a source item change and deletion (MSI has no single observer event
+    // for either): not confirmed against a store.
     entity: 'stock',
     events: ['cataloginventory_stock_item_save_after', 'cataloginventory_stock_item_save_commit_after'],
+    deleteEvents: ['cataloginventory_stock_item_delete_after'],
     objectKeys: ['stock_item', 'source_item', 'data_object'],
     idOf: sourceItemIdOf,
   },
@@ -64,6 +71,8 @@ export interface WebhookChange {
   id?: string;
   /** The row's updated_at as the event saw it (Magento format), when the payload has it. */
   updatedAt?: string;
+  /** A delete event: the row is tombstoned once a read finds it gone from the store. */
+  deleted?: true;
 }
 
 export class MalformedDeliveryError extends Error {
@@ -91,8 +100,9 @@ function entityIdOf(row: Record<string, unknown>): string | undefined {
 
 function change(eventId: string, eventName: string, container: unknown): WebhookChange {
   const short = shortName(eventName);
-  const known = WEBHOOK_ENTITIES.find((e) => e.events.includes(short));
+  const known = WEBHOOK_ENTITIES.find((e) => e.events.includes(short) || e.deleteEvents.includes(short));
   if (!known) return { eventId, eventName };
+  const deleted = known.deleteEvents.includes(short);
   const idOf = known.idOf ?? entityIdOf;
   const row = isObject(container)
     ? [container, ...known.objectKeys.map((k) => container[k])].find(
@@ -108,7 +118,14 @@ function change(eventId: string, eventName: string, container: unknown): Webhook
     );
   }
   const updatedAt = magentoDate(row?.updated_at);
-  return { eventId, eventName: short, entity: known.entity, id, ...(updatedAt ? { updatedAt } : {}) };
+  return {
+    eventId,
+    eventName: short,
+    entity: known.entity,
+    id,
+    ...(updatedAt ? { updatedAt } : {}),
+    ...(deleted ? { deleted: true as const } : {}),
+  };
 }
 
 function parseJson(body: Buffer): Record<string, unknown> {

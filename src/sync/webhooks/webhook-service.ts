@@ -35,6 +35,8 @@ export interface WebhookJobData {
   entity: string;
   id: string;
   updatedAt?: string;
+  /** A delete event (absent in jobs queued before deletes were applied: those are saves). */
+  deleted?: true;
   /** Epoch ms when the delivery was accepted (for the latency figures). */
   receivedAt: number;
 }
@@ -49,6 +51,8 @@ export interface AppliedBatch {
   events: { eventId: string; receivedAt: number }[];
   /** Rows created or updated (rows unchanged or older than the stored ones are not written). */
   written: number;
+  /** Records tombstoned: deletes whose row the store no longer has (tombstones already there not counted). */
+  deleted: number;
   appliedAt: number;
 }
 
@@ -65,15 +69,26 @@ export interface WebhookServiceOptions {
 }
 
 /**
- * The store has not committed the change the event announces yet (the row is older than the event, or
- * not there at all: a new row's save event comes before its commit): read again a moment later.
+ * The store has not committed the change the event announces yet (the row is older than the event, not
+ * there at all for a save, or still there for a delete: `*_after` events come before the commit): read
+ * again a moment later.
  */
 export class StaleReadError extends Error {
   override name = 'StaleReadError';
 }
 
+interface Batches {
+  waiting: Waiter[];
+  running: number;
+  /** Batches reading or writing now (settled promises), and the last one with deletes. */
+  writes: Set<Promise<void>>;
+  alone?: Promise<void>;
+}
+
 interface Waiter {
   job: WebhookJobData;
+  /** The job's last attempt: a delete whose row is still there then takes the row as it is. */
+  lastAttempt: boolean;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -88,9 +103,11 @@ interface Waiter {
  * payloads are configurable, and `*_save_after` fires before the store commits) do not matter, and a
  * delivery, even a verified one, can only make the connector read from the store it is linked to.
  * Changes for the same store and entity that arrive together share one search call and one write.
+ * A delete event is applied the same way: the record is tombstoned only when the read finds the row
+ * gone, so a delivery can never remove a row the store still has.
  */
 export class WebhookService {
-  private readonly batches = new Map<string, { waiting: Waiter[]; running: number }>();
+  private readonly batches = new Map<string, Batches>();
   /** Jobs being applied in this process (at once after acceptance, or by the queue). */
   private readonly inFlight = new Map<string, Promise<void>>();
   private pruner?: NodeJS.Timeout;
@@ -116,6 +133,7 @@ export class WebhookService {
       entity: change.entity,
       id: change.id,
       ...(change.updatedAt ? { updatedAt: change.updatedAt } : {}),
+      ...(change.deleted ? { deleted: true as const } : {}),
       receivedAt: Date.now(),
     };
     const jobId = await storage.queue.send(WEBHOOK_QUEUE, data, {
@@ -185,7 +203,7 @@ export class WebhookService {
     // Another delivery's job has it, or it is applied already.
     if (!(await events.claim(storeKey, eventId, jobId))) return;
     try {
-      await this.apply(data);
+      await this.apply(data, retryCount >= RETRY_LIMIT);
     } catch (error) {
       // Given up for good: forget the claim, so a redelivery of this event is applied.
       if (retryCount >= RETRY_LIMIT) await events.release(storeKey, eventId).catch(() => undefined);
@@ -195,25 +213,29 @@ export class WebhookService {
   }
 
   /** Joins the next batch for the job's store and entity; resolves when its row is written. */
-  private apply(job: WebhookJobData): Promise<void> {
+  private apply(job: WebhookJobData, lastAttempt: boolean): Promise<void> {
     const key = `${job.storeKey}\n${job.entity}`;
     let batch = this.batches.get(key);
     if (!batch) {
-      batch = { waiting: [], running: 0 };
+      batch = { waiting: [], running: 0, writes: new Set() };
       this.batches.set(key, batch);
     }
-    const promise = new Promise<void>((resolve, reject) => batch.waiting.push({ job, resolve, reject }));
+    const promise = new Promise<void>((resolve, reject) =>
+      batch.waiting.push({ job, lastAttempt, resolve, reject }),
+    );
     if (batch.running < PARALLEL_BATCHES) void this.drain(key, batch);
     return promise;
   }
 
-  private async drain(key: string, batch: { waiting: Waiter[]; running: number }): Promise<void> {
+  private async drain(key: string, batch: Batches): Promise<void> {
     batch.running++;
     try {
       while (batch.waiting.length > 0) {
         const waiters = batch.waiting.splice(0);
         try {
-          await this.write(waiters);
+          await this.gated(batch, waiters.some((w) => w.job.deleted) ? 'alone' : 'shared', () =>
+            this.write(waiters),
+          );
         } catch (error) {
           for (const w of waiters) w.reject(error);
         }
@@ -222,6 +244,23 @@ export class WebhookService {
       batch.running--;
       if (batch.running === 0 && this.batches.get(key) === batch) this.batches.delete(key);
     }
+  }
+
+  /**
+   * A batch with deletes runs alone: a batch that read a row before the delete's read and wrote it after
+   * the tombstone would bring the deleted record back (there is no updated_at to tell them apart).
+   */
+  private gated(batch: Batches, mode: 'shared' | 'alone', run: () => Promise<void>): Promise<void> {
+    const before = mode === 'alone' ? [...batch.writes] : batch.alone ? [batch.alone] : [];
+    const running = Promise.all(before).then(run);
+    const settled = running.then(
+      () => undefined,
+      () => undefined,
+    );
+    batch.writes.add(settled);
+    void settled.then(() => batch.writes.delete(settled));
+    if (mode === 'alone') batch.alone = settled;
+    return running;
   }
 
   private async write(waiters: Waiter[]): Promise<void> {
@@ -243,14 +282,34 @@ export class WebhookService {
     const outcomes = await this.options.records.upsert(first.storeKey, first.entity, rows, {
       ifNotOlder: true,
     });
+    // The read decides between a save and a delete of one id: a row there is kept, a row gone is tombstoned.
+    const gone = [
+      ...new Set(waiters.filter((w) => w.job.deleted && !fetched.has(w.job.id)).map((w) => w.job.id)),
+    ];
+    const deleted =
+      gone.length > 0
+        ? await this.options.records.markDeleted(first.storeKey, first.entity, gone, new Date().toISOString())
+        : 0;
     const appliedAt = Date.now();
     const done: Waiter[] = [];
     let stale = 0;
     for (const w of waiters) {
       const row = fetched.get(w.job.id);
-      // Not there: a new row whose save event came before the commit (or one deleted since). Only save
-      // events are queued, so the job reads again (up to its retries) rather than being marked applied.
-      if (!row) {
+      if (w.job.deleted) {
+        // Still there: `*_delete_after` comes before the commit, so read again; on the last attempt the
+        // row is simply there (re-created, or the delete rolled back) and was written above as a save's.
+        if (!row || w.lastAttempt) done.push(w);
+        else {
+          stale++;
+          w.reject(
+            new StaleReadError(
+              `The store still has the ${first.entity} row ${w.job.id} (its deletion not committed yet?).`,
+            ),
+          );
+        }
+      } else if (!row) {
+        // Not there: a new row whose save event came before the commit (or one deleted since, which its
+        // own delete event tombstones): read again (up to the job's retries) rather than mark it applied.
         w.reject(
           new StaleReadError(`The store has no ${first.entity} row ${w.job.id} (not committed yet?).`),
         );
@@ -266,6 +325,7 @@ export class WebhookService {
       entity: first.entity,
       events: done.map((w) => ({ eventId: w.job.eventId, receivedAt: w.job.receivedAt })),
       written: outcomes.filter((o) => o !== 'unchanged').length,
+      deleted,
       appliedAt,
     };
     this.options.logger.info(
@@ -274,8 +334,9 @@ export class WebhookService {
         entity: batch.entity,
         events: batch.events.map((e) => e.eventId),
         written: batch.written,
-        // Rows the store does not have (not committed yet, or deleted since) and rows older than their
-        // event: both read again later.
+        deleted: batch.deleted,
+        // Rows the store does not have (a save's not committed yet, or a delete's); stale: rows older
+        // than their save event or still there for a delete event, read again later.
         missing: ids.length - rows.length,
         stale,
         fetchMs: Math.round(fetchedAt - started),

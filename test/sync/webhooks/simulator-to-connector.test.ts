@@ -5,7 +5,7 @@ import { setWebhookSettings } from '../../../src/sync/webhooks/webhook-settings.
 import { startTestConnector } from '../../helpers/connector.js';
 import { adminJson } from '../../helpers/http.js';
 import { createTestDatabase } from '../../helpers/postgres.js';
-import { appliedEventIds, linkSimulatorStore, waitFor } from '../../helpers/webhooks.js';
+import { appliedEventIds, linkSimulatorStore, readTooEarly, waitFor } from '../../helpers/webhooks.js';
 
 /** JSON with keys sorted and nulls left out, as the REST layer answers (PostgreSQL's jsonb reorders keys). */
 function canonical(value: unknown): string {
@@ -70,6 +70,35 @@ describe.each([
       if (!row || !local || canonical(local.data) !== canonical(row)) return false;
     }
     return true;
+  }
+
+  const local = (entity: string, id: string) => t.connector.records.get(store, entity, id);
+  const stockId = (item: { source_code: string; sku: string }) =>
+    `${encodeURIComponent(item.source_code)}/${item.sku}`;
+
+  /** Syncs a product and its source items by their own save webhooks; returns their local ids. */
+  async function syncedProduct(index: number): Promise<{ sku: string; id: string; stock: string[] }> {
+    const { sku, id } = sim.catalog.products[index]!;
+    const items = sim.catalog.sourceItems.filter((i) => i.sku === sku);
+    sim.catalog.updateProduct(sku, { name: `Synced ${sku}` }, new Date());
+    sim.catalog.saveSourceItems(
+      {
+        sourceItems: items.map(({ sku, source_code, quantity, status }) => ({
+          sku,
+          source_code,
+          quantity,
+          status,
+        })),
+      },
+      new Date(),
+    );
+    const stock = items.map(stockId);
+    await waitFor(
+      async () =>
+        (await local('products', String(id)))?.data.name === `Synced ${sku}` &&
+        (await Promise.all(stock.map((s) => local('stock', s)))).every((r) => r !== undefined),
+    );
+    return { sku, id: String(id), stock };
   }
 
   it('applies product, customer and order changes at once, not by the queued backstop', async () => {
@@ -204,5 +233,79 @@ describe.each([
     // The previous test's last application may log after `before` was read: only this delivery counts.
     expect(appliedEventIds(t.logs).slice(before)).not.toContain(sent[0]!.eventId);
     expect(await t.connector.records.get(store, 'products', id)).toEqual(kept);
+  });
+
+  it('tombstones a product deleted in the store, and its source items, keeping their data', async () => {
+    const { sku, id, stock } = await syncedProduct(12);
+    expect(stock.length).toBeGreaterThan(0);
+    const before = await Promise.all([local('products', id), ...stock.map((s) => local('stock', s))]);
+    const since = await lastDelivery();
+    sim.catalog.deleteProduct(sku);
+    const after = async () => Promise.all([local('products', id), ...stock.map((s) => local('stock', s))]);
+    await waitFor(async () => (await after()).every((r) => r?.deletedAt !== undefined));
+    expect((await after()).map((r) => r?.data)).toEqual(before.map((r) => r?.data));
+    await settle();
+    expect((await deliveries(since)).map((d) => [d.eventName, d.entityId, d.status])).toEqual([
+      ['observer.catalog_product_delete_after', id, 200],
+      ...stock.map((s) => ['observer.cataloginventory_stock_item_delete_after', s, 200]),
+    ]);
+  });
+
+  it('tombstones a customer deleted in the store', async () => {
+    const customer = sim.catalog.customers[4]!;
+    const id = String(customer.id);
+    const { email, firstname } = customer;
+    sim.catalog.updateCustomer(customer.id, { email, firstname, lastname: 'Soon deleted' }, new Date());
+    await waitFor(async () => (await local('customers', id))?.data.lastname === 'Soon deleted');
+    const since = await lastDelivery();
+    expect((await adminJson(sim.url, 'DELETE', `/customers/${id}`)).status).toBe(204);
+    await waitFor(async () => (await local('customers', id))?.deletedAt !== undefined);
+    expect((await local('customers', id))?.data.lastname).toBe('Soon deleted');
+    await settle();
+    expect((await deliveries(since)).map((d) => [d.eventName, d.entityId, d.status])).toEqual([
+      ['observer.customer_delete_after', id, 200],
+    ]);
+  });
+
+  it('keeps a record whose delete event, validly signed, names a row the store still has', async () => {
+    const { sku, id } = await syncedProduct(3);
+    const kept = await local('products', id);
+    const since = await lastDelivery();
+    // The store's own key signs a deletion that did not happen (a replay, a bug, a forged payload).
+    sim.webhooks.notify({
+      entity: 'products',
+      action: 'deleted',
+      key: sku,
+      row: sim.catalog.findProduct(sku)!,
+      at: new Date(),
+    });
+    await settle();
+    const [sent] = await deliveries(since);
+    expect([sent?.eventName, sent?.status]).toEqual(['observer.catalog_product_delete_after', 200]);
+    // The connector read the store, which still lists the row: the job reads again later.
+    await waitFor(() => readTooEarly(t.logs, sent!.eventId));
+    expect(await local('products', id)).toEqual(kept);
+    expect(appliedEventIds(t.logs)).not.toContain(sent!.eventId);
+  });
+
+  it('applies a duplicated delete delivery once', async () => {
+    const { sku, id } = await syncedProduct(5);
+    await faults({ duplicate: 1 });
+    const since = await lastDelivery();
+    sim.catalog.deleteProduct(sku);
+    await settle();
+    await faults({ duplicate: 0 });
+    const sent = (await deliveries(since)).filter((d) => d.entity === 'products');
+    expect(sent.map((d) => [d.eventName, d.fault ?? null, d.status])).toEqual([
+      ['observer.catalog_product_delete_after', null, 200],
+      ['observer.catalog_product_delete_after', 'duplicate', 200],
+    ]);
+    const eventId = sent[0]!.eventId;
+    await waitFor(() => appliedEventIds(t.logs).includes(eventId));
+    const deletedAt = (await local('products', id))?.deletedAt;
+    expect(deletedAt).toBeDefined();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(appliedEventIds(t.logs).filter((e) => e === eventId)).toHaveLength(1);
+    expect((await local('products', id))?.deletedAt).toBe(deletedAt);
   });
 });
