@@ -46,11 +46,8 @@ describe('an acknowledged webhook', () => {
       SYNC_INTERVALS: 'products=0,customers=0,orders=0',
       DATA_DIR: first.dataDir,
     });
-    await waitFor(
-      async () =>
-        (await second!.connector.records.get(store, 'products', id))?.data.name === 'Survives a restart',
-      20_000,
-    );
-    expect(second.logs.join('')).toContain('webhook changes applied');
+    // The log line comes after the write: wait for it, then read the record.
+    await waitFor(() => second!.logs.join('').includes('webhook changes applied'), 20_000);
+    expect((await second.connector.records.get(store, 'products', id))?.data.name).toBe('Survives a restart');
   }, 40_000);
 });
