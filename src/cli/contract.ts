@@ -12,7 +12,7 @@ import { createLogger } from '../config/logger.js';
 import { startConnector } from '../web/connector.js';
 import { formatResult, formatSummary } from '../contract/table.js';
 import type { OAuthCredentials } from '../oauth1/index.js';
-import { openCliStorage } from './open-storage.js';
+import { openStoreStorage } from './open-storage.js';
 import { configOrExit } from './lifecycle.js';
 import { pickIntegration } from './pick-integration.js';
 
@@ -136,7 +136,7 @@ async function target(): Promise<Target> {
     };
   }
   const config = configOrExit();
-  const storage = await openCliStorage(config);
+  const storage = await openStoreStorage(config);
   try {
     const record = pickIntegration(await storage.integrations.list(), opts.store);
     return authModeOf(record) === 'ims-server-to-server'
