@@ -10,7 +10,7 @@ import { buildReport, runContract } from '../contract/run.js';
 import { watchActivation } from '../contract/activation-watch.js';
 import { createLogger } from '../config/logger.js';
 import { startConnector } from '../web/connector.js';
-import { formatResult, formatSummary } from '../contract/table.js';
+import { formatNotRun, formatResult, formatSummary } from '../contract/table.js';
 import type { OAuthCredentials } from '../oauth1/index.js';
 import { openStoreStorage } from './open-storage.js';
 import { configOrExit } from './lifecycle.js';
@@ -222,7 +222,11 @@ try {
       : buildReport(resolved.storeBaseUrl, startedAt, earlier);
   if (opts.junit) await writeFile(opts.junit, toJunit(report));
   if (opts.json) console.log(JSON.stringify(report, null, 2));
-  else console.log(formatSummary(report) + (opts.junit ? `\nJUnit report: ${opts.junit}` : ''));
+  else {
+    const notRun = formatNotRun(report);
+    if (notRun) console.log(notRun);
+    console.log(formatSummary(report) + (opts.junit ? `\nJUnit report: ${opts.junit}` : ''));
+  }
   process.exit(report.summary.fail > 0 ? 1 : 0);
 } catch (error) {
   console.error((error as Error).message);
