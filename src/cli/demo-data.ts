@@ -11,6 +11,24 @@ const MARKER_TEXT =
   'Created by npm run demo, which empties this folder at every start.\n' +
   'Delete this file to keep the demo from ever emptying the folder.\n';
 
+/**
+ * The ACL resources of the demo's integration in the store: one per entity the connector syncs, so
+ * no scheduled run is refused; manage: customer writes, so `npm run import -- --entity customers`
+ * works against the demo store.
+ */
+export const DEMO_RESOURCES: readonly string[] = [
+  'Magento_Backend::stores',
+  'Magento_Catalog::products',
+  'Magento_Sales::actions_view',
+  'Magento_Customer::customer',
+  'Magento_Customer::manage',
+  'Magento_Customer::group',
+  'Magento_Sales::shipment',
+  'Magento_Catalog::categories',
+  'Magento_InventoryApi::source',
+  'Magento_InventoryApi::stock_source_item_assign',
+];
+
 /** The default demo folder under a data folder. */
 export const demoDataDir = (dataDir: string): string => path.join(dataDir, 'demo');
 

@@ -4,7 +4,7 @@ import { imsStoreRecord } from '../activation/register-store.js';
 import { createLogger } from '../config/logger.js';
 import { startSimulator } from '../simulator/server.js';
 import { DEV_DEMO_PASSWORD, startConnector } from '../web/connector.js';
-import { demoDataDir, NotDemoFolderError, prepareDemoFolder } from './demo-data.js';
+import { DEMO_RESOURCES, demoDataDir, NotDemoFolderError, prepareDemoFolder } from './demo-data.js';
 import { closeOnSignals, configOrExit } from './lifecycle.js';
 
 const port = (name: string) => (value: string) => {
@@ -122,19 +122,7 @@ ${cliHint}
       email: config.DEMO_USER_EMAIL,
       endpoint_url: `${connector.publicUrl}/magento/callback`,
       identity_link_url: `${connector.publicUrl}/magento/identity`,
-      // What the connector syncs, so the demo's scheduled runs are not refused; manage: customer
-      // writes, so `npm run import -- --entity customers` works against the demo store.
-      resources: [
-        'Magento_Backend::stores',
-        'Magento_Catalog::products',
-        'Magento_Customer::customer',
-        'Magento_Customer::manage',
-        'Magento_Customer::group',
-        'Magento_Sales::shipment',
-        'Magento_Catalog::categories',
-        'Magento_InventoryApi::source',
-        'Magento_InventoryApi::stock_source_item_assign',
-      ],
+      resources: [...DEMO_RESOURCES],
     });
     console.log(`
   Magento integration demo: a store and the connector, side by side.
