@@ -6,7 +6,7 @@ import { pickIntegration } from './pick-integration.js';
 import { createLogger } from '../config/logger.js';
 import { exchangeTokens } from '../magento/token-exchange.js';
 import { MagentoError } from '../magento/errors.js';
-import { openCliStorage } from './open-storage.js';
+import { openStoreStorage } from './open-storage.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE'] as const;
 type Method = (typeof METHODS)[number];
@@ -50,7 +50,7 @@ const opts = program.opts<{ data?: unknown; store?: string }>();
 
 const config = configOrExit();
 const logger = createLogger({ level: 'warn', name: 'call' });
-const storage = await openCliStorage(config);
+const storage = await openStoreStorage(config);
 let exitCode = 0;
 try {
   const record = pickIntegration(await storage.integrations.list(), opts.store);

@@ -10,9 +10,9 @@ import { buildReport, runContract } from '../contract/run.js';
 import { watchActivation } from '../contract/activation-watch.js';
 import { createLogger } from '../config/logger.js';
 import { startConnector } from '../web/connector.js';
-import { formatResult, formatSummary } from '../contract/table.js';
+import { formatNotRun, formatResult, formatSummary } from '../contract/table.js';
 import type { OAuthCredentials } from '../oauth1/index.js';
-import { openCliStorage } from './open-storage.js';
+import { openStoreStorage } from './open-storage.js';
 import { configOrExit } from './lifecycle.js';
 import { pickIntegration } from './pick-integration.js';
 
@@ -136,7 +136,7 @@ async function target(): Promise<Target> {
     };
   }
   const config = configOrExit();
-  const storage = await openCliStorage(config);
+  const storage = await openStoreStorage(config);
   try {
     const record = pickIntegration(await storage.integrations.list(), opts.store);
     return authModeOf(record) === 'ims-server-to-server'
@@ -222,7 +222,11 @@ try {
       : buildReport(resolved.storeBaseUrl, startedAt, earlier);
   if (opts.junit) await writeFile(opts.junit, toJunit(report));
   if (opts.json) console.log(JSON.stringify(report, null, 2));
-  else console.log(formatSummary(report) + (opts.junit ? `\nJUnit report: ${opts.junit}` : ''));
+  else {
+    const notRun = formatNotRun(report);
+    if (notRun) console.log(notRun);
+    console.log(formatSummary(report) + (opts.junit ? `\nJUnit report: ${opts.junit}` : ''));
+  }
   process.exit(report.summary.fail > 0 ? 1 : 0);
 } catch (error) {
   console.error((error as Error).message);

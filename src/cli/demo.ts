@@ -1,10 +1,10 @@
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { imsStoreRecord } from '../activation/register-store.js';
 import { createLogger } from '../config/logger.js';
 import { startSimulator } from '../simulator/server.js';
 import { DEV_DEMO_PASSWORD, startConnector } from '../web/connector.js';
+import { DEMO_RESOURCES, demoDataDir, NotDemoFolderError, prepareDemoFolder } from './demo-data.js';
 import { closeOnSignals, configOrExit } from './lifecycle.js';
 
 const port = (name: string) => (value: string) => {
@@ -20,7 +20,11 @@ const program = new Command()
   .description('The whole activation on one machine: a store simulator and the connector, ready to click.')
   .option('--port <port>', 'connector port', port('--port'), config.PORT)
   .option('--store-port <port>', 'store simulator port', port('--store-port'), config.SIMULATOR_PORT)
-  .option('--data <dir>', 'demo data folder (emptied at every start)', path.join(config.DATA_DIR, 'demo'))
+  .option(
+    '--data <dir>',
+    'demo data folder, emptied at every start: a new folder, or one the demo created before',
+    demoDataDir(config.DATA_DIR),
+  )
   .option(
     '--saas',
     'the store is Adobe Commerce as a Cloud Service: no handshake, connected with IMS client credentials',
@@ -34,9 +38,27 @@ const opts = program.opts<{ port: number; storePort: number; data: string; saas:
 const logger = createLogger({ level: process.env.LOG_LEVEL ? config.LOG_LEVEL : 'warn', name: 'demo' });
 const host = config.HOST;
 const demoPassword = config.DEMO_USER_PASSWORD ?? DEV_DEMO_PASSWORD;
+// The CLIs read DATA_DIR; they look in its demo folder by themselves only when DATA_DIR has no store.
+const cliHint =
+  path.resolve(opts.data) === path.resolve(demoDataDir(config.DATA_DIR))
+    ? `  The CLIs use this data when ${config.DATA_DIR}/ has no linked store; to say so explicitly:
+    DATA_DIR=${opts.data} npm run call -- GET V1/store/storeConfigs`
+    : `  The CLIs use this data when told so:
+    DATA_DIR=${opts.data} npm run call -- GET V1/store/storeConfigs`;
 
 try {
-  await rm(opts.data, { recursive: true, force: true });
+  await prepareDemoFolder(opts.data);
+} catch (error) {
+  const refused = error instanceof NotDemoFolderError;
+  console.error(
+    refused
+      ? error.message
+      : `The demo could not prepare its data folder ${opts.data}: ${(error as Error).message}`,
+  );
+  process.exit(refused ? 2 : 1);
+}
+
+try {
   const store = await startSimulator({
     host: config.SIMULATOR_HOST,
     port: opts.storePort,
@@ -92,6 +114,7 @@ try {
 
   The first sync has started. Open the connector, log in, and click "Test connection" or "Sync now".
   Data for this run: ${opts.data}/ (emptied at every start). Press Ctrl-C to stop both.
+${cliHint}
 `);
   } else {
     const { integration } = store.integrations.create({
@@ -99,19 +122,7 @@ try {
       email: config.DEMO_USER_EMAIL,
       endpoint_url: `${connector.publicUrl}/magento/callback`,
       identity_link_url: `${connector.publicUrl}/magento/identity`,
-      // What the connector syncs, so the demo's scheduled runs are not refused; manage: customer
-      // writes, so `npm run import -- --entity customers` works against the demo store.
-      resources: [
-        'Magento_Backend::stores',
-        'Magento_Catalog::products',
-        'Magento_Customer::customer',
-        'Magento_Customer::manage',
-        'Magento_Customer::group',
-        'Magento_Sales::shipment',
-        'Magento_Catalog::categories',
-        'Magento_InventoryApi::source',
-        'Magento_InventoryApi::stock_source_item_assign',
-      ],
+      resources: [...DEMO_RESOURCES],
     });
     console.log(`
   Magento integration demo: a store and the connector, side by side.
@@ -127,6 +138,7 @@ try {
     3. The store's grid shows "Active". Open the connector, log in, and click "Test connection".
 
   Data for this run: ${opts.data}/ (emptied at every start). Press Ctrl-C to stop both.
+${cliHint}
 `);
   }
   closeOnSignals(async () => {

@@ -5,7 +5,7 @@ import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { configOrExit } from './lifecycle.js';
 import { pickIntegration } from './pick-integration.js';
-import { openCliStorage } from './open-storage.js';
+import { openStoreStorage } from './open-storage.js';
 import {
   EXPORT_ENTITIES,
   exportRecords,
@@ -57,7 +57,7 @@ const includeDeleted = opts.includeDeleted === true;
 const format: ExportFormat = opts.format ?? (opts.out?.toLowerCase().endsWith('.json') ? 'json' : 'csv');
 
 const config = configOrExit();
-const storage = await openCliStorage(config);
+const storage = await openStoreStorage(config);
 const { records } = storage;
 let exitCode = 0;
 try {

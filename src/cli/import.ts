@@ -9,7 +9,7 @@ import { pickIntegration } from './pick-integration.js';
 import { createLogger } from '../config/logger.js';
 import { MagentoApiError, MagentoAuthError, fillPlaceholders } from '../magento/errors.js';
 import { exchangeTokens } from '../magento/token-exchange.js';
-import { openCliStorage } from './open-storage.js';
+import { openStoreStorage } from './open-storage.js';
 import { csvObjects, readCsvRows } from '../sync/import-export/csv.js';
 import {
   formatProblem,
@@ -85,7 +85,7 @@ const dryRun = opts.dryRun === true;
 
 const config = configOrExit();
 const logger = createLogger({ level: 'warn', name: 'import' });
-const storage = await openCliStorage(config);
+const storage = await openStoreStorage(config);
 let exitCode = 0;
 const progress = sendingProgress();
 try {

@@ -1,14 +1,15 @@
 import type { Config } from '../config/config.js';
 import { openStorage } from '../storage/open.js';
-import type { Storage } from '../storage/types.js';
+import type { IntegrationRecord, Storage } from '../storage/types.js';
+import { demoDataDir, isDemoFolder } from './demo-data.js';
+
+type CliConfig = Pick<Config, 'DATA_DIR' | 'TOKEN_ENCRYPTION_KEY' | 'NODE_ENV' | 'DATABASE_URL'>;
 
 /**
  * The storage a command works on, chosen as the server chooses it (DATABASE_URL, else DATA_DIR).
  * Warnings go to stderr so stdout stays the command's own output.
  */
-export async function openCliStorage(
-  config: Pick<Config, 'DATA_DIR' | 'TOKEN_ENCRYPTION_KEY' | 'NODE_ENV' | 'DATABASE_URL'>,
-): Promise<Storage> {
+export async function openCliStorage(config: CliConfig): Promise<Storage> {
   const { storage } = await openStorage({
     dataDir: config.DATA_DIR,
     envKey: config.TOKEN_ENCRYPTION_KEY,
@@ -17,4 +18,33 @@ export async function openCliStorage(
     logger: { warn: (details, message) => console.error(`${message} ${JSON.stringify(details)}`) },
   });
   return storage;
+}
+
+const usable = (records: IntegrationRecord[]) =>
+  records.some((r) => r.status === 'active' || r.status === 'needs_reauth');
+
+/**
+ * For commands that work on a linked store: the storage of DATA_DIR, or, when it has no linked store
+ * and the demo's folder (DATA_DIR/demo, made by `npm run demo`) has one, the demo's, said on stderr.
+ * Without this, every command after a demo answers "No active integration".
+ */
+export async function openStoreStorage(config: CliConfig): Promise<Storage> {
+  const main = await openCliStorage(config);
+  const demoDir = demoDataDir(config.DATA_DIR);
+  if (
+    config.DATABASE_URL ||
+    usable(await main.integrations.list({ secrets: false })) ||
+    !(await isDemoFolder(demoDir))
+  )
+    return main;
+  const demo = await openCliStorage({ ...config, DATA_DIR: demoDir });
+  if (!usable(await demo.integrations.list({ secrets: false }))) {
+    await demo.close();
+    return main;
+  }
+  await main.close();
+  console.error(
+    `No linked store in ${config.DATA_DIR}/: using the demo's data in ${demoDir}/ (DATA_DIR=${demoDir} says so explicitly).`,
+  );
+  return demo;
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { configOrExit } from './lifecycle.js';
-import { openCliStorage } from './open-storage.js';
+import { openStoreStorage } from './open-storage.js';
 import { pickIntegration } from './pick-integration.js';
 import { setWebhookSettings, type WebhookSettingsInput } from '../sync/webhooks/webhook-settings.js';
 
@@ -39,7 +39,7 @@ async function webhookKey(options: Options): Promise<void> {
   if (!options.clear && input.commercePublicKey === undefined && input.ioEvents === undefined)
     throw new Error('Nothing to set: give --commerce <file>, --io-client-id with --io-key, or --clear.');
   const config = configOrExit();
-  const storage = await openCliStorage(config);
+  const storage = await openStoreStorage(config);
   try {
     const record = pickIntegration(await storage.integrations.list(), options.store);
     const settings = await setWebhookSettings(storage.integrations, record.consumerKey, input);

@@ -14,7 +14,7 @@ import { exchangeTokens } from '../magento/token-exchange.js';
 import { DuplicateError, authModeOf, type IntegrationRecord, type Storage } from '../storage/types.js';
 import { storeKindLabel } from '../activation/store-kind.js';
 import { configOrExit } from './lifecycle.js';
-import { openCliStorage } from './open-storage.js';
+import { openCliStorage, openStoreStorage } from './open-storage.js';
 import { promptHidden, readStdinLines } from './prompt.js';
 import { webhookKeyCommand } from './store-webhook-key.js';
 
@@ -185,7 +185,7 @@ async function addManual(opts: {
 
 async function listStores(opts: { json: boolean }): Promise<void> {
   const config = configOrExit();
-  const storage = await openCliStorage(config);
+  const storage = await openStoreStorage(config);
   try {
     const records = await storage.integrations.list({ secrets: false });
     const rows = records.map((r) => ({

@@ -56,6 +56,9 @@ export class StoreProbe {
     private readonly timeoutMs = 15_000,
   ) {}
 
+  /** Answers received, of any status: none yet and a network error means the store is unreachable. */
+  answers = 0;
+
   /**
    * A probe of an Adobe Commerce as a Cloud Service instance (`baseUrl` = `https://host/<tenant-id>/`).
    * Its OAuth `credentials` are empty: the checks that read them do not apply there (contract/saas.ts).
@@ -130,6 +133,7 @@ export class StoreProbe {
       retry: { limit: 0 },
       timeout: { request: this.timeoutMs },
     });
+    this.answers++;
     let parsed: unknown;
     try {
       parsed = JSON.parse(res.body);

@@ -43,6 +43,10 @@ export const reportSchema = z
   .strict();
 
 export type CheckResult = z.infer<typeof checkResultSchema>;
+
+/** How the detail of a check that was not run begins (the store could not be reached). */
+export const NOT_RUN = 'Not run:';
+export const isNotRun = (r: CheckResult): boolean => r.status === 'skip' && r.detail.startsWith(NOT_RUN);
 export type Report = z.infer<typeof reportSchema>;
 
 /** The JSON Schema of `npm run contract -- --json`, as published in docs/. */

@@ -1,10 +1,10 @@
-import { MagentoNetworkError } from '../magento/errors.js';
+import { MagentoNetworkError, redactUrl } from '../magento/errors.js';
 import { ImsTokenProvider, type ImsClientCredentials } from '../magento/ims-token.js';
 import { RFC_PROFILE, type OAuthCredentials } from '../oauth1/index.js';
 import { CHECKS, RateLimited, type Check, type ContractContext, type Outcome } from './checks.js';
 import { StoreProbe } from './probe.js';
 import { saasChecks } from './saas.js';
-import type { CheckResult, Report } from './report.js';
+import { NOT_RUN, type CheckResult, type Report } from './report.js';
 
 export interface ContractOptions {
   /** For a Cloud Service instance, its REST base `https://host/<tenant-id>/`. */
@@ -42,10 +42,23 @@ export async function runContract(options: ContractOptions): Promise<Report> {
   const checks = options.ims ? saasChecks(CHECKS) : CHECKS;
   const startedAt = new Date();
   const results: CheckResult[] = [...(options.earlierResults ?? [])];
+  /** The check that found the store unreachable before it ever answered: the rest cannot run. */
+  let unreachableAt: string | undefined;
   for (const [index, check] of checks.entries()) {
+    if (unreachableAt) {
+      results.push({
+        id: check.id,
+        category: check.category,
+        name: check.name,
+        status: 'skip',
+        durationMs: 0,
+        detail: `${NOT_RUN} the store could not be reached (see ${unreachableAt}).`,
+      });
+      continue;
+    }
     options.onProgress?.({ index, total: checks.length, check });
     const started = performance.now();
-    const outcome = await runOne(check, ctx);
+    const { unreachable, ...outcome } = await runOne(check, ctx, options.timeoutMs);
     const result: CheckResult = {
       id: check.id,
       category: check.category,
@@ -55,6 +68,8 @@ export async function runContract(options: ContractOptions): Promise<Report> {
     };
     results.push(result);
     options.onProgress?.({ index, total: checks.length, check, result });
+    // Once the store has answered, a network error is one check's trouble, not the whole run's.
+    if (unreachable && probe.answers === 0) unreachableAt = check.id;
   }
   return buildReport(base, startedAt, results);
 }
@@ -73,7 +88,11 @@ export function buildReport(store: string, startedAt: Date, results: CheckResult
   };
 }
 
-async function runOne(check: Check, ctx: ContractContext): Promise<Outcome> {
+async function runOne(
+  check: Check,
+  ctx: ContractContext,
+  timeoutMs = 15_000,
+): Promise<Outcome & { unreachable?: boolean }> {
   if (check.needsSigning && !ctx.signingWorks) {
     return { status: 'skip', detail: 'Skipped: signed calls do not work at all (see sign.sha256).' };
   }
@@ -90,14 +109,66 @@ async function runOne(check: Check, ctx: ContractContext): Promise<Outcome> {
     }
     const e = error as { code?: string; message?: string };
     const network = error instanceof MagentoNetworkError || typeof e.code === 'string';
-    return {
-      status: 'fail',
-      detail: network
-        ? `Could not reach the store: ${e.code ?? ''} ${e.message ?? ''}`.trim()
-        : `Unexpected error: ${e.message ?? String(error)}`,
-      cause: network ? 'The store is down, the URL is wrong, or a firewall blocks this machine.' : undefined,
-    };
+    if (!network) return { status: 'fail', detail: `Unexpected error: ${e.message ?? String(error)}` };
+    return { status: 'fail', unreachable: true, ...unreachableOutcome(error, timeoutMs) };
   }
+}
+
+/** A request that got no answer, named by its cause (refused, DNS, timeout, TLS …) and its URL. */
+export function unreachableOutcome(error: unknown, timeoutMs: number): Omit<Outcome, 'status'> {
+  const e = error as { code?: string; message?: string; url?: string; options?: { url?: unknown } };
+  const raw = e.url ?? (e.options?.url ? String(e.options.url) : undefined);
+  const url = raw ? redactUrl(raw) : 'the store';
+  const parsed = URL.canParse(raw ?? '') ? new URL(raw as string) : undefined;
+  const host = parsed?.host ?? 'the store';
+  const code = e.code ?? '';
+  const reason = (what: string, cause: string, fix: string) => ({
+    detail: `Could not reach ${url}: ${what} (${code || e.message}).`,
+    cause,
+    fix,
+  });
+  const checkUrl = 'Check --store (scheme, host and port) against the URL the store runs under.';
+  if (code === 'ECONNREFUSED')
+    return reason(
+      `connection refused by ${host}`,
+      'Nothing listens at that host and port: the store is down, or the port is wrong.',
+      'Start the store, or correct the host and port in --store.',
+    );
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return reason(
+      `DNS lookup of ${parsed?.hostname ?? 'the host'} failed`,
+      "The host name is misspelt, or this machine's DNS does not know it (a VPN, or an /etc/hosts entry, missing).",
+      checkUrl,
+    );
+  if (code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT')
+    return reason(
+      `no answer within ${timeoutMs} ms`,
+      'A firewall drops the traffic, the address is wrong, or the store is overloaded.',
+      `${checkUrl} A slow store: a longer --timeout.`,
+    );
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH')
+    return reason(
+      `no route to ${host}`,
+      'The network path to the store is down, or the address is private to another network.',
+      `${checkUrl} Check this machine's network (VPN).`,
+    );
+  if (code === 'ECONNRESET')
+    return reason(
+      'the connection was reset',
+      'A proxy or firewall closed it, or the port speaks another protocol (https at an http URL?).',
+      checkUrl,
+    );
+  if (/CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code))
+    return reason(
+      'its TLS certificate was not accepted',
+      'The certificate is self-signed, expired, or for another host name.',
+      'Use the host name the certificate names; for a private CA, set NODE_EXTRA_CA_CERTS to its PEM file.',
+    );
+  return reason(
+    'no answer',
+    'The store is down, the URL is wrong, or a firewall blocks this machine.',
+    checkUrl,
+  );
 }
 
 function withoutUndefined<T extends object>(value: T): T {

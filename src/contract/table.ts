@@ -1,4 +1,4 @@
-import type { CheckResult, Report } from './report.js';
+import { isNotRun, type CheckResult, type Report } from './report.js';
 
 const MARK: Record<CheckResult['status'], string> = {
   pass: 'PASS',
@@ -16,7 +16,16 @@ export function formatResult(r: CheckResult): string {
   return lines.join('\n');
 }
 
+/** The checks not run (the store could not be reached) in one line, instead of one line each. */
+export function formatNotRun(report: Report): string | undefined {
+  const ids = report.checks.filter(isNotRun).map((c) => c.id);
+  if (ids.length === 0) return undefined;
+  return `NOT RUN  ${ids.length} checks, as the store could not be reached: ${ids.join(', ')}`;
+}
+
 export function formatSummary(report: Report): string {
   const s = report.summary;
-  return `\n${report.checks.length} checks against ${report.store} in ${report.durationMs} ms: ${s.pass} passed, ${s.fail} failed, ${s.warn} warnings, ${s.skip} skipped.`;
+  const notRun = report.checks.filter(isNotRun).length;
+  const skipped = notRun ? `${s.skip - notRun} skipped, ${notRun} not run` : `${s.skip} skipped`;
+  return `\n${report.checks.length} checks against ${report.store} in ${report.durationMs} ms: ${s.pass} passed, ${s.fail} failed, ${s.warn} warnings, ${skipped}.`;
 }

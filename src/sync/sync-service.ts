@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { MagentoAuthError } from '../magento/errors.js';
+import { ACL_REFUSED } from '../magento/resource-probes.js';
 import type { RecordStore } from '../storage/records.js';
 import type { Job } from '../storage/jobs.js';
 import type { DocumentStore, Storage } from '../storage/types.js';
@@ -49,6 +50,11 @@ export interface SyncRun {
   ok: boolean;
   counts: SyncCounts;
   error?: string;
+  /**
+   * The store refused the entity's ACL resource: not a failure to alert on, and not scheduled again
+   * until the store is activated anew (its grants may have changed) or a run is asked for.
+   */
+  notGranted?: boolean;
 }
 
 export interface SyncCursor {
@@ -243,7 +249,9 @@ export class SyncService {
       for (const entity of this.options.entities) {
         if (every(entity) <= 0) continue;
         // Counted from the last attempt, failed or not: a refused entity is not retried every tick.
-        const last = runs.find((run) => run.entity === entity)?.finishedAt;
+        const lastRun = runs.find((run) => run.entity === entity);
+        if (lastRun?.notGranted && !(r.activatedAt && r.activatedAt > lastRun.startedAt)) continue;
+        const last = lastRun?.finishedAt;
         if (!last || now - Date.parse(last) >= every(entity) * 1000)
           queued.push(await this.enqueue(r.consumerKey, entity));
       }
@@ -373,9 +381,17 @@ export class SyncService {
       const status = (error as { status?: unknown }).status;
       const text = error instanceof Error ? error.message : String(error);
       const message = `${phase === 'sync' ? '' : `${phase}: `}${typeof status === 'number' ? `HTTP ${status}: ${text}` : text}`;
-      if (error instanceof MagentoAuthError) this.options.onTokenRefused?.(job.storeKey, error);
+      // The one ACL 401: this entity's resource is not granted; the token itself works.
+      const notGranted = error instanceof MagentoAuthError && error.rawMessage === ACL_REFUSED;
+      if (error instanceof MagentoAuthError && !notGranted)
+        this.options.onTokenRefused?.(job.storeKey, error);
       const counts = { ...ZERO, ...job.checkpoint?.counts, deleted: job.scan?.deleted ?? 0 };
-      await this.finish(job, counts, message);
+      await this.finish(job, counts, message, notGranted);
+      if (notGranted) {
+        await this.resolveAlert(job);
+        logger.info({ store: job.storeKey, entity: job.entity, error: message }, 'sync not granted');
+        return;
+      }
       await this.raiseAlert(job, message);
       logger.warn({ store: job.storeKey, entity: job.entity, error: message }, 'sync run failed');
       return;
@@ -415,7 +431,12 @@ export class SyncService {
     }));
   }
 
-  private async finish(job: SyncJob, counts: SyncCounts, error: string | null): Promise<void> {
+  private async finish(
+    job: SyncJob,
+    counts: SyncCounts,
+    error: string | null,
+    notGranted = false,
+  ): Promise<void> {
     const finishedAt = new Date().toISOString();
     // The run log first: a job marked done always has its run recorded.
     await this.runs.put({
@@ -428,6 +449,7 @@ export class SyncService {
       ok: !error,
       counts,
       ...(error ? { error } : {}),
+      ...(notGranted ? { notGranted } : {}),
     });
     await this.jobs.update(job.id, (j) => ({
       ...(j ?? job),

@@ -299,6 +299,8 @@ function syncView(
             // Runs recorded before deletion scans have no `deleted`.
             counts: { ...last.counts, deleted: last.counts.deleted ?? 0 },
             error: last.error ?? null,
+            // The store did not grant the resource: shown as such, not as a failure.
+            notGranted: last.notGranted === true,
           }
         : null,
       job: job ? { status: job.status, mode: job.mode, read: job.checkpoint?.counts.read ?? 0 } : null,

@@ -110,7 +110,7 @@ describe('dashboard', () => {
     const first = await agent.get('/api/integrations');
     type Sync = {
       entity: string;
-      lastRun: { ok: boolean; mode: string; counts: { created: number } } | null;
+      lastRun: { ok: boolean; mode: string; counts: { created: number }; notGranted: boolean } | null;
     }[];
     const initial = (first.body.integrations[0].sync as Sync).find((s) => s.entity === 'products');
     expect(initial?.lastRun).toMatchObject({ ok: true, mode: 'initial', counts: { created: 5 } });
@@ -129,7 +129,7 @@ describe('dashboard', () => {
       mode: 'incremental',
       counts: { created: 0 },
     });
-    // Only products (and stores) are granted to this integration: the other runs fail and raise alerts.
+    // Only products (and stores) are granted to this integration: the other entities are "not granted", without alerts.
     expect(sync.map((s) => s.entity)).toEqual([
       'products',
       'customers',
@@ -139,18 +139,29 @@ describe('dashboard', () => {
       'categories',
       'stock',
     ]);
-    expect(sync.find((s) => s.entity === 'orders')?.lastRun?.ok).toBe(false);
+    expect(sync.find((s) => s.entity === 'orders')?.lastRun).toMatchObject({ ok: false, notGranted: true });
+    expect(sync.filter((s) => s.lastRun?.notGranted).map((s) => s.entity)).toHaveLength(6);
+    expect((await agent.get('/api/alerts')).body.alerts).toEqual([]);
+    const html = (await agent.get('/')).text;
+    expect(html.match(/data-field="not-granted">not granted</g)).toHaveLength(6);
+    expect(html).not.toContain('Alert ×');
+
+    // A failure that is not an ACL refusal raises an alert, counted per repeat.
+    await adminJson(sim.url, 'PUT', '/faults', {
+      rules: [{ route: '/rest/V1/products', refuseRate: 1, oauthProblem: 'Refused for the test' }],
+    });
+    try {
+      for (let i = 0; i < 2; i++) {
+        await t.connector.sync.enqueue(key, 'products');
+        await t.connector.sync.idle();
+      }
+    } finally {
+      await adminJson(sim.url, 'PUT', '/faults', { rules: [] });
+    }
     const alerts = await agent.get('/api/alerts');
     const open = alerts.body.alerts as { entity: string; count: number; message: string }[];
-    expect(open.map((a) => a.entity).sort()).toEqual([
-      'categories',
-      'customer_groups',
-      'customers',
-      'orders',
-      'shipments',
-      'stock',
-    ]);
-    expect(open.every((a) => a.count === 2 && /isn't authorized/.test(a.message))).toBe(true);
+    expect(open.map((a) => `${a.entity}:${a.count}`)).toEqual(['products:2']);
+    expect(open[0]!.message).toMatch(/Refused for the test/);
     expect((await agent.get('/')).text).toContain('Alert ×2');
   });
 

@@ -113,7 +113,18 @@ describe('stores belong to the user who linked them', () => {
   });
 
   it('shows a user only the alerts of their own stores', async () => {
-    // Orders and customers are not granted: the first load raised alerts for both stores.
+    // A refused products run raises an alert for each store.
+    for (const [sim, key] of [
+      [simA, keyA],
+      [simB, keyB],
+    ] as const) {
+      await adminJson(sim.url, 'PUT', '/faults', {
+        rules: [{ route: '/rest/V1/products', refuseRate: 1, oauthProblem: 'Refused for the test' }],
+      });
+      await t.connector.sync.enqueue(key, 'products');
+      await t.connector.sync.idle();
+      await adminJson(sim.url, 'PUT', '/faults', { rules: [] });
+    }
     const storeKeys = (body: { alerts: { storeKey: string }[] }) => [
       ...new Set(body.alerts.map((x) => x.storeKey)),
     ];
