@@ -6,6 +6,7 @@ import { startSimulator } from '../simulator/server.js';
 import { DEV_DEMO_PASSWORD, startConnector } from '../web/connector.js';
 import { DEMO_RESOURCES, demoDataDir, NotDemoFolderError, prepareDemoFolder } from './demo-data.js';
 import { closeOnSignals, configOrExit } from './lifecycle.js';
+import { anotherPort, isPortInUse, portInUseMessage } from './port-in-use.js';
 
 const port = (name: string) => (value: string) => {
   const n = Number(value);
@@ -58,6 +59,9 @@ try {
   process.exit(refused ? 2 : 1);
 }
 
+// Which listener a port-in-use error is about.
+let starting: 'store' | 'connector' = 'store';
+
 try {
   const store = await startSimulator({
     host: config.SIMULATOR_HOST,
@@ -71,6 +75,7 @@ try {
     ...(opts.saas ? { saas: { tenantId: config.SIMULATOR_TENANT_ID } } : {}),
   });
   const storeOrigin = new URL(store.url).origin;
+  starting = 'connector';
   const connector = await startConnector(
     {
       ...config,
@@ -147,10 +152,23 @@ ${cliHint}
   }, logger);
 } catch (error) {
   const e = error as NodeJS.ErrnoException;
-  console.error(
-    e.code === 'EADDRINUSE'
-      ? `A port is already in use (${e.message}). Stop the other process, or pick ports: npm run demo -- --port 3010 --store-port 3110`
-      : `The demo could not start: ${e.message}`,
-  );
+  if (isPortInUse(e)) {
+    const store = starting === 'store';
+    const free = (port: number, other: number) =>
+      anotherPort(port) === other ? anotherPort(other) : anotherPort(port);
+    const [storePort, connectorPort] = store
+      ? [free(opts.storePort, opts.port), opts.port]
+      : [opts.storePort, free(opts.port, opts.storePort)];
+    console.error(
+      await portInUseMessage({
+        what: store ? "The demo's store simulator" : "The demo's connector",
+        host: store ? config.SIMULATOR_HOST : host,
+        port: store ? opts.storePort : opts.port,
+        otherPort: `npm run demo -- --port ${connectorPort} --store-port ${storePort} (or PORT and SIMULATOR_PORT)`,
+      }),
+    );
+  } else {
+    console.error(`The demo could not start: ${e.message}`);
+  }
   process.exit(1);
 }

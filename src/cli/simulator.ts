@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { MAGENTO_VERSIONS, type MagentoVersion } from '../config/config.js';
 import { createLogger } from '../config/logger.js';
 import { closeOnSignals, configOrExit } from './lifecycle.js';
+import { anotherPort, isPortInUse, portInUseMessage } from './port-in-use.js';
 import type { FaultRuleInput } from '../simulator/faults.js';
 import { startSimulator } from '../simulator/server.js';
 
@@ -213,9 +214,14 @@ try {
     console.error(
       `Invalid catalog size: ${e.message} (check --products/--orders or SIMULATOR_PRODUCTS/SIMULATOR_ORDERS).`,
     );
-  } else if (e.code === 'EADDRINUSE') {
+  } else if (isPortInUse(e)) {
     console.error(
-      `Port ${opts.port} on ${opts.host} is already in use. Stop the other process or pass --port.`,
+      await portInUseMessage({
+        what: 'The store simulator',
+        host: opts.host,
+        port: opts.port,
+        otherPort: `npm run simulator -- --port ${anotherPort(opts.port)} (or SIMULATOR_PORT)`,
+      }),
     );
   } else {
     console.error(`The simulator could not start: ${e.message}`);

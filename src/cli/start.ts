@@ -1,5 +1,6 @@
 import { createLogger } from '../config/logger.js';
 import { closeOnSignals, configOrExit } from './lifecycle.js';
+import { anotherPort, isPortInUse, portInUseMessage } from './port-in-use.js';
 import { startConnector } from '../web/connector.js';
 
 const config = configOrExit();
@@ -17,11 +18,15 @@ try {
 `);
   closeOnSignals(connector.close, logger);
 } catch (error) {
-  const e = error as NodeJS.ErrnoException;
   console.error(
-    e.code === 'EADDRINUSE'
-      ? `Port ${config.PORT} on ${config.HOST} is already in use. Stop the other process or set PORT.`
-      : `The connector could not start: ${e.message}`,
+    isPortInUse(error)
+      ? await portInUseMessage({
+          what: 'The connector',
+          host: config.HOST,
+          port: config.PORT,
+          otherPort: `PORT=${anotherPort(config.PORT)} ${process.env.npm_lifecycle_event === 'start:prod' ? 'npm run start:prod' : 'npm start'} (or PORT in .env)`,
+        })
+      : `The connector could not start: ${(error as Error).message}`,
   );
   process.exit(1);
 }

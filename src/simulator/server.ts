@@ -15,9 +15,11 @@ export async function startSimulator(
 ): Promise<RunningSimulator> {
   const host = options.host ?? '127.0.0.1';
   const sim = createSimulator(options);
+  // Express 5 hands a listen error (EADDRINUSE) to this callback instead of emitting it.
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = sim.app.listen(options.port ?? 3100, host, () => resolve(s));
-    s.once('error', reject);
+    const s = sim.app.listen(options.port ?? 3100, host, (error?: Error) =>
+      error ? reject(error) : resolve(s),
+    );
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;

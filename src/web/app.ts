@@ -21,6 +21,9 @@ import { errorHandler } from './http-error.js';
 import { moduleRoutes } from './module-routes.js';
 import { sessionMiddleware } from './session.js';
 
+/** How long /healthz waits for storage before it answers 503. */
+const HEALTH_TIMEOUT_MS = 3000;
+
 export const VIEWS_DIR = path.resolve(import.meta.dirname, '../../views');
 
 export interface AppDeps {
@@ -77,12 +80,29 @@ export function createApp(deps: AppDeps): { app: Express; close: () => void } {
   });
   // For load balancers: 503 while storage does not answer, so traffic goes to a healthy instance.
   app.get('/healthz', async (_req, res) => {
+    res.set('Cache-Control', 'no-store');
+    const kind = deps.storage.kind;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () => reject(Object.assign(new Error('no answer'), { code: 'TIMEOUT' })),
+        HEALTH_TIMEOUT_MS,
+      );
+    });
     try {
-      await deps.storage.ping();
-      res.set('Cache-Control', 'no-store').json({ status: 'ok', storage: deps.storage.kind });
+      await Promise.race([deps.storage.ping(), timedOut]);
+      res.json({ status: 'ok', storage: kind });
     } catch (error) {
       deps.logger.warn({ err: error }, 'health check: storage does not answer');
-      res.status(503).json({ status: 'unavailable', storage: deps.storage.kind });
+      // The code only: this answer is public, and a driver's message can name hosts and users.
+      const code = (error as NodeJS.ErrnoException).code;
+      const reason =
+        code === 'TIMEOUT'
+          ? `${kind} storage did not answer within ${HEALTH_TIMEOUT_MS / 1000} s`
+          : `${kind} storage does not answer${code ? ` (${code})` : ''}; the server log has the details`;
+      res.status(503).json({ status: 'unavailable', storage: kind, reason });
+    } finally {
+      clearTimeout(timer);
     }
   });
 

@@ -150,9 +150,17 @@ export async function startConnector(
     await sync.start();
     await webhooks.start();
   }
+  // Express 5 hands a listen error (EADDRINUSE) to this callback instead of emitting it.
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.PORT, config.HOST, () => resolve(s));
-    s.once('error', reject);
+    const s = app.listen(config.PORT, config.HOST, (error?: Error) => (error ? reject(error) : resolve(s)));
+  }).catch(async (error: unknown) => {
+    // Nothing listens: stop what started so the caller is left with no timers or open storage.
+    await activation.close(0).catch(() => undefined);
+    await sync.stop().catch(() => undefined);
+    await webhooks.stop().catch(() => undefined);
+    closeApp();
+    await storage.close().catch(() => undefined);
+    throw error;
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { mkdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
   decryptSecret,
@@ -453,7 +454,11 @@ export async function createEmbeddedStorage(options: EmbeddedStorageOptions): Pr
       },
     },
     async ping() {
-      if (closed) throw new Error('Storage is closed.');
+      if (closed) throw Object.assign(new Error('Storage is closed.'), { code: 'STORAGE_CLOSED' });
+      // A quick read of the disk: a data folder removed, unmounted or made read-only shows here
+      // rather than on the next write.
+      await access(dir, constants.R_OK | constants.W_OK | constants.X_OK);
+      await access(path.join(dir, 'db.json'), constants.R_OK);
     },
     async rotateKey(newKey) {
       if (closed) throw new Error('Storage is closed.');
