@@ -274,6 +274,19 @@ function unconfirmedView(r: IntegrationRecord) {
   };
 }
 
+/** A queued or running job: `running (initial, 1200 of 5000 read)` once the store said how many rows. */
+export function jobView(job: SyncJob) {
+  const read = job.checkpoint?.counts.read ?? 0;
+  const total = job.checkpoint?.total ?? null;
+  const mode = job.mode === 'full' ? 'full scan' : job.mode;
+  const progress = job.scan
+    ? 'scanning for deletions'
+    : total === null
+      ? `${read} read`
+      : `${read} of ${Math.max(total, read)} read`;
+  return { status: job.status, mode: job.mode, read, total, label: `${job.status} (${mode}, ${progress})` };
+}
+
 /** Per entity: the last run, a queued or running job, and an open alert. */
 function syncView(
   entities: readonly string[],
@@ -301,7 +314,7 @@ function syncView(
             error: last.error ?? null,
           }
         : null,
-      job: job ? { status: job.status, mode: job.mode, read: job.checkpoint?.counts.read ?? 0 } : null,
+      job: job ? jobView(job) : null,
       alert: alert
         ? { message: alert.message, count: alert.count, firstSeen: alert.firstSeen, lastSeen: alert.lastSeen }
         : null,
