@@ -256,12 +256,7 @@ export interface DocumentStore<T extends { id: string }> {
 }
 
 export type DocumentCollection =
-  | 'sync_jobs'
-  | 'sync_runs'
-  | 'sync_cursors'
-  | 'alerts'
-  | 'queue_jobs'
-  | 'sync_workers';
+  'sync_jobs' | 'sync_runs' | 'sync_cursors' | 'alerts' | 'queue_jobs' | 'sync_workers';
 
 /**
  * Change notices between instances (and processes sharing one data dir): the identity page waits on
