@@ -36,6 +36,10 @@ export interface SyncJob {
   error?: string;
   /** The process running it now; a slice that finds another owner stops (it was taken over). */
   owner?: string;
+  /** Set when its store was unlinked: a slice running it stops at its next page. */
+  cancelledAt?: string;
+  /** Set by a slice that stopped because another owner (or an unlink) took the job from it. */
+  stoppedAt?: string;
 }
 
 /** One entry of the status log (Oro: the integration status). */
@@ -283,6 +287,50 @@ export class SyncService {
     }
   }
 
+  /**
+   * Stops and forgets a store's sync (an unlinked store): open jobs are cancelled, a slice running
+   * elsewhere is waited for (up to `waitMs`) until it stops at its next page, then the store's jobs,
+   * runs, cursors, alerts and synced records are deleted. Returns what went, and the runs that did not
+   * confirm they stopped (their process may be gone).
+   */
+  async forgetStore(
+    storeKey: string,
+    options: { waitMs?: number } = {},
+  ): Promise<{ cancelled: number; records: number; unconfirmed: string[] }> {
+    const at = new Date().toISOString();
+    const open = (await this.jobs.list({ storeKey })).filter(
+      (j) => j.status === 'queued' || j.status === 'running',
+    );
+    for (const j of open)
+      await this.jobs.update(j.id, (cur) => ({
+        ...(cur ?? j),
+        status: 'failed',
+        error: 'The store was unlinked.',
+        owner: undefined,
+        finishedAt: at,
+        cancelledAt: at,
+      }));
+    let waiting = open.filter((j) => j.status === 'running' && j.owner !== undefined);
+    const until = Date.now() + (options.waitMs ?? 15_000);
+    while (waiting.length > 0 && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const still: SyncJob[] = [];
+      for (const j of waiting) {
+        const cur = await this.jobs.get(j.id);
+        // Stopped, or finished its last page before it saw the cancel.
+        if (cur && !cur.stoppedAt && cur.finishedAt === at) still.push(j);
+      }
+      waiting = still;
+    }
+    for (const j of await this.jobs.list({ storeKey })) await this.jobs.delete(j.id);
+    for (const r of await this.runs.list({ storeKey })) await this.runs.delete(r.id);
+    for (const a of await this.alertStore.list({ storeKey })) await this.alertStore.delete(a.id);
+    for (const c of await this.cursors.list())
+      if (c.id.startsWith(`${storeKey}:`)) await this.cursors.delete(c.id);
+    const records = await this.options.records.deleteStore(storeKey);
+    return { cancelled: open.length, records, unconfirmed: waiting.map((j) => j.entity) };
+  }
+
   async enqueueStore(storeKey: string, options: { scanDeletions?: boolean } = {}): Promise<SyncJob[]> {
     const jobs: SyncJob[] = [];
     for (const entity of this.options.entities) jobs.push(await this.enqueue(storeKey, entity, options));
@@ -431,6 +479,9 @@ export class SyncService {
         // Interrupted (shutdown) or the slice ended: the job stays "running" with its checkpoint.
         if (resend && slice.signal.aborted && !signal.aborted && job.owner === this.owner)
           await this.send(job);
+        // Tell an unlink waiting for this slice that it writes no more.
+        if (job.owner !== this.owner && (await this.jobs.get(job.id)))
+          await this.jobs.update(job.id, (j) => ({ ...(j ?? job), stoppedAt: new Date().toISOString() }));
         return;
       }
       const status = (error as { status?: unknown }).status;
