@@ -456,24 +456,40 @@ Environment:
 Prints one JSON document on stdout; scale and crash print a progress line per step on stderr.`;
 
 const GROUPS = ['simulator', 'connector', 'sync', 'stock', 'scale', 'crash', 'webhooks'];
+const VALUE_OPTIONS = ['--sizes', '--adapters', '--rounds', '--seconds', '--rate'];
 const argv = process.argv.slice(2);
-const optionValue = (name: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : undefined;
+/** A usage error: the reason, where to look, exit code 2 (as the other commands). */
+const usage = (message: string): never => {
+  console.error(`${message}\nSee npm run bench -- --help.`);
+  process.exit(2);
 };
 if (argv.includes('--help') || argv.includes('-h')) {
   console.log(HELP);
   process.exit(0);
 }
-const only = argv.filter(
-  (a, i) =>
-    !a.startsWith('--') &&
-    !['--sizes', '--adapters', '--rounds', '--seconds', '--rate'].includes(argv[i - 1] ?? ''),
-);
+const only: string[] = [];
+const values = new Map<string, string>();
+for (let i = 0; i < argv.length; i++) {
+  const arg = argv[i]!;
+  if (VALUE_OPTIONS.includes(arg)) {
+    const value = argv[++i];
+    if (value === undefined || value.startsWith('--')) usage(`${arg} needs a value, e.g. ${arg} 100.`);
+    values.set(arg.slice(2), value!);
+  } else if (arg === '--quick') {
+    // A switch.
+  } else if (arg.startsWith('-')) {
+    usage(`Unknown option ${arg}.`);
+  } else {
+    only.push(arg);
+  }
+}
+const optionValue = (name: string) => values.get(name);
 const unknown = only.filter((g) => !GROUPS.includes(g));
-if (unknown.length > 0) {
-  console.error(`Unknown group ${unknown.join(', ')}.\n\n${HELP}`);
-  process.exit(2);
+if (unknown.length > 0) usage(`Unknown group ${unknown.join(', ')}: the groups are ${GROUPS.join(', ')}.`);
+for (const name of ['rounds', 'seconds', 'rate']) {
+  const value = optionValue(name);
+  if (value !== undefined && !(Number.isInteger(Number(value)) && Number(value) > 0))
+    usage(`--${name} takes a whole number above 0 (got ${value}).`);
 }
 // scale, crash and webhooks take a while and start processes: only when asked for by name.
 const want = (name: string) =>
@@ -488,15 +504,10 @@ const list = (text: string | undefined, fallback: string) =>
 const scaleAdapters = list(optionValue('adapters'), 'embedded,postgres');
 const syncAdapters = scaleAdapters as Adapter[];
 const badAdapter = scaleAdapters.find((a) => a !== 'embedded' && a !== 'postgres');
-if (badAdapter) {
-  console.error(`Unknown adapter ${badAdapter}: use embedded, postgres or both.`);
-  process.exit(2);
-}
+if (badAdapter) usage(`Unknown adapter ${badAdapter}: use embedded, postgres or both.`);
 const scaleSizes = list(optionValue('sizes'), quick ? '100' : '100,1000,10000').map(Number);
-if (scaleSizes.some((n) => !Number.isInteger(n) || n < 0)) {
-  console.error('--sizes takes whole numbers separated by commas, e.g. --sizes 100,1000.');
-  process.exit(2);
-}
+if (scaleSizes.some((n) => !Number.isInteger(n) || n < 0))
+  usage('--sizes takes whole numbers separated by commas, e.g. --sizes 100,1000.');
 const result = {
   node: process.version,
   ...(want('simulator') && {

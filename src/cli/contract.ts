@@ -11,6 +11,7 @@ import { watchActivation } from '../contract/activation-watch.js';
 import { createLogger } from '../config/logger.js';
 import { startConnector } from '../web/connector.js';
 import { formatNotRun, formatResult, formatSummary } from '../contract/table.js';
+import { painter } from './style.js';
 import type { OAuthCredentials } from '../oauth1/index.js';
 import { openStoreStorage } from './open-storage.js';
 import { configOrExit } from './lifecycle.js';
@@ -184,8 +185,9 @@ async function activationFirst(log: (line: string) => void) {
 try {
   const startedAt = new Date();
   const tty = process.stderr.isTTY && !opts.json;
+  const paint = painter(process.stdout);
   const print = (r: CheckResult) => {
-    if (!opts.json) console.log(formatResult(r));
+    if (!opts.json) console.log(formatResult(r, paint));
   };
   let earlier: CheckResult[] = [];
   let resolved: Target;

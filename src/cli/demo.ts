@@ -36,7 +36,11 @@ program.parse();
 const opts = program.opts<{ port: number; storePort: number; data: string; saas: boolean }>();
 
 // Quiet unless asked: the instructions below are what the presenter needs to see.
-const logger = createLogger({ level: process.env.LOG_LEVEL ? config.LOG_LEVEL : 'warn', name: 'demo' });
+const logger = createLogger({
+  level: process.env.LOG_LEVEL ? config.LOG_LEVEL : 'warn',
+  name: 'demo',
+  nodeEnv: config.NODE_ENV,
+});
 const host = config.HOST;
 const demoPassword = config.DEMO_USER_PASSWORD ?? DEV_DEMO_PASSWORD;
 // The CLIs read DATA_DIR; they look in its demo folder by themselves only when DATA_DIR has no store.

@@ -42,3 +42,17 @@ export async function readStdinLines(count: number): Promise<string[]> {
   rl.close();
   return lines;
 }
+
+/**
+ * Asks a yes/no question on the terminal (default no). Off a terminal there is no one to ask: the
+ * caller says which flag (`--yes`) confirms instead.
+ */
+export async function confirm(question: string): Promise<boolean> {
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  try {
+    const answer = await new Promise<string>((resolve) => rl.question(`${question} [y/N] `, resolve));
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}

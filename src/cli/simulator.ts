@@ -133,7 +133,7 @@ const opts = program.opts<{
   imsTokenSeconds: number;
 }>();
 
-const logger = createLogger({ level: config.LOG_LEVEL, name: 'simulator' });
+const logger = createLogger({ level: config.LOG_LEVEL, name: 'simulator', nodeEnv: config.NODE_ENV });
 const faulty = opts.latency > 0 || opts.errorRate > 0 || opts.rateLimitRate > 0 || opts.dropRate > 0;
 // In SaaS mode the REST API is under the tenant id, so faults follow it unless a route was given.
 const faultRoute =

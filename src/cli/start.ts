@@ -4,7 +4,7 @@ import { anotherPort, isPortInUse, portInUseMessage } from './port-in-use.js';
 import { startConnector } from '../web/connector.js';
 
 const config = configOrExit();
-const logger = createLogger({ level: config.LOG_LEVEL, name: 'connector' });
+const logger = createLogger({ level: config.LOG_LEVEL, name: 'connector', nodeEnv: config.NODE_ENV });
 
 try {
   const connector = await startConnector(config, logger);

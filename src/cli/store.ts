@@ -15,8 +15,13 @@ import { DuplicateError, authModeOf, type IntegrationRecord, type Storage } from
 import { storeKindLabel } from '../activation/store-kind.js';
 import { configOrExit } from './lifecycle.js';
 import { openCliStorage, openStoreStorage } from './open-storage.js';
-import { promptHidden, readStdinLines } from './prompt.js';
+import { confirm, promptHidden, readStdinLines } from './prompt.js';
+import { UsageError, usageErrorsExit2 } from './usage.js';
+import { MAGENTO2_ENTITIES } from '../sync/magento2/channel.js';
+import { SyncService } from '../sync/sync-service.js';
+import { describeUnlink, unlinkStore as unlinkStoreAndSync } from '../sync/unlink-store.js';
 import { webhookKeyCommand } from './store-webhook-key.js';
+import { painter } from './style.js';
 
 /** A one-line refusal: printed without a stack trace, exit code 1. */
 class CliError extends Error {}
@@ -84,12 +89,12 @@ async function register(
       if (error instanceof LiveIntegrationExistsError) {
         throw new CliError(
           `${error.message} Nothing was stored. Pass --replace to replace it, or remove it first ` +
-            `(npm run store -- remove ${error.live.consumerKey}).`,
+            `(npm run store -- unlink ${error.live.consumerKey}).`,
         );
       }
       if (error instanceof DuplicateError) {
         throw new CliError(
-          `Consumer key ${record.consumerKey} is registered already; remove it first (npm run store -- remove ${record.consumerKey}).`,
+          `Consumer key ${record.consumerKey} is registered already; remove it first (npm run store -- unlink ${record.consumerKey}).`,
         );
       }
       throw error;
@@ -200,23 +205,58 @@ async function listStores(opts: { json: boolean }): Promise<void> {
     if (opts.json) console.log(JSON.stringify(rows, null, 2));
     else if (rows.length === 0)
       console.log('No stores yet: activate an integration, or npm run store -- add-saas / add-manual.');
-    else
+    else {
+      const paint = painter(process.stdout);
+      const status = (s: string) =>
+        paint(s === 'active' ? 'green' : s === 'failed' || s === 'needs_reauth' ? 'red' : 'yellow', s);
       for (const r of rows)
-        console.log(`${r.key}  ${r.status}  ${r.auth} (${r.registration})  ${r.kind}  ${r.store}`);
+        console.log(`${r.key}  ${status(r.status)}  ${r.auth} (${r.registration})  ${r.kind}  ${r.store}`);
+    }
   } finally {
     await storage.close();
   }
 }
 
-async function removeStore(key: string): Promise<void> {
+async function unlinkStore(wanted: string, opts: { yes?: boolean }): Promise<void> {
   const config = configOrExit();
   const storage = await openCliStorage(config);
   try {
-    if (!(await storage.integrations.delete(key)))
-      throw new CliError(`No store with key ${key} (see npm run store -- list).`);
-    console.log(
-      `Removed ${key}; its synced records stay until you delete DATA_DIR/records or the records table.`,
+    const records = await storage.integrations.list({ secrets: false });
+    const url = wanted.replace(/\/+$/, '');
+    const matches = records.filter(
+      (r) => r.consumerKey === wanted || r.storeOrigin === url || r.storeBaseUrl.replace(/\/+$/, '') === url,
     );
+    const list = records.map((r) => `  ${r.consumerKey}  ${r.storeBaseUrl}  (${r.status})`).join('\n');
+    if (matches.length === 0)
+      throw new UsageError(`No store matches ${wanted}. Stores:\n${list || '  (none)'}`);
+    if (matches.length > 1)
+      throw new UsageError(`Several records match ${wanted}; give the consumer key:\n${list}`);
+    const record = matches[0]!;
+    const records_ = await Promise.all(
+      MAGENTO2_ENTITIES.map((entity) => storage.records.count(record.consumerKey, entity)),
+    );
+    const count = records_.reduce((a, b) => a + b, 0);
+    const what =
+      `${record.storeBaseUrl} (${record.consumerKey}, ${record.status}): its tokens, sync runs and ` +
+      `${count} synced record${count === 1 ? '' : 's'} are deleted`;
+    if (!opts.yes) {
+      if (!process.stdin.isTTY)
+        throw new UsageError(`Unlinking ${what}. Confirm with --yes (no terminal to ask on).`);
+      if (!(await confirm(`Unlink ${what}. Go on?`))) {
+        console.error('Nothing was changed.');
+        return;
+      }
+    }
+    const sync = new SyncService({
+      storage,
+      records: storage.records,
+      entities: [...MAGENTO2_ENTITIES],
+      logger: createLogger({ level: 'warn', name: 'store', toStderr: true }),
+      transportFor: () => Promise.reject(new Error('Unlinking calls no store.')),
+    });
+    const report = await unlinkStoreAndSync({ storage, sync }, record.consumerKey);
+    if (!report) throw new CliError(`${record.consumerKey} was removed meanwhile.`);
+    for (const line of describeUnlink(report)) console.log(line);
   } finally {
     await storage.close();
   }
@@ -287,17 +327,22 @@ program
   .action(listStores);
 
 program
-  .command('remove')
-  .description('forget a store and its credentials (synced records are kept)')
-  .argument('<key>', 'the store key (consumer key) from list')
-  .action(removeStore);
+  .command('unlink')
+  .alias('remove')
+  .description(
+    "forget a store: stops its sync, deletes its tokens, sync runs and synced records (asks first), and says what to do in the store's admin",
+  )
+  .argument('<keyOrUrl>', 'the store key (consumer key) or store URL, from list')
+  .option('--yes', 'do not ask (scripts; needed when stdin is not a terminal)')
+  .action(unlinkStore);
 
 program.addCommand(webhookKeyCommand());
 
 try {
-  await program.parseAsync();
+  await usageErrorsExit2(program).parseAsync();
 } catch (error) {
-  const known = error instanceof CliError || error instanceof RegistrationError;
+  const known =
+    error instanceof CliError || error instanceof RegistrationError || error instanceof UsageError;
   console.error(known ? error.message : `Error: ${(error as Error).message}`);
-  process.exitCode = 1;
+  process.exitCode = error instanceof UsageError ? 2 : 1;
 }

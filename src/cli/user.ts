@@ -3,7 +3,9 @@ import { AccountError, AccountService, normaliseEmail } from '../accounts/users.
 import { validatePassword } from '../accounts/password.js';
 import { configOrExit } from './lifecycle.js';
 import { openCliStorage } from './open-storage.js';
-import { promptHidden, readStdinLines } from './prompt.js';
+import { confirm, promptHidden, readStdinLines } from './prompt.js';
+import { painter } from './style.js';
+import { UsageError, usageErrorsExit2 } from './usage.js';
 import type { Storage } from '../storage/types.js';
 
 /** A one-line refusal: printed without a stack trace, exit code 1. */
@@ -35,10 +37,10 @@ async function readPassword(): Promise<string> {
 
 /** Reads and checks a new password before the data directory is opened, so a refusal leaves nothing behind. */
 async function readNewPassword(email: string): Promise<string> {
-  if (!normaliseEmail(email)) throw new CliError('Enter a valid email address.');
+  if (!normaliseEmail(email)) throw new UsageError('Enter a valid email address.');
   const password = await readPassword();
   const problem = validatePassword(password);
-  if (problem) throw new CliError(problem);
+  if (problem) throw new UsageError(problem);
   return password;
 }
 
@@ -57,8 +59,19 @@ async function changePassword(email: string): Promise<void> {
   console.log(`Changed the password of ${user.email}.`);
 }
 
-async function removeUser(email: string): Promise<void> {
-  if (!normaliseEmail(email)) throw new CliError('Enter a valid email address.');
+async function removeUser(email: string, options: { yes?: boolean }): Promise<void> {
+  const normalised = normaliseEmail(email);
+  if (!normalised) throw new UsageError('Enter a valid email address.');
+  if (!options.yes) {
+    if (!process.stdin.isTTY)
+      throw new UsageError(
+        `Removing ${normalised} cannot be undone: confirm with --yes (no terminal to ask on).`,
+      );
+    if (!(await confirm(`Remove ${normalised}? They can no longer log in.`))) {
+      console.error('Nothing was removed.');
+      return;
+    }
+  }
   const user = await withStorage((storage) => new AccountService(storage.users).removeUser(email));
   // Their sessions end at the next request: the web layer only trusts a session whose user exists.
   console.log(`Removed user ${user.email}; the stores they linked stay, visible to admins.`);
@@ -70,10 +83,12 @@ async function listUsers(): Promise<void> {
     console.log('No users yet. Add one with: npm run user -- add <email>');
     return;
   }
+  const paint = painter(process.stdout);
   for (const user of users) {
-    const lastLogin = user.lastLoginAt ? `last login ${user.lastLoginAt}` : 'never logged in';
+    const role = user.role ?? 'user';
+    const lastLogin = user.lastLoginAt ? `last login ${user.lastLoginAt}` : paint('dim', 'never logged in');
     console.log(
-      `${user.email}\t${user.role ?? 'user'}\tcreated ${user.createdAt}\t${lastLogin}\tid ${user.id}`,
+      `${user.email}\t${role === 'admin' ? paint('bold', role) : role}\tcreated ${user.createdAt}\t${lastLogin}\tid ${user.id}`,
     );
   }
 }
@@ -99,14 +114,19 @@ program
 
 program
   .command('remove')
-  .description('delete a user (the stores they linked are kept)')
+  .description('delete a user (the stores they linked are kept); asks first')
   .argument('<email>', 'login email')
+  .option('--yes', 'do not ask (scripts; needed when stdin is not a terminal)')
   .action(removeUser);
 
 try {
-  await program.parseAsync();
+  await usageErrorsExit2(program).parseAsync();
 } catch (error) {
-  const known = error instanceof CliError || error instanceof AccountError;
+  const known = error instanceof CliError || error instanceof AccountError || error instanceof UsageError;
   console.error(known ? error.message : `Error: ${(error as Error).message}`);
-  process.exitCode = 1;
+  process.exitCode =
+    error instanceof UsageError ||
+    (error instanceof AccountError && (error.code === 'invalid_email' || error.code === 'weak_password'))
+      ? 2
+      : 1;
 }

@@ -7,9 +7,17 @@ const MARK: Record<CheckResult['status'], string> = {
   skip: 'SKIP',
 };
 
+const COLOUR = { pass: 'green', fail: 'red', warn: 'yellow', skip: 'dim' } as const;
+
+/** Styles a verdict (a terminal's colours); the default leaves it plain. */
+export type Paint = (format: (typeof COLOUR)[keyof typeof COLOUR], text: string) => string;
+const plain: Paint = (_format, text) => text;
+
 /** One line per check as it finishes, then the explanation lines of anything not passing. */
-export function formatResult(r: CheckResult): string {
-  const lines = [`${MARK[r.status]}  ${r.id.padEnd(30)} ${String(r.durationMs).padStart(6)} ms  ${r.detail}`];
+export function formatResult(r: CheckResult, paint: Paint = plain): string {
+  const lines = [
+    `${paint(COLOUR[r.status], MARK[r.status])}  ${r.id.padEnd(30)} ${String(r.durationMs).padStart(6)} ms  ${r.detail}`,
+  ];
   if (r.storeSaid && r.status !== 'pass') lines.push(`      store said:   ${r.storeSaid}`);
   if (r.cause) lines.push(`      likely cause: ${r.cause}`);
   if (r.fix) lines.push(`      fix:          ${r.fix}`);

@@ -378,7 +378,7 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
     }
   }
 
-  return {
+  const api: RecordStore = {
     async upsert(store, entity, records, options = {}) {
       const folder = entityDir(store, entity);
       records.forEach(validateRecord);
@@ -531,6 +531,27 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
       });
     },
 
+    async deleteStore(store) {
+      const folder = path.dirname(entityDir(store, 'x'));
+      let entities: string[];
+      try {
+        entities = await readdir(folder);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+        throw error;
+      }
+      let removed = 0;
+      for (const entity of entities.filter((e) => ENTITY_NAME.test(e))) {
+        removed += await api.count(store, entity);
+        // After any write of this entity in flight.
+        await serialised(entityDir(store, entity), async () => undefined);
+      }
+      cache.clear();
+      rangesCache.clear();
+      await rm(folder, { recursive: true, force: true });
+      return removed;
+    },
+
     async close() {
       closed = true;
       await Promise.all([...queues.values()]);
@@ -538,6 +559,7 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
       rangesCache.clear();
     },
   };
+  return api;
 }
 
 async function listNumericShards(folder: string): Promise<string[]> {

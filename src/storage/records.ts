@@ -55,6 +55,8 @@ export interface RecordStore {
   markDeleted(store: string, entity: string, ids: readonly string[], at: string): Promise<number>;
   /** Live records (tombstones are not counted). */
   count(store: string, entity: string): Promise<number>;
+  /** Removes every record of a store, tombstones included (an unlinked store); returns how many. */
+  deleteStore(store: string): Promise<number>;
   close(): Promise<void>;
 }
 

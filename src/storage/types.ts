@@ -255,7 +255,8 @@ export interface DocumentStore<T extends { id: string }> {
   delete(id: string): Promise<void>;
 }
 
-export type DocumentCollection = 'sync_jobs' | 'sync_runs' | 'sync_cursors' | 'alerts' | 'queue_jobs';
+export type DocumentCollection =
+  'sync_jobs' | 'sync_runs' | 'sync_cursors' | 'alerts' | 'queue_jobs' | 'sync_workers';
 
 /**
  * Change notices between instances (and processes sharing one data dir): the identity page waits on

@@ -28,6 +28,11 @@ export interface SyncCheckpoint {
   newest: string | null;
   counts: SyncCounts;
   requests: number;
+  /**
+   * Rows this run is expected to read, from the store's total_count: every row for a load by id;
+   * for an incremental run, those read so far plus those the last page's query still matched.
+   */
+  total?: number;
 }
 
 export interface SyncRunOptions {
@@ -114,6 +119,8 @@ export async function runSync(options: SyncRunOptions): Promise<SyncCheckpoint> 
           ifNotOlder: state.mode === 'incremental',
         })
       : [];
+    // Before this page's rows are counted: the query matched `seen` rows done already.
+    state.total = initial ? totalCount : state.counts.read + Math.max(0, totalCount - seen.size);
     state.counts.read += local.length;
     for (const outcome of outcomes) state.counts[outcome]++;
     for (const r of local)

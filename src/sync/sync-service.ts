@@ -37,6 +37,10 @@ export interface SyncJob {
   error?: string;
   /** The process running it now; a slice that finds another owner stops (it was taken over). */
   owner?: string;
+  /** Set when its store was unlinked: a slice running it stops at its next page. */
+  cancelledAt?: string;
+  /** Set by a slice that stopped because another owner (or an unlink) took the job from it. */
+  stoppedAt?: string;
 }
 
 /** One entry of the status log (Oro: the integration status). */
@@ -64,6 +68,12 @@ export interface SyncCursor {
   lastSuccessAt: string;
   /** When the last deletion scan finished. */
   lastScanAt?: string;
+}
+
+/** A process working the sync queue, seen at its last scheduler tick (see `workerAlive`). */
+export interface SyncWorker {
+  id: string;
+  seenAt: string;
 }
 
 export interface Alert {
@@ -108,6 +118,9 @@ export interface SyncServiceOptions {
 }
 
 const RUNS_KEPT = 20;
+/** Scheduler ticks (and worker heartbeats) this often; a worker unseen for three ticks is gone. */
+const TICK_MS = 15_000;
+const WORKER_GONE_MS = 3 * TICK_MS;
 export const SYNC_QUEUE = 'sync';
 const cursorId = (storeKey: string, entity: string) => `${storeKey}:${entity}`;
 const ZERO: SyncCounts = { read: 0, created: 0, updated: 0, unchanged: 0, failed: 0, deleted: 0 };
@@ -123,6 +136,7 @@ export class SyncService {
   private readonly runs: DocumentStore<SyncRun>;
   private readonly cursors: DocumentStore<SyncCursor>;
   private readonly alertStore: DocumentStore<Alert>;
+  private readonly workers: DocumentStore<SyncWorker>;
   private readonly owner = randomUUID();
   private scheduler?: NodeJS.Timeout;
   /** Slices running in this process, so stop() can interrupt them. */
@@ -133,6 +147,7 @@ export class SyncService {
     this.runs = options.storage.documents<SyncRun>('sync_runs');
     this.cursors = options.storage.documents<SyncCursor>('sync_cursors');
     this.alertStore = options.storage.documents<Alert>('alerts');
+    this.workers = options.storage.documents<SyncWorker>('sync_workers');
   }
 
   /** The entities this service syncs, in the channel's order (the dashboard lists these). */
@@ -157,27 +172,51 @@ export class SyncService {
     for (const job of await this.jobs.list()) {
       if (job.status === 'queued' || job.status === 'running') await this.send(job);
     }
+    await this.heartbeat();
     // Per-store intervals may switch entities on, so the tick always runs; it is cheap.
     this.scheduler = setInterval(
       () =>
-        void this.scheduleDue().catch((error: unknown) =>
-          this.options.logger.warn({ err: error }, 'sync scheduler tick failed'),
-        ),
-      15_000,
+        void this.heartbeat()
+          .then(() => this.scheduleDue())
+          .catch((error: unknown) => this.options.logger.warn({ err: error }, 'sync scheduler tick failed')),
+      TICK_MS,
     );
     this.scheduler.unref();
   }
 
+  /** Tells other processes (the sync command) that this one works the queue. */
+  private heartbeat(): Promise<void> {
+    return this.workers.put({ id: this.owner, seenAt: new Date().toISOString() });
+  }
+
+  /**
+   * Whether a process (a running connector) works the sync queue: one seen in the last three scheduler
+   * ticks. The sync command queues its run for it then; the embedded storage's records have one writer.
+   */
+  async workerAlive(now = Date.now()): Promise<boolean> {
+    return (await this.workers.list()).some(
+      (w) => w.id !== this.owner && now - Date.parse(w.seenAt) < WORKER_GONE_MS,
+    );
+  }
+
   /** Stops the scheduler and interrupts running slices; their runs stay "running" and resume on the next start. */
   async stop(): Promise<void> {
+    const started = this.scheduler !== undefined;
     clearInterval(this.scheduler);
+    this.scheduler = undefined;
+    if (started)
+      await this.workers
+        .delete(this.owner)
+        .catch((error: unknown) =>
+          this.options.logger.warn({ err: error }, 'could not sign off the sync worker'),
+        );
     for (const { abort } of this.active.values()) abort.abort();
     await Promise.allSettled([...this.active.values()].map((a) => a.done));
   }
 
-  private track(job: Job<{ jobId: string }>, signal: AbortSignal): Promise<void> {
+  private track(job: Job<{ jobId: string }>, signal: AbortSignal, resend = true): Promise<void> {
     const abort = new AbortController();
-    const done = this.handle(job, AbortSignal.any([signal, abort.signal])).finally(() =>
+    const done = this.handle(job, AbortSignal.any([signal, abort.signal]), resend).finally(() =>
       this.active.delete(job.id),
     );
     this.active.set(job.id, { abort, done });
@@ -187,12 +226,13 @@ export class SyncService {
   /**
    * Queues a run; an initial load when the entity was never synced. A queued or running job is reused
    * (asked for a deletion scan, it gains one). The run ends with a deletion scan when asked, or when
-   * a run after the first finds the last scan older than `deletionScanSeconds`.
+   * a run after the first finds the last scan older than `deletionScanSeconds`. `full` reads every row
+   * whatever the cursor says; `queue: false` stores the job without queueing it, for `runHere`.
    */
   async enqueue(
     storeKey: string,
     entity: string,
-    options: { scanDeletions?: boolean } = {},
+    options: { scanDeletions?: boolean; full?: boolean; queue?: boolean } = {},
   ): Promise<SyncJob> {
     const connector = connectorFor(this.options.channel ?? 'magento2', entity);
     const { fullScan } = connector;
@@ -205,9 +245,11 @@ export class SyncService {
     const cursor = await this.cursors.get(cursorId(storeKey, entity));
     // Without updated_at there is no cursor to go on from: every run of a full-scan connector reads everything.
     const since =
-      !fullScan && cursor?.newest ? minusSeconds(cursor.newest, this.options.overlapSeconds ?? 60) : null;
+      !fullScan && !options.full && cursor?.newest
+        ? minusSeconds(cursor.newest, this.options.overlapSeconds ?? 60)
+        : null;
     // Nothing local can be gone before the first load.
-    const synced = fullScan ? cursor !== undefined : since !== null;
+    const synced = fullScan || options.full ? cursor !== undefined : since !== null;
     const every = this.options.deletionScanSeconds ?? 0;
     const due =
       synced &&
@@ -224,11 +266,75 @@ export class SyncService {
       ...(canScan && (options.scanDeletions || due) ? { scanDeletions: true } : {}),
     };
     await this.jobs.put(job);
+    if (options.queue === false) return job;
     const sent = await this.send(job);
     if (sent) return job;
     // Another instance queued the same run a moment ago: keep one.
     await this.jobs.delete(job.id);
     return (await this.openJob(storeKey, entity)) ?? job;
+  }
+
+  /**
+   * Runs a stored job in this process, slice after slice, until it ends or another process takes it
+   * over (a connector that started meanwhile resumes it from its checkpoint); the job as it then stands.
+   */
+  async runHere(jobId: string, signal?: AbortSignal): Promise<SyncJob | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      const job = await this.jobs.get(jobId);
+      if (!job || job.status === 'done' || job.status === 'failed') return job;
+      if (attempt > 0 && job.owner !== this.owner) return job;
+      signal?.throwIfAborted();
+      // Not queued: the next slice runs here too, not in the queue.
+      await this.track(
+        { id: `here-${jobId}`, name: SYNC_QUEUE, data: { jobId }, retryCount: 0 },
+        signal ?? new AbortController().signal,
+        false,
+      );
+    }
+  }
+
+  /**
+   * Stops and forgets a store's sync (an unlinked store): open jobs are cancelled, a slice running
+   * elsewhere is waited for (up to `waitMs`) until it stops at its next page, then the store's jobs,
+   * runs, cursors, alerts and synced records are deleted. Returns what went, and the runs that did not
+   * confirm they stopped (their process may be gone).
+   */
+  async forgetStore(
+    storeKey: string,
+    options: { waitMs?: number } = {},
+  ): Promise<{ cancelled: number; records: number; unconfirmed: string[] }> {
+    const at = new Date().toISOString();
+    const open = (await this.jobs.list({ storeKey })).filter(
+      (j) => j.status === 'queued' || j.status === 'running',
+    );
+    for (const j of open)
+      await this.jobs.update(j.id, (cur) => ({
+        ...(cur ?? j),
+        status: 'failed',
+        error: 'The store was unlinked.',
+        owner: undefined,
+        finishedAt: at,
+        cancelledAt: at,
+      }));
+    let waiting = open.filter((j) => j.status === 'running' && j.owner !== undefined);
+    const until = Date.now() + (options.waitMs ?? 15_000);
+    while (waiting.length > 0 && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const still: SyncJob[] = [];
+      for (const j of waiting) {
+        const cur = await this.jobs.get(j.id);
+        // Stopped, or finished its last page before it saw the cancel.
+        if (cur && !cur.stoppedAt && cur.finishedAt === at) still.push(j);
+      }
+      waiting = still;
+    }
+    for (const j of await this.jobs.list({ storeKey })) await this.jobs.delete(j.id);
+    for (const r of await this.runs.list({ storeKey })) await this.runs.delete(r.id);
+    for (const a of await this.alertStore.list({ storeKey })) await this.alertStore.delete(a.id);
+    for (const c of await this.cursors.list())
+      if (c.id.startsWith(`${storeKey}:`)) await this.cursors.delete(c.id);
+    const records = await this.options.records.deleteStore(storeKey);
+    return { cancelled: open.length, records, unconfirmed: waiting.map((j) => j.entity) };
   }
 
   async enqueueStore(storeKey: string, options: { scanDeletions?: boolean } = {}): Promise<SyncJob[]> {
@@ -266,6 +372,10 @@ export class SyncService {
       if (!open) return;
       await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
+  }
+
+  getJob(id: string): Promise<SyncJob | undefined> {
+    return this.jobs.get(id);
   }
 
   async listJobs(storeKey?: string): Promise<SyncJob[]> {
@@ -311,7 +421,7 @@ export class SyncService {
    * One slice of a run. A failed run is recorded and ends the job; when even that cannot be written
    * (storage down) the slice throws, the queue retries it later and goes on with other jobs.
    */
-  private async handle(queued: Job<{ jobId: string }>, signal: AbortSignal): Promise<void> {
+  private async handle(queued: Job<{ jobId: string }>, signal: AbortSignal, resend = true): Promise<void> {
     const { logger } = this.options;
     const current = await this.jobs.get(queued.data.jobId);
     if (!current || current.status === 'done' || current.status === 'failed') return;
@@ -375,7 +485,11 @@ export class SyncService {
     } catch (error) {
       if (stop.aborted) {
         // Interrupted (shutdown) or the slice ended: the job stays "running" with its checkpoint.
-        if (slice.signal.aborted && !signal.aborted && job.owner === this.owner) await this.send(job);
+        if (resend && slice.signal.aborted && !signal.aborted && job.owner === this.owner)
+          await this.send(job);
+        // Tell an unlink waiting for this slice that it writes no more.
+        if (job.owner !== this.owner && (await this.jobs.get(job.id)))
+          await this.jobs.update(job.id, (j) => ({ ...(j ?? job), stoppedAt: new Date().toISOString() }));
         return;
       }
       const status = (error as { status?: unknown }).status;

@@ -12,6 +12,7 @@ import {
 } from '../storage/types.js';
 import type { Alert, SyncJob, SyncRun, SyncService } from '../sync/sync-service.js';
 import { setWebhookSettings, WebhookSettingsError } from '../sync/webhooks/webhook-settings.js';
+import { describeUnlink, storeAdminSteps, unlinkStore } from '../sync/unlink-store.js';
 import { HttpError } from './http-error.js';
 import { logIn, logOut } from './login.js';
 
@@ -208,6 +209,49 @@ export function dashboardRoutes(deps: {
     else res.redirect(303, `/#store-${key}`);
   });
 
+  // Unlinking deletes data: a page that says what goes, whose form (with its CSRF token) confirms.
+  router.get('/integrations/:key/unlink', requireLogin, async (req, res) => {
+    const record = await operable(req, res);
+    const counts = await Promise.all(
+      deps.sync.entities.map((entity) => deps.storage.records.count(record.consumerKey, entity)),
+    );
+    res.render('unlink', {
+      user: currentUser(res),
+      csrfToken: req.csrfToken?.(),
+      store: { storeBaseUrl: record.storeBaseUrl, consumerKey: record.consumerKey },
+      records: counts.reduce((a, b) => a + b, 0),
+      steps: storeAdminSteps(record),
+      report: null,
+      lines: [],
+    });
+  });
+
+  router.post('/integrations/:key/unlink', requireLogin, async (req, res) => {
+    const record = await operable(req, res);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    if (body.confirm !== 'unlink')
+      throw new HttpError(
+        400,
+        '"confirm" must be "unlink": confirm on the store’s unlink page.',
+        'Bad request',
+      );
+    const report = await unlinkStore(deps, record.consumerKey);
+    if (!report) throw new HttpError(404, 'There is no linked store with that consumer key.', 'Not found');
+    if (req.accepts(['html', 'json']) === 'json') {
+      res.json(report);
+      return;
+    }
+    res.render('unlink', {
+      user: currentUser(res),
+      csrfToken: req.csrfToken?.(),
+      store: { storeBaseUrl: record.storeBaseUrl, consumerKey: record.consumerKey },
+      records: report.records,
+      steps: report.storeAdminSteps,
+      report,
+      lines: describeUnlink(report),
+    });
+  });
+
   router.post('/integrations/:key/check', requireLogin, async (req, res) => {
     const record = await operable(req, res);
     const key = record.consumerKey;
@@ -274,6 +318,19 @@ function unconfirmedView(r: IntegrationRecord) {
   };
 }
 
+/** A queued or running job: `running (initial, 1200 of 5000 read)` once the store said how many rows. */
+export function jobView(job: SyncJob) {
+  const read = job.checkpoint?.counts.read ?? 0;
+  const total = job.checkpoint?.total ?? null;
+  const mode = job.mode === 'full' ? 'full scan' : job.mode;
+  const progress = job.scan
+    ? 'scanning for deletions'
+    : total === null
+      ? `${read} read`
+      : `${read} of ${Math.max(total, read)} read`;
+  return { status: job.status, mode: job.mode, read, total, label: `${job.status} (${mode}, ${progress})` };
+}
+
 /** Per entity: the last run, a queued or running job, and an open alert. */
 function syncView(
   entities: readonly string[],
@@ -303,7 +360,7 @@ function syncView(
             notGranted: last.notGranted === true,
           }
         : null,
-      job: job ? { status: job.status, mode: job.mode, read: job.checkpoint?.counts.read ?? 0 } : null,
+      job: job ? jobView(job) : null,
       alert: alert
         ? { message: alert.message, count: alert.count, firstSeen: alert.firstSeen, lastSeen: alert.lastSeen }
         : null,

@@ -3,6 +3,8 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { DEMO_EMAIL, DEMO_PASSWORD, startTestConnector } from '../helpers/connector.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const PASSWORD = 'correct horse battery staple';
@@ -67,11 +69,11 @@ describe('npm run user', () => {
   it('refuses a weak password, a bad email and an empty stdin, touching nothing', async () => {
     const fresh = path.join(dir, 'untouched');
     const weak = await runCli(['add', 'a@b.co'], 'short\n', { DATA_DIR: fresh });
-    expect(weak.code).toBe(1);
+    expect(weak.code).toBe(2);
     expect(weak.stderr.trim()).toBe('Password must be at least 10 characters long.');
 
     const badEmail = await runCli(['add', 'not-an-email'], `${PASSWORD}\n`, { DATA_DIR: fresh });
-    expect(badEmail.code).toBe(1);
+    expect(badEmail.code).toBe(2);
     expect(badEmail.stderr.trim()).toBe('Enter a valid email address.');
 
     const empty = await runCli(['add', 'a@b.co'], '', { DATA_DIR: fresh });
@@ -100,14 +102,60 @@ describe('npm run user', () => {
     const passwd = await runCli(['passwd', 'ANN@y.z'], 'another long password\n', env);
     expect(passwd).toMatchObject({ code: 0, stdout: 'Changed the password of ann@y.z.\n' });
     const weak = await runCli(['passwd', 'ann@y.z'], 'short\n', env);
-    expect(weak.code).toBe(1);
+    expect(weak.code).toBe(2);
     expect(weak.stderr.trim()).toBe('Password must be at least 10 characters long.');
 
-    const removed = await runCli(['remove', 'ann@y.z'], '', env);
+    // Piped stdin: no one to ask, so --yes is required and nothing is removed without it.
+    const unconfirmed = await runCli(['remove', 'ann@y.z'], '', env);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr.trim()).toBe(
+      'Removing ann@y.z cannot be undone: confirm with --yes (no terminal to ask on).',
+    );
+    expect((await runCli(['list'], '', env)).stdout).toContain('ann@y.z');
+    const removed = await runCli(['remove', 'ann@y.z', '--yes'], '', env);
     expect(removed.code).toBe(0);
-    const gone = await runCli(['remove', 'ann@y.z'], '', env);
+    const gone = await runCli(['remove', 'ann@y.z', '--yes'], '', env);
     expect(gone.code).toBe(1);
     expect(gone.stderr.trim()).toBe('There is no user ann@y.z.');
     expect((await runCli(['list'], '', env)).stdout).not.toContain('ann@y.z');
+    // Piped: no colour codes in the table.
+    expect((await runCli(['list'], '', env)).stdout).not.toContain('\u001b[');
+  }, 60_000);
+
+  it('refuses an unknown command or option with exit code 2', async () => {
+    const env = { DATA_DIR: path.join(dir, 'usage') };
+    const [command, option] = await Promise.all([
+      runCli(['delete', 'a@b.co'], '', env),
+      runCli(['remove', 'a@b.co', '--force'], '', env),
+    ]);
+    expect(command.code).toBe(2);
+    expect(command.stderr).toContain("unknown command 'delete'");
+    expect(option.code).toBe(2);
+    expect(option.stderr).toContain("unknown option '--force'");
+  }, 30_000);
+
+  it('list shows the last dashboard login', async () => {
+    const t = await startTestConnector();
+    try {
+      const agent = request.agent(t.connector.url);
+      const login = await agent.get('/login');
+      await agent
+        .post('/login')
+        .type('form')
+        .send({
+          _csrf: /name="_csrf" value="([^"]+)"/.exec(login.text)?.[1] ?? '',
+          email: DEMO_EMAIL,
+          password: DEMO_PASSWORD,
+        })
+        .expect(303);
+      const listed = await runCli(['list'], '', { DATA_DIR: t.dataDir });
+      expect(listed.code).toBe(0);
+      const at = (await t.connector.storage.users.getByEmail(DEMO_EMAIL))?.lastLoginAt;
+      expect(at).toBeDefined();
+      expect(listed.stdout).toContain(`${DEMO_EMAIL}\tadmin\tcreated `);
+      expect(listed.stdout).toContain(`\tlast login ${at}\t`);
+    } finally {
+      await t.close();
+    }
   }, 60_000);
 });

@@ -64,6 +64,15 @@
           : 'not yet (the identity-link login ties it to a user)',
       );
       renderEvents(card.querySelector('[data-field="events"]'), i.events);
+      // A running sync's progress (N of total read); a finished run's counts come with the next reload.
+      i.sync.forEach(function (s) {
+        var job = card.querySelector('[data-field="job-' + s.entity + '"]');
+        if (job && job.textContent !== (s.job ? s.job.label : '') && !s.job && job.textContent) {
+          window.location.reload();
+          return;
+        }
+        text(job, s.job ? s.job.label : '');
+      });
     });
   }
 

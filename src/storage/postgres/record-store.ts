@@ -156,6 +156,10 @@ export function createPgRecordStore(pool: pg.Pool): RecordStore {
       );
       return rows[0]?.n ?? 0;
     },
+    async deleteStore(store) {
+      const { rowCount } = await pool.query('DELETE FROM records WHERE store = $1', [store]);
+      return rowCount ?? 0;
+    },
     async close() {
       // The storage owns the pool.
     },

@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
+import { freshCheckpoint } from '../../src/sync/run-sync.js';
+import type { SyncJob } from '../../src/sync/sync-service.js';
+import { DEMO_EMAIL, DEMO_PASSWORD, startTestConnector } from '../helpers/connector.js';
+import { linkSimulatorStore } from '../helpers/webhooks.js';
+
+let sim: RunningSimulator;
+let t: Awaited<ReturnType<typeof startTestConnector>>;
+let key: string;
+
+const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+
+beforeAll(async () => {
+  sim = await startSimulator({ port: 0, products: 2, customers: 1, orders: 1 });
+  t = await startTestConnector({ SYNC_INTERVALS: '' });
+  key = await linkSimulatorStore(t.connector.storage, sim);
+  // A run part-way through, as a worker leaves it after a page: 200 of the store's 1000 rows read.
+  const checkpoint = { ...freshCheckpoint(null), page: 1, total: 1000 };
+  checkpoint.counts.read = 200;
+  await t.connector.storage.documents<SyncJob>('sync_jobs').put({
+    id: 'job-in-progress',
+    storeKey: key,
+    entity: 'products',
+    mode: 'initial',
+    since: null,
+    status: 'running',
+    createdAt: new Date().toISOString(),
+    checkpoint,
+  });
+});
+afterAll(async () => {
+  await t.close();
+  await sim.close();
+});
+
+describe('the dashboard’s running sync', () => {
+  it('shows N of total read, on the page and in the live status', async () => {
+    const agent = request.agent(t.connector.url);
+    const login = await agent.get('/login');
+    await agent
+      .post('/login')
+      .type('form')
+      .send({ _csrf: csrfOf(login.text), email: DEMO_EMAIL, password: DEMO_PASSWORD })
+      .expect(303);
+    const page = await agent.get('/').expect(200);
+    expect(page.text).toContain('<span data-field="job-products">running (initial, 200 of 1000 read)</span>');
+    const api = await agent.get('/api/integrations').expect(200);
+    const products = (
+      api.body as { integrations: { sync: { entity: string; job: unknown }[] }[] }
+    ).integrations[0]!.sync.find((s) => s.entity === 'products');
+    expect(products?.job).toEqual({
+      status: 'running',
+      mode: 'initial',
+      read: 200,
+      total: 1000,
+      label: 'running (initial, 200 of 1000 read)',
+    });
+  });
+});
