@@ -8,7 +8,7 @@ import type { IntegrationRecord } from '../storage/types.js';
 import { MAGENTO2_ENTITIES, magentoTransport } from '../sync/magento2/channel.js';
 import { SyncService } from '../sync/sync-service.js';
 import { configOrExit } from './lifecycle.js';
-import { openCliStorage } from './open-storage.js';
+import { openStoreStorage } from './open-storage.js';
 import { painter } from './style.js';
 import { UsageError, usageErrorsExit2 } from './usage.js';
 
@@ -110,7 +110,7 @@ if (!MAGENTO2_ENTITIES.includes(opts.entity)) {
 }
 const config = configOrExit();
 const logger = createLogger({ level: 'warn', name: 'sync', toStderr: true });
-const storage = await openCliStorage(config);
+const storage = await openStoreStorage(config);
 const paint = painter(process.stdout);
 let exitCode = 0;
 const stopping = new AbortController();
