@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { DuplicateError, type UserRecord, type UserRole, type UserStore } from '../storage/types.js';
 import { hashPassword, needsRehash, validatePassword, verifyPassword } from './password.js';
 
-export type AccountErrorCode = 'invalid_email' | 'weak_password' | 'duplicate' | 'unknown_user';
+export type AccountErrorCode =
+  'invalid_email' | 'weak_password' | 'duplicate' | 'unknown_user' | 'last_admin';
 
 /** A refusal the user can act on; `message` is one sentence fit to show them. */
 export class AccountError extends Error {
@@ -84,6 +85,15 @@ export class AccountService {
   /** Removes the user; the stores they linked stay, shown to admins as linked by a deleted user. */
   async removeUser(email: string): Promise<UserRecord> {
     const user = await this.requireUser(email);
+    // Without an admin nobody could see the stores of users removed later, or add another admin.
+    if (user.role === 'admin') {
+      const admins = (await this.users.list()).filter((u) => u.role === 'admin');
+      if (admins.length <= 1)
+        throw new AccountError(
+          'last_admin',
+          `${user.email} is the only admin: add another first (npm run user -- add EMAIL --admin), then remove this one.`,
+        );
+    }
     await this.users.delete(user.id);
     return user;
   }

@@ -55,7 +55,7 @@ export interface RecordStore {
   markDeleted(store: string, entity: string, ids: readonly string[], at: string): Promise<number>;
   /** Live records (tombstones are not counted). */
   count(store: string, entity: string): Promise<number>;
-  /** Removes every record of a store, tombstones included (an unlinked store); returns how many. */
+  /** Removes every record of a store, tombstones included (an unlinked store); returns how many were live. */
   deleteStore(store: string): Promise<number>;
   close(): Promise<void>;
 }

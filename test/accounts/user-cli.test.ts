@@ -118,6 +118,14 @@ describe('npm run user', () => {
     expect(gone.code).toBe(1);
     expect(gone.stderr.trim()).toBe('There is no user ann@y.z.');
     expect((await runCli(['list'], '', env)).stdout).not.toContain('ann@y.z');
+    // The only admin stays until there is another.
+    const last = await runCli(['remove', 'boss@y.z', '--yes'], '', env);
+    expect(last.code).toBe(1);
+    expect(last.stderr.trim()).toBe(
+      'boss@y.z is the only admin: add another first (npm run user -- add EMAIL --admin), then remove this one.',
+    );
+    expect((await runCli(['add', 'second@y.z', '--admin'], `${PASSWORD}\n`, env)).code).toBe(0);
+    expect((await runCli(['remove', 'boss@y.z', '--yes'], '', env)).code).toBe(0);
     // Piped: no colour codes in the table.
     expect((await runCli(['list'], '', env)).stdout).not.toContain('\u001b[');
   }, 60_000);

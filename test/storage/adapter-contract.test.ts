@@ -512,6 +512,35 @@ describe.each([
       expect(await storage.records.markDeleted(store, 'products', [], at)).toBe(0);
     });
 
+    it('deletes every record of one store, tombstones included, and nothing of another', async () => {
+      const [gone, kept] = [unique('unlinked'), unique('kept')];
+      for (const store of [gone, kept]) {
+        await storage.records.upsert(
+          store,
+          'products',
+          ['1', '2', '3'].map((id) => record(id)),
+        );
+        await storage.records.upsert(
+          store,
+          'stock',
+          ['default/a', 'default/b'].map((id) => record(id)),
+        );
+      }
+      await storage.records.markDeleted(gone, 'products', ['2'], at(1));
+      // Live ones counted: 2 products and 2 source items.
+      expect(await storage.records.deleteStore(gone)).toBe(4);
+      for (const entity of ['products', 'stock']) {
+        expect(await storage.records.count(gone, entity)).toBe(0);
+        expect(await collect(storage.records.stream(gone, entity, { includeDeleted: true }))).toEqual([]);
+      }
+      expect(await storage.records.get(gone, 'products', '2')).toBeUndefined();
+      expect(await storage.records.count(kept, 'products')).toBe(3);
+      expect(await storage.records.count(kept, 'stock')).toBe(2);
+      expect(await storage.records.deleteStore(unique('never'))).toBe(0);
+      // The store can be synced again from scratch.
+      expect(await storage.records.upsert(gone, 'products', [record('1')])).toEqual(['created']);
+    });
+
     it('walks live ids in id order after a given id, numeric and not, tombstones left out', async () => {
       const store = unique('ids');
       const ids = ['b', '10', 'a', '2', '007', 'Z', '1500', '999', 'x-1', '3000'];

@@ -157,8 +157,12 @@ export function createPgRecordStore(pool: pg.Pool): RecordStore {
       return rows[0]?.n ?? 0;
     },
     async deleteStore(store) {
-      const { rowCount } = await pool.query('DELETE FROM records WHERE store = $1', [store]);
-      return rowCount ?? 0;
+      const { rows } = await pool.query<{ n: number }>(
+        `WITH gone AS (DELETE FROM records WHERE store = $1 RETURNING deleted_at)
+         SELECT count(*) FILTER (WHERE deleted_at IS NULL)::int AS n FROM gone`,
+        [store],
+      );
+      return rows[0]?.n ?? 0;
     },
     async close() {
       // The storage owns the pool.
