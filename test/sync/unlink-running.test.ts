@@ -1,0 +1,44 @@
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
+import type { SyncRun } from '../../src/sync/sync-service.js';
+import { unlinkStore } from '../../src/sync/unlink-store.js';
+import { startTestConnector } from '../helpers/connector.js';
+import { adminJson } from '../helpers/http.js';
+import { linkSimulatorStore, waitFor } from '../helpers/webhooks.js';
+
+/** Unlinking while the store's sync is under way: the run stops, and nothing of the store is left after. */
+let sim: RunningSimulator;
+let t: Awaited<ReturnType<typeof startTestConnector>>;
+
+beforeAll(async () => {
+  sim = await startSimulator({ port: 0, products: 600, customers: 1, orders: 1 });
+  t = await startTestConnector({ SYNC_INTERVALS: '', SYNC_PAGE_SIZE: '20' });
+});
+afterAll(async () => {
+  await t.close();
+  await sim.close();
+});
+
+it('stops a running sync, then deletes what it wrote; no page is written after the unlink', async () => {
+  const { storage, sync } = t.connector;
+  const key = await linkSimulatorStore(storage, sim);
+  // 30 pages, each answer 60 ms late: the run is still going when the unlink comes.
+  await adminJson(sim.url, 'PUT', '/faults', { rules: [{ route: '/rest/V1/products', latencyMs: 60 }] });
+  await sync.enqueue(key, 'products');
+  await waitFor(async () => (await storage.records.count(key, 'products')) >= 40, 15_000);
+
+  const report = await unlinkStore({ storage, sync }, key);
+  expect(report).toMatchObject({ cancelledRuns: 1, unconfirmed: [] });
+  expect(report!.records).toBeGreaterThanOrEqual(40);
+  expect(report!.records).toBeLessThan(600);
+  expect(await storage.records.count(key, 'products')).toBe(0);
+
+  // Several pages' time later: the stopped run wrote nothing more and left no job or run behind.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await sync.idle();
+  expect(await storage.records.count(key, 'products')).toBe(0);
+  expect(await sync.listJobs(key)).toEqual([]);
+  expect(await storage.documents<SyncRun>('sync_runs').list({ storeKey: key })).toEqual([]);
+  expect(await storage.integrations.get(key)).toBeUndefined();
+  await adminJson(sim.url, 'PUT', '/faults', { rules: [] });
+});
