@@ -72,14 +72,6 @@ export interface Simulator {
   setBaseUrl: (url: string) => void;
 }
 
-export interface AdminUiDeps {
-  state: SimulatorState;
-  integrations: IntegrationService;
-  settings: SimulatorSettings;
-  webhooks: WebhookSender;
-  baseUrl: () => string;
-}
-
 export const VIEWS_DIR = path.resolve(import.meta.dirname, '../../views');
 
 /** Builds the simulator from explicit options; nothing global, so tests can run several at once. */

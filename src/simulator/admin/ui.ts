@@ -2,9 +2,10 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { ACL_TREE, type AclNode } from '../acl.js';
-import type { AdminUiDeps } from '../app.js';
-import { AdminError, type ActivationStep } from '../integrations.js';
-import { STATUS, STATUS_LABELS, type Integration } from '../state.js';
+import { AdminError, type ActivationStep, type IntegrationService } from '../integrations.js';
+import type { SimulatorSettings } from '../settings.js';
+import { STATUS, STATUS_LABELS, type Integration, type SimulatorState } from '../state.js';
+import type { WebhookSender } from '../webhooks/webhook-sender.js';
 
 const STATIC_DIR = path.resolve(import.meta.dirname, '../../../views/simulator/static');
 const GRID = '/admin/integrations';
@@ -29,6 +30,14 @@ interface Flash {
 }
 
 const FLASH_LIMIT = 100;
+
+export interface AdminUiDeps {
+  state: SimulatorState;
+  integrations: IntegrationService;
+  settings: SimulatorSettings;
+  webhooks: WebhookSender;
+  baseUrl: () => string;
+}
 
 /**
  * The admin pages of System > Extensions > Integrations: grid, new-integration form, the
