@@ -1,6 +1,6 @@
 import { XMLParser } from 'fast-xml-parser';
 import { isKnownResource, withParents } from './acl.js';
-import { AdminError } from './integrations.js';
+import { AdminError } from './admin-error.js';
 
 export interface DeclaredIntegration {
   name: string;

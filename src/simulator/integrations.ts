@@ -1,6 +1,7 @@
 import got, { RequestError } from 'got';
 import { z } from 'zod';
 import { isKnownResource } from './acl.js';
+import { AdminError, type ActivationStep } from './admin-error.js';
 import type { DeclaredIntegration } from './import-xml.js';
 import { STATUS, type Consumer, type Integration, type SimulatorState } from './state.js';
 
@@ -20,25 +21,6 @@ export type IntegrationInput = z.input<typeof integrationInput>;
 
 function httpUrl(field: string) {
   return z.url({ protocol: /^https?$/, message: `${field} must be an http(s) URL` });
-}
-
-/** A failure the admin (page or API) is shown; `status` is the HTTP answer of the admin API. */
-export class AdminError extends Error {
-  override name = 'AdminError';
-  constructor(
-    message: string,
-    readonly status: number,
-    readonly steps?: ActivationStep[],
-  ) {
-    super(message);
-  }
-}
-
-export interface ActivationStep {
-  step: 'reauthorize' | 'consumer_updated' | 'verifier' | 'callback_post' | 'popup' | 'tokens_issued';
-  at: string;
-  detail: string;
-  ok: boolean;
 }
 
 export interface ActivationResult {

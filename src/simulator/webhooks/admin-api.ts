@@ -1,7 +1,7 @@
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import type { SimClock } from '../clock.js';
-import { AdminError } from '../integrations.js';
+import { AdminError } from '../admin-error.js';
 import { SIM_WEBHOOK_EVENTS, type WebhookSender } from './webhook-sender.js';
 
 const METHODS = Object.values(SIM_WEBHOOK_EVENTS).flatMap((e) => [
