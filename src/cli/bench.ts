@@ -19,7 +19,7 @@ import got from 'got';
 import OAuth from 'oauth-1.0a';
 import { generateCatalog } from '../simulator/catalog/generate.js';
 import { Catalog } from '../simulator/catalog/catalog.js';
-import { parseSearchCriteria } from '../simulator/rest/search-criteria.js';
+import { parseSearchCriteria } from '../simulator/catalog/search-criteria.js';
 import { startSimulator } from '../simulator/server.js';
 import { runScale, type Adapter } from '../bench/scale.js';
 import { crashFigures } from '../bench/crash.js';

@@ -1,4 +1,4 @@
-import { applySearchCriteria, type SearchCriteria, type SearchResult } from '../rest/search-criteria.js';
+import { applySearchCriteria, type SearchCriteria, type SearchResult } from './search-criteria.js';
 import { CatalogInputError, CatalogNotFoundError, MESSAGES, invalidTypeError } from './errors.js';
 import {
   CATEGORY_FIELDS,

@@ -1,4 +1,4 @@
-import type { FieldMap } from '../rest/search-criteria.js';
+import type { FieldMap } from './search-criteria.js';
 import type { Category, Customer, CustomerGroup, Order, Product, Shipment, SourceItem } from './types.js';
 
 /** Fields `GET /V1/products` can filter and sort on; anything else is Magento's "Invalid attribute name". */

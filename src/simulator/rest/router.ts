@@ -5,7 +5,7 @@ import { rawBodyText } from '../oauth/incoming.js';
 import { authenticate, isAllowed, type RestAuthDeps } from './auth.js';
 import { applyFieldsFilter } from './fields-filter.js';
 import { notAuthorized, RestError, type RestErrorItem } from './rest-error.js';
-import { parseSearchCriteria } from './search-criteria.js';
+import { parseSearchCriteria } from '../catalog/search-criteria.js';
 import { storeConfigs, websites } from './store-data.js';
 
 interface RestCall {

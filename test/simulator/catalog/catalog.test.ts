@@ -5,7 +5,7 @@ import {
   CatalogNotFoundError,
   renderPhrase,
 } from '../../../src/simulator/catalog/errors.js';
-import type { SearchCriteria } from '../../../src/simulator/rest/search-criteria.js';
+import type { SearchCriteria } from '../../../src/simulator/catalog/search-criteria.js';
 import { caught } from '../../helpers/errors.js';
 
 const GENERATED_AT = new Date('2025-06-01T00:00:00Z');

@@ -9,7 +9,7 @@ import {
   type ConditionType,
   type FieldMap,
   type SearchCriteria,
-} from '../../../src/simulator/rest/search-criteria.js';
+} from '../../../src/simulator/catalog/search-criteria.js';
 import { caught } from '../../helpers/errors.js';
 
 interface Row {

@@ -1,4 +1,4 @@
-import { CatalogInputError, MESSAGES, invalidTypeError } from '../catalog/errors.js';
+import { CatalogInputError, MESSAGES, invalidTypeError } from './errors.js';
 
 /**
  * Magento's searchCriteria (contract §6.2): parsing from the flat query keys a REST server sees, and
