@@ -1,5 +1,6 @@
 import { access, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import lockfile from 'proper-lockfile';
 
 /**
  * The file the demo writes into a folder it creates. The demo empties its folder at every start,
@@ -32,8 +33,31 @@ export const DEMO_RESOURCES: readonly string[] = [
 /** The default demo folder under a data folder. */
 export const demoDataDir = (dataDir: string): string => path.join(dataDir, 'demo');
 
-/** Refused: the folder was not created by the demo. */
+/** Refused: the folder was not created by the demo, or another demo is running on it. */
 export class NotDemoFolderError extends Error {}
+
+/**
+ * Held while the demo runs, so that a second demo (started on other ports, or failing on the same
+ * ones) refuses the folder instead of emptying it under the first. The lock is a folder beside the
+ * data folder (which is emptied), kept fresh while held; one left by a killed demo goes stale in 10 s.
+ */
+export async function lockDemoFolder(dir: string, flag = '--data'): Promise<() => Promise<void>> {
+  await mkdir(path.dirname(path.resolve(dir)), { recursive: true });
+  try {
+    return await lockfile.lock(dir, {
+      realpath: false,
+      lockfilePath: `${path.resolve(dir)}.lock`,
+      stale: 10_000,
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
+    throw new NotDemoFolderError(
+      `${flag} ${dir}: another demo is running on this folder; nothing was deleted. Stop it first, ` +
+        `or give this one its own folder (npm run demo -- ${flag} ${path.join(path.dirname(dir), 'demo-2')} ` +
+        'with --port and --store-port). If that demo was killed just now, its lock lapses within 10 s.',
+    );
+  }
+}
 
 export async function isDemoFolder(dir: string): Promise<boolean> {
   return access(path.join(dir, DEMO_MARKER)).then(

@@ -4,7 +4,13 @@ import { imsStoreRecord } from '../activation/register-store.js';
 import { createLogger } from '../config/logger.js';
 import { startSimulator } from '../simulator/server.js';
 import { DEV_DEMO_PASSWORD, startConnector } from '../web/connector.js';
-import { DEMO_RESOURCES, demoDataDir, NotDemoFolderError, prepareDemoFolder } from './demo-data.js';
+import {
+  DEMO_RESOURCES,
+  demoDataDir,
+  lockDemoFolder,
+  NotDemoFolderError,
+  prepareDemoFolder,
+} from './demo-data.js';
 import { closeOnSignals, configOrExit } from './lifecycle.js';
 import { anotherPort, isPortInUse, portInUseMessage } from './port-in-use.js';
 
@@ -52,6 +58,7 @@ const cliHint =
     DATA_DIR=${opts.data} npm run call -- GET V1/store/storeConfigs`;
 
 try {
+  await lockDemoFolder(opts.data);
   await prepareDemoFolder(opts.data);
 } catch (error) {
   const refused = error instanceof NotDemoFolderError;

@@ -32,8 +32,14 @@ const SMALL_STORE = {
   LOG_LEVEL: undefined,
 };
 
-/** Starts the demo on free ports, waits until it says it is ready, then stops it with SIGTERM. */
-async function runDemoUntilReady(data: string): Promise<{ code: number; stdout: string; stderr: string }> {
+/**
+ * Starts the demo on free ports, waits until it says it is ready, runs `whileUp` (if any), then stops
+ * it with SIGTERM.
+ */
+async function runDemoUntilReady(
+  data: string,
+  whileUp: () => Promise<void> = async () => undefined,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'src/cli/demo.ts', '--data', data, '--port', '0', '--store-port', '0'],
@@ -41,11 +47,15 @@ async function runDemoUntilReady(data: string): Promise<{ code: number; stdout: 
   );
   let stdout = '';
   let stderr = '';
+  let ready = false;
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
   child.stdout.on('data', (c: Buffer) => {
     stdout += c.toString();
-    if (/Press Ctrl-C/.test(stdout)) child.kill('SIGTERM');
+    if (/Press Ctrl-C/.test(stdout) && !ready) {
+      ready = true;
+      void whileUp().finally(() => child.kill('SIGTERM'));
+    }
   });
   return { code: await exited, stdout, stderr };
 }
@@ -65,6 +75,25 @@ describe('npm run demo -- --data', () => {
     expect(await readFile(path.join(real, 'db.json'), 'utf8')).toBe('{"integrations":[]}');
     expect(await exists(path.join(real, DEMO_MARKER))).toBe(false);
   });
+
+  it('refuses the folder of a demo that is running, and leaves its data alone', async () => {
+    const data = path.join(dir, 'busy', 'demo');
+    let second: { code: number; stderr: string } | undefined;
+    let dbWhileUp = false;
+    const first = await runDemoUntilReady(data, async () => {
+      second = await runCli('demo', ['--data', data, '--port', '0', '--store-port', '0'], {
+        ...SMALL_STORE,
+        DATA_DIR: dir,
+      });
+      dbWhileUp = await exists(path.join(data, 'db.json'));
+    });
+    expect(first.code).toBe(0);
+    expect(second?.code).toBe(2);
+    expect(second?.stderr).toMatch(/another demo is running on this folder; nothing was deleted/);
+    expect(dbWhileUp).toBe(true);
+    // Once the first has stopped, the folder is the demo's to use again.
+    expect((await runDemoUntilReady(data)).code).toBe(0);
+  }, 60_000);
 
   it('creates a new folder with its marker, and empties that folder at the next start', async () => {
     const data = path.join(dir, 'fresh', 'demo');
