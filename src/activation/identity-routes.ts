@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AccountService } from '../accounts/users.js';
 import type { IntegrationRecord, UserRecord } from '../storage/types.js';
 import { HttpError } from '../web/http-error.js';
-import { logIn } from '../web/login.js';
+import { logIn } from '../accounts/login.js';
 import type { ActivationService } from './activation-service.js';
 
 const linkParams = z.object({

@@ -14,7 +14,7 @@ import type { Alert, SyncJob, SyncRun, SyncService } from '../sync/sync-service.
 import { setWebhookSettings, WebhookSettingsError } from '../sync/webhooks/webhook-settings.js';
 import { describeUnlink, storeAdminSteps, unlinkStore } from '../sync/unlink-store.js';
 import { HttpError } from './http-error.js';
-import { logIn, logOut } from './login.js';
+import { logIn, logOut } from '../accounts/login.js';
 
 /** Only local paths after login: `next` comes from the query string, so no open redirect. */
 export function safeNext(next: unknown): string {
