@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { AppError } from '../errors.js';
 import { DuplicateError, type UserRecord, type UserRole, type UserStore } from '../storage/types.js';
 import { hashPassword, needsRehash, validatePassword, verifyPassword } from './password.js';
 
@@ -7,13 +8,11 @@ export type AccountErrorCode =
   'invalid_email' | 'weak_password' | 'duplicate' | 'unknown_user' | 'last_admin';
 
 /** A refusal the user can act on; `message` is one sentence fit to show them. */
-export class AccountError extends Error {
+export class AccountError extends AppError {
   override name = 'AccountError';
-  constructor(
-    readonly code: AccountErrorCode,
-    message: string,
-  ) {
-    super(message);
+  declare readonly code: AccountErrorCode;
+  constructor(code: AccountErrorCode, message: string) {
+    super(code, message);
   }
 }
 

@@ -8,15 +8,18 @@ import {
   type IntegrationRecord,
   type IntegrationStore,
 } from '../storage/types.js';
+import { AppError } from '../errors.js';
 
 /** A registration refused because the store already has a working integration it would supersede. */
-export class LiveIntegrationExistsError extends Error {
+export class LiveIntegrationExistsError extends AppError {
   override name = 'LiveIntegrationExistsError';
+  declare readonly code: 'live_integration_exists';
   constructor(
     storeBaseUrl: string,
     readonly live: Pick<IntegrationRecord, 'consumerKey' | 'status'>,
   ) {
     super(
+      'live_integration_exists',
       `Store ${storeBaseUrl} already has a live integration, ${live.consumerKey} (${live.status}); registering ` +
         'another would supersede it and erase its tokens.',
     );
@@ -61,15 +64,21 @@ export type ExchangeFn = (input: {
 export type CallbackOutcome = 'new' | 'repeat' | 'retry' | 'reauthorize' | 'reset';
 
 /** A callback the connector will not act on; nothing was changed. The message says why. */
-export class ActivationRefusedError extends Error {
+export class ActivationRefusedError extends AppError {
   override name = 'ActivationRefusedError';
-  readonly code = 'activation_refused';
+  declare readonly code: 'activation_refused';
+  constructor(message: string) {
+    super('activation_refused', message);
+  }
 }
 
 /** The connector is shutting down: the store should try again (the callback answers 503). */
-export class ActivationUnavailableError extends Error {
+export class ActivationUnavailableError extends AppError {
   override name = 'ActivationUnavailableError';
-  readonly code = 'activation_unavailable';
+  declare readonly code: 'activation_unavailable';
+  constructor(message: string) {
+    super('activation_unavailable', message);
+  }
 }
 
 export interface ActivationServiceOptions {

@@ -1,12 +1,12 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { HttpError } from '../web/http-error.js';
+import { AppError } from '../errors.js';
 import {
   DEFAULT_INVALID_REQUEST_LIMIT,
   invalidRequestLimiter,
   type InvalidRequestLimit,
-} from '../web/invalid-request-limiter.js';
+} from '../http/invalid-request-limiter.js';
 import {
   ActivationRefusedError,
   ActivationUnavailableError,
@@ -14,6 +14,27 @@ import {
   type CallbackOutcome,
 } from './activation-service.js';
 import { canonicalStoreUrl, checkStoreUrl, type StoreUrlPolicyOptions } from './store-url-policy.js';
+
+export type CallbackErrorCode =
+  | 'callback_too_large'
+  | 'callback_too_many_fields'
+  | 'callback_charset'
+  | 'callback_cut_short'
+  | 'callback_unreadable'
+  | 'callback_not_form'
+  | 'callback_invalid'
+  | 'callback_store_url_invalid'
+  | 'callback_store_url_refused'
+  | 'callback_not_stored';
+
+/** A callback refused before or while it is stored; nothing was changed. The message says what to send. */
+export class CallbackError extends AppError {
+  override name = 'CallbackError';
+  declare readonly code: CallbackErrorCode;
+  constructor(code: CallbackErrorCode, message: string, options?: ErrorOptions) {
+    super(code, message, options);
+  }
+}
 
 /** Magento's credentials: 32 characters of [0-9a-z] (contract §3.7). */
 const credential = (field: string) =>
@@ -60,7 +81,28 @@ const parseForm = express.urlencoded({
   type: (req) => isFormBody(req as Request),
 });
 
-/** body-parser's failures as one sentence each, saying what Magento sends instead. */
+const CUT_SHORT: [CallbackErrorCode, string] = ['callback_cut_short', 'The callback body was cut short.'];
+const WRONG_CHARSET: [CallbackErrorCode, string] = [
+  'callback_charset',
+  'Send the callback form-encoded in UTF-8, as Magento does.',
+];
+
+/** body-parser's failures (by their `type`) as one sentence each, saying what Magento sends instead. */
+const BODY_FAILURES = new Map<string | undefined, [CallbackErrorCode, string]>([
+  [
+    'entity.too.large',
+    ['callback_too_large', 'The callback body is larger than 8 KB; Magento sends four short fields.'],
+  ],
+  [
+    'parameters.too.many',
+    ['callback_too_many_fields', 'The callback has more than 20 fields; Magento sends four.'],
+  ],
+  ['charset.unsupported', WRONG_CHARSET],
+  ['encoding.unsupported', WRONG_CHARSET],
+  ['request.aborted', CUT_SHORT],
+  ['request.size.invalid', CUT_SHORT],
+]);
+
 function callbackBody(req: Request, res: Response, next: NextFunction) {
   parseForm(req, res, (error?: unknown) => {
     if (!error) {
@@ -68,17 +110,11 @@ function callbackBody(req: Request, res: Response, next: NextFunction) {
       return;
     }
     const type = (error as { type?: string }).type;
-    if (type === 'entity.too.large') {
-      next(new HttpError(413, 'The callback body is larger than 8 KB; Magento sends four short fields.'));
-    } else if (type === 'parameters.too.many') {
-      next(new HttpError(413, 'The callback has more than 20 fields; Magento sends four.'));
-    } else if (type === 'charset.unsupported' || type === 'encoding.unsupported') {
-      next(new HttpError(415, 'Send the callback form-encoded in UTF-8, as Magento does.'));
-    } else if (type === 'request.aborted' || type === 'request.size.invalid') {
-      next(new HttpError(400, 'The callback body was cut short.'));
-    } else {
-      next(new HttpError(400, 'The callback body could not be read as a form.'));
-    }
+    const [code, message] = BODY_FAILURES.get(type) ?? [
+      'callback_unreadable',
+      'The callback body could not be read as a form.',
+    ];
+    next(new CallbackError(code, message));
   });
 }
 
@@ -105,17 +141,18 @@ export function callbackRoute(deps: {
     callbackBody,
     async (req, res) => {
       if (!isFormBody(req)) {
-        throw new HttpError(
-          415,
+        throw new CallbackError(
+          'callback_not_form',
           'Send the callback form-encoded (application/x-www-form-urlencoded), as Magento does.',
         );
       }
       const parsed = callbackFields.safeParse(req.body ?? {});
-      if (!parsed.success) throw new HttpError(400, oneSentence(parsed.error.issues));
+      if (!parsed.success) throw new CallbackError('callback_invalid', oneSentence(parsed.error.issues));
       const canonical = canonicalStoreUrl(parsed.data.store_base_url);
-      if (typeof canonical !== 'string') throw new HttpError(400, canonical.error);
+      if (typeof canonical !== 'string')
+        throw new CallbackError('callback_store_url_invalid', canonical.error);
       const refused = await checkStoreUrl(canonical, deps.policy);
-      if (refused) throw new HttpError(403, refused);
+      if (refused) throw new CallbackError('callback_store_url_refused', refused);
       let outcome: CallbackOutcome;
       try {
         ({ outcome } = await deps.activation.receiveCallback({
@@ -123,14 +160,14 @@ export function callbackRoute(deps: {
           store_base_url: canonical,
         }));
       } catch (error) {
-        if (error instanceof ActivationRefusedError) throw new HttpError(403, error.message);
+        if (error instanceof ActivationRefusedError) throw error;
         // 200 means "stored": anything else makes the store report failure, so the admin retries.
         deps.logger.error({ err: error }, 'callback not stored');
-        throw new HttpError(
-          503,
-          error instanceof ActivationUnavailableError
-            ? error.message
-            : 'The connector could not store the credentials right now; click Activate again in a moment.',
+        if (error instanceof ActivationUnavailableError) throw error;
+        throw new CallbackError(
+          'callback_not_stored',
+          'The connector could not store the credentials right now; click Activate again in a moment.',
+          { cause: error },
         );
       }
       // Written directly: express's send() would parse the content type back and hash the body for an

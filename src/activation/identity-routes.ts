@@ -1,10 +1,27 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
+import { logIn } from '../accounts/login.js';
 import type { AccountService } from '../accounts/users.js';
+import { AppError } from '../errors.js';
 import type { IntegrationRecord, UserRecord } from '../storage/types.js';
-import { HttpError } from '../web/http-error.js';
-import { logIn } from '../web/login.js';
 import type { ActivationService } from './activation-service.js';
+
+export type IdentityLinkErrorCode =
+  | 'identity_link_invalid'
+  | 'identity_link_unknown'
+  | 'identity_link_not_handshake'
+  | 'identity_redirect_refused'
+  | 'identity_not_linked'
+  | 'identity_linked_elsewhere';
+
+/** The identity link cannot go on; the message says what the user can do. */
+export class IdentityLinkError extends AppError {
+  override name = 'IdentityLinkError';
+  declare readonly code: IdentityLinkErrorCode;
+  constructor(code: IdentityLinkErrorCode, message: string) {
+    super(code, message);
+  }
+}
 
 const linkParams = z.object({
   oauth_consumer_key: z
@@ -43,33 +60,33 @@ export function identityRoutes(deps: IdentityDeps): Router {
   const load = async (input: Record<string, unknown>, waitMs: number) => {
     const parsed = linkParams.safeParse(input);
     if (!parsed.success)
-      throw new HttpError(400, parsed.error.issues.map((i) => i.message).join(' '), 'Bad identity link');
+      throw new IdentityLinkError(
+        'identity_link_invalid',
+        parsed.error.issues.map((i) => i.message).join(' '),
+      );
     const { oauth_consumer_key: key, success_call_back: back } = parsed.data;
     const record = await deps.activation.waitForRecord(key, waitMs);
     if (!record) {
-      throw new HttpError(
-        404,
+      throw new IdentityLinkError(
+        'identity_link_unknown',
         'The store has not sent this integration’s credentials to the connector. Check that the integration’s ' +
           'Callback URL points at this connector’s /magento/callback, then click Activate again in the store admin.',
-        'Waiting for the store',
       );
     }
     // The link belongs to the activation handshake: a store the operator registered (npm run store) has
     // none, and its missing userId means "admins only", not "the first one to log in here".
     if (record.registration === 'manual' || record.registration === 'ims') {
-      throw new HttpError(
-        403,
+      throw new IdentityLinkError(
+        'identity_link_not_handshake',
         'This store was registered by the operator (npm run store), not activated from the store admin, so it ' +
           'has no identity link. An admin gives it to a user when registering it (--user).',
-        'No identity link for this store',
       );
     }
     // No open redirect: only back to the store that sent the credentials.
     if (new URL(back).origin !== record.storeOrigin) {
-      throw new HttpError(
-        400,
+      throw new IdentityLinkError(
+        'identity_redirect_refused',
         `success_call_back (${new URL(back).origin}) is not on the store that activated this integration (${record.storeOrigin}).`,
-        'Refused redirect',
       );
     }
     return { key, back, record };
@@ -120,7 +137,10 @@ export function identityRoutes(deps: IdentityDeps): Router {
     const { key, back, record } = await load(req.query as Record<string, unknown>, 0);
     const user = res.locals.user as UserRecord | undefined;
     if (!user || !record.userId || !mayLink(user, record)) {
-      throw new HttpError(403, 'Log in through the identity link to follow this activation.', 'Not linked');
+      throw new IdentityLinkError(
+        'identity_not_linked',
+        'Log in through the identity link to follow this activation.',
+      );
     }
     if (record.status === 'active') {
       await deps.activation.recordSuccessRedirect(key);
@@ -150,12 +170,11 @@ function mayLink(user: UserRecord, record: IntegrationRecord): boolean {
   return !record.userId || record.userId === user.id || user.role === 'admin';
 }
 
-function linkedElsewhere(record: IntegrationRecord): HttpError {
-  return new HttpError(
-    403,
+function linkedElsewhere(record: IntegrationRecord): IdentityLinkError {
+  return new IdentityLinkError(
+    'identity_linked_elsewhere',
     `The store ${record.storeOrigin} is already linked to another user of this connector. Ask that user or an ` +
       'admin to complete this step, or log in as them.',
-    'Linked to another user',
   );
 }
 

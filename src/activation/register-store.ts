@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { AppError } from '../errors.js';
 import { MagentoClient } from '../magento/client.js';
 import { MagentoAuthError, MagentoError } from '../magento/errors.js';
 import { ImsTokenError, ImsTokenProvider } from '../magento/ims-token.js';
@@ -13,8 +14,12 @@ import { canonicalStoreUrl } from './store-url-policy.js';
  */
 
 /** Raised for input an operator must correct; the message says what and how. */
-export class RegistrationError extends Error {
+export class RegistrationError extends AppError {
   override name = 'RegistrationError';
+  declare readonly code: 'registration_invalid';
+  constructor(message: string) {
+    super('registration_invalid', message);
+  }
 }
 
 const MAGENTO_CREDENTIAL = /^[0-9a-z]{32}$/;

@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { parseConfig } from '../config/config.js';
 import { MagentoClient } from '../magento/client.js';
 import { authorizationHeader } from '../oauth1/sign.js';
-import { startConnector } from '../web/connector.js';
+import { startConnector } from '../app/main.js';
 import { createFileRecordStore } from '../storage/file-record-store.js';
 import { magentoTransport } from '../sync/magento2/channel.js';
 import { productsConnector } from '../sync/magento2/connectors.js';

@@ -9,7 +9,7 @@ import { promptHidden, readStdinLines } from './prompt.js';
 import { buildReport, runContract } from '../contract/run.js';
 import { watchActivation } from '../contract/activation-watch.js';
 import { createLogger } from '../config/logger.js';
-import { startConnector } from '../web/connector.js';
+import { startConnector } from '../app/main.js';
 import { formatNotRun, formatResult, formatSummary } from '../contract/table.js';
 import { painter } from './style.js';
 import type { OAuthCredentials } from '../oauth1/index.js';

@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { imsStoreRecord } from '../activation/register-store.js';
 import { createLogger } from '../config/logger.js';
 import { startSimulator } from '../simulator/server.js';
-import { DEV_DEMO_PASSWORD, startConnector } from '../web/connector.js';
+import { DEV_DEMO_PASSWORD, startConnector } from '../app/main.js';
 import {
   DEMO_RESOURCES,
   demoDataDir,

@@ -1,7 +1,7 @@
 import { createLogger } from '../config/logger.js';
 import { closeOnSignals, configOrExit } from './lifecycle.js';
 import { anotherPort, isPortInUse, portInUseMessage } from './port-in-use.js';
-import { startConnector } from '../web/connector.js';
+import { startConnector } from '../app/main.js';
 
 const config = configOrExit();
 const logger = createLogger({ level: config.LOG_LEVEL, name: 'connector', nodeEnv: config.NODE_ENV });

@@ -3,16 +3,14 @@
  * text first, then the likely cause and fix where one is known.
  */
 
+import { AppError } from '../errors.js';
+
 export type MagentoParameters = string[] | Record<string, string>;
 
-export class MagentoError extends Error {
+export class MagentoError extends AppError {
   override name = 'MagentoError';
-  constructor(
-    message: string,
-    readonly code: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  constructor(message: string, code: string, options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 }
 
@@ -55,6 +53,7 @@ abstract class MagentoAnswerError extends MagentoError {
 /** The store refused the credentials or signature (HTTP 401); the integration may need reauthorizing. */
 export class MagentoAuthError extends MagentoAnswerError {
   override name = 'MagentoAuthError';
+  declare readonly code: 'MAGENTO_AUTH';
 
   constructor(answer: StoreAnswer, options?: { cause?: unknown }) {
     super(answer, 'MAGENTO_AUTH', options);
@@ -69,6 +68,7 @@ export class MagentoAuthError extends MagentoAnswerError {
 /** Any other error status (4xx/5xx), or an answer the connector cannot use. */
 export class MagentoApiError extends MagentoAnswerError {
   override name = 'MagentoApiError';
+  declare readonly code: 'MAGENTO_API';
   /** Magento's `errors` list for input errors: each `{message, parameters}` as sent. */
   readonly errors?: { message: string; parameters?: MagentoParameters }[];
 
@@ -84,6 +84,8 @@ export class MagentoApiError extends MagentoAnswerError {
 /** The store could not be reached: connection refused or reset, DNS failure, timeout. */
 export class MagentoNetworkError extends MagentoError {
   override name = 'MagentoNetworkError';
+  /** The socket's or got's code (ECONNREFUSED, ETIMEDOUT, ...), kept as callers know it. */
+  declare readonly code: string;
   constructor(
     message: string,
     code: string,
@@ -97,6 +99,7 @@ export class MagentoNetworkError extends MagentoError {
 /** The request-token window (300 s after the store's callback POST) has passed. */
 export class MagentoExpiredError extends MagentoError {
   override name = 'MagentoExpiredError';
+  declare readonly code: 'MAGENTO_EXPIRED';
   constructor(
     message: string,
     readonly deadline: Date,

@@ -41,6 +41,7 @@ export interface ImsTokenOptions extends ImsClientCredentials {
 /** IMS refused the client credentials or could not be reached; the message says which, never the secret. */
 export class ImsTokenError extends MagentoError {
   override name = 'ImsTokenError';
+  declare readonly code: 'IMS_TOKEN';
   constructor(
     message: string,
     /** HTTP status of IMS's answer; 0 when there was none. */

@@ -102,6 +102,7 @@ export function addressRefusal(address: string): string | null {
 /** Thrown (inside got) when a store's address is refused. */
 export class StoreAddressRefused extends MagentoError {
   override name = 'StoreAddressRefused';
+  declare readonly code: 'MAGENTO_ADDRESS_REFUSED';
   constructor(host: string, reason: string) {
     super(
       `Refused to connect to the store at ${host}: ${reason} Production calls only stores on public ` +

@@ -1,3 +1,4 @@
+import { AppError } from '../errors.js';
 import { isKnownResource, nearestResources, withParents } from '../acl/magento-acl.js';
 import { validateAgainst, type SchemaName } from './validate-xml.js';
 
@@ -32,8 +33,12 @@ export interface GeneratedModule {
 }
 
 /** Bad input: nothing is generated and nothing written. */
-export class ModuleInputError extends Error {
+export class ModuleInputError extends AppError {
   override name = 'ModuleInputError';
+  declare readonly code: 'module_input_invalid';
+  constructor(message: string, options?: ErrorOptions) {
+    super('module_input_invalid', message, options);
+  }
 }
 
 /** What the connector itself calls on a store: the default grant. */

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { AppError } from '../errors.js';
 import { createLogger } from '../config/logger.js';
 
 /**
@@ -16,13 +17,21 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const AAD_LABEL = 'magento-connector secret v2\0';
 
-export class DecryptionError extends Error {
+export class DecryptionError extends AppError {
   override name = 'DecryptionError';
+  declare readonly code: 'decryption_failed';
+  constructor(message: string, options?: ErrorOptions) {
+    super('decryption_failed', message, options);
+  }
 }
 
 /** Stored secrets carry another key's fingerprint: the key is wrong, the data is not damaged. */
-export class DifferentKeyError extends Error {
+export class DifferentKeyError extends AppError {
   override name = 'DifferentKeyError';
+  declare readonly code: 'different_encryption_key';
+  constructor(message: string, options?: ErrorOptions) {
+    super('different_encryption_key', message, options);
+  }
 }
 
 function checkKey(key: Buffer): void {

@@ -1,4 +1,5 @@
 import type { Store as SessionStore } from 'express-session';
+import { AppError } from '../errors.js';
 import type { JobQueue } from './jobs.js';
 import type { RecordStore } from './records.js';
 import type { WebhookEventLog } from './webhook-events.js';
@@ -297,10 +298,18 @@ export interface Storage {
   close(): Promise<void>;
 }
 
-export class DuplicateError extends Error {
+export class DuplicateError extends AppError {
   override name = 'DuplicateError';
+  declare readonly code: 'duplicate_record';
+  constructor(message: string, options?: ErrorOptions) {
+    super('duplicate_record', message, options);
+  }
 }
 
-export class NotFoundError extends Error {
+export class NotFoundError extends AppError {
   override name = 'NotFoundError';
+  declare readonly code: 'record_not_found';
+  constructor(message: string, options?: ErrorOptions) {
+    super('record_not_found', message, options);
+  }
 }

@@ -1,3 +1,4 @@
+import { AppError } from '../errors.js';
 import { compareRecordIds, type RecordStore } from '../storage/records.js';
 import type { Connector, Transport } from './types.js';
 
@@ -42,8 +43,12 @@ export function freshScanState(): DeletionScanState {
   return { after: null, listed: 0, deleted: 0, notLocal: 0, requests: 0, done: false };
 }
 
-export class DeletionScanError extends Error {
+export class DeletionScanError extends AppError {
   override name = 'DeletionScanError';
+  declare readonly code: 'deletion_scan_failed';
+  constructor(message: string, options?: ErrorOptions) {
+    super('deletion_scan_failed', message, options);
+  }
 }
 
 /** Whether deletion scans can run for this connector's entity. */

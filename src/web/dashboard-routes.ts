@@ -11,10 +11,10 @@ import {
   type UserRecord,
 } from '../storage/types.js';
 import type { Alert, SyncJob, SyncRun, SyncService } from '../sync/sync-service.js';
-import { setWebhookSettings, WebhookSettingsError } from '../sync/webhooks/webhook-settings.js';
+import { setWebhookSettings } from '../sync/webhooks/webhook-settings.js';
 import { describeUnlink, storeAdminSteps, unlinkStore } from '../sync/unlink-store.js';
 import { HttpError } from './http-error.js';
-import { logIn, logOut } from './login.js';
+import { logIn, logOut } from '../accounts/login.js';
 
 /** Only local paths after login: `next` comes from the query string, so no open redirect. */
 export function safeNext(next: unknown): string {
@@ -195,15 +195,9 @@ export function dashboardRoutes(deps: {
         400,
         'Paste the public key from the store (Stores > Configuration > Adobe Services > Webhooks).',
       );
-    let settings;
-    try {
-      settings = await setWebhookSettings(deps.storage.integrations, key, {
-        commercePublicKey: pem ? pem : null,
-      });
-    } catch (error) {
-      if (error instanceof WebhookSettingsError) throw new HttpError(400, error.message);
-      throw error;
-    }
+    const settings = await setWebhookSettings(deps.storage.integrations, key, {
+      commercePublicKey: pem ? pem : null,
+    });
     if (req.accepts(['html', 'json']) === 'json')
       res.json({ commerceKey: Boolean(settings?.commercePublicKey) });
     else res.redirect(303, `/#store-${key}`);

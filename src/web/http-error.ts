@@ -1,7 +1,9 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
+import { AppError } from '../errors.js';
+import { answerFor } from './error-answers.js';
 
-/** An error whose message is safe to show: status plus one sentence saying what to do. */
+/** The web layer's own refusal, its status chosen here: status plus one sentence saying what to do. */
 export class HttpError extends Error {
   override name = 'HttpError';
   constructor(
@@ -19,7 +21,10 @@ function wantsJson(req: Request): boolean {
   return req.accepts(['html', 'json']) === 'json';
 }
 
-/** The one place errors become answers: typed ones keep status and message, others are a plain 500. */
+/**
+ * The one place errors become answers: a domain error by its code (error-answers.ts), express's and
+ * the body parsers' by their status; anything else is a bug, a plain 500 that shows nothing of it.
+ */
 export function errorHandler(logger: Logger) {
   return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const e = error as {
@@ -32,8 +37,13 @@ export function errorHandler(logger: Logger) {
     let status = 500;
     let message = 'Something went wrong on our side. The error has been logged.';
     let title = 'Error';
+    const answer = error instanceof AppError ? answerFor(error) : undefined;
     if (error instanceof HttpError) {
       ({ status, message, title } = error);
+    } else if (answer) {
+      ({ status, title } = answer);
+      message = answer.message ?? (error as AppError).message;
+      if (answer.log) logger.error({ err: error, path: req.path }, 'request failed');
     } else if (
       e.code === 'EBADCSRFTOKEN' ||
       (e.status === 403 && /csrf/i.test(String((error as Error).message)))

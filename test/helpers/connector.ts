@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { parseConfig } from '../../src/config/config.js';
 import { REDACT_PATHS } from '../../src/config/logger.js';
-import { startConnector, type RunningConnector } from '../../src/web/connector.js';
+import { startConnector, type RunningConnector } from '../../src/app/main.js';
 
 export const DEMO_EMAIL = 'demo@example.com';
 export const DEMO_PASSWORD = 'correct horse battery';

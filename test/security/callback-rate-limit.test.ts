@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
-import { clientKey } from '../../src/web/invalid-request-limiter.js';
+import { clientKey } from '../../src/http/invalid-request-limiter.js';
 import { startTestConnector } from '../helpers/connector.js';
 
 type TestConnector = Awaited<ReturnType<typeof startTestConnector>>;

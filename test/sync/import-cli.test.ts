@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { parseConfig } from '../../src/config/config.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
 import { formatCsvRow, parseCsv } from '../../src/sync/import-export/csv.js';
-import { startConnector } from '../../src/web/connector.js';
+import { startConnector } from '../../src/app/main.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestConnector } from '../helpers/connector.js';
 import { adminJson } from '../helpers/http.js';

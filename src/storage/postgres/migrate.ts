@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
+import { AppError } from '../../errors.js';
 
 /**
  * Versioned SQL files (`NNN-name.sql`) applied in order at start, each in its own transaction, under
@@ -31,8 +32,12 @@ export async function readMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
   );
 }
 
-export class SchemaTooNewError extends Error {
+export class SchemaTooNewError extends AppError {
   override name = 'SchemaTooNewError';
+  declare readonly code: 'schema_too_new';
+  constructor(message: string, options?: ErrorOptions) {
+    super('schema_too_new', message, options);
+  }
 }
 
 /** Applies what is missing; returns the versions applied now. */

@@ -10,9 +10,14 @@
  * which is what a spreadsheet shows for it.
  */
 
-export class CsvError extends Error {
+import { AppError } from '../../errors.js';
+
+export class CsvError extends AppError {
   override name = 'CsvError';
-  readonly code = 'CSV_INVALID';
+  declare readonly code: 'CSV_INVALID';
+  constructor(message: string, options?: ErrorOptions) {
+    super('CSV_INVALID', message, options);
+  }
 }
 
 const NEEDS_QUOTES = /[",\r\n]/;

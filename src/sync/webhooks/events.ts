@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { AppError } from '../../errors.js';
 
 /**
  * Which store events change which synced entity, and where the changed row's id sits in the payload.
@@ -75,8 +76,12 @@ export interface WebhookChange {
   deleted?: true;
 }
 
-export class MalformedDeliveryError extends Error {
+export class MalformedDeliveryError extends AppError {
   override name = 'MalformedDeliveryError';
+  declare readonly code: 'malformed_delivery';
+  constructor(message: string, options?: ErrorOptions) {
+    super('malformed_delivery', message, options);
+  }
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>

@@ -5,7 +5,7 @@ import {
   DEFAULT_INVALID_REQUEST_LIMIT,
   invalidRequestLimiter,
   type InvalidRequestLimit,
-} from '../../web/invalid-request-limiter.js';
+} from '../../http/invalid-request-limiter.js';
 import {
   MalformedDeliveryError,
   parseCommerceDelivery,

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { AppError } from '../../errors.js';
 import { hashRecordData } from '../../storage/file-record-store.js';
 import type { Job } from '../../storage/jobs.js';
 import type { LocalRecord, RecordStore } from '../../storage/records.js';
@@ -73,8 +74,12 @@ export interface WebhookServiceOptions {
  * there at all for a save, or still there for a delete: `*_after` events come before the commit): read
  * again a moment later.
  */
-export class StaleReadError extends Error {
+export class StaleReadError extends AppError {
   override name = 'StaleReadError';
+  declare readonly code: 'stale_read';
+  constructor(message: string, options?: ErrorOptions) {
+    super('stale_read', message, options);
+  }
 }
 
 interface Batches {

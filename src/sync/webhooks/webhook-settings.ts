@@ -1,3 +1,4 @@
+import { AppError } from '../../errors.js';
 import type { IntegrationStore, WebhookSettings } from '../../storage/types.js';
 import { parsePublicKey } from './signature.js';
 
@@ -8,8 +9,12 @@ export interface WebhookSettingsInput {
   ioEvents?: { clientId: string; publicKeys: string[] } | null;
 }
 
-export class WebhookSettingsError extends Error {
+export class WebhookSettingsError extends AppError {
   override name = 'WebhookSettingsError';
+  declare readonly code: 'webhook_settings_invalid';
+  constructor(message: string, options?: ErrorOptions) {
+    super('webhook_settings_invalid', message, options);
+  }
 }
 
 const CLIENT_ID = /^[A-Za-z0-9._-]{1,128}$/;

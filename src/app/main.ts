@@ -1,3 +1,9 @@
+/**
+ * The composition root: the one place that builds the connector from its parts (config → storage →
+ * accounts, activation, sync, webhooks → the express app) and starts it listening. Named main, not
+ * connector, because the sync layer's connectors (one per entity, sync/magento2/) are another thing;
+ * it is not run by itself: the CLIs (start, demo, contract, bench) and the tests call startConnector.
+ */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -12,8 +18,8 @@ import { SyncService } from '../sync/sync-service.js';
 import { WebhookService, type AppliedBatch } from '../sync/webhooks/webhook-service.js';
 import { clientForIntegration } from '../activation/store-client.js';
 import type { Storage } from '../storage/types.js';
-import { createApp } from './app.js';
-import { sessionSecret } from './session.js';
+import { createApp } from '../web/app.js';
+import { sessionSecret } from '../web/session.js';
 
 export type ConnectorConfig = Pick<
   Config,

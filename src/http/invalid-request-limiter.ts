@@ -1,3 +1,8 @@
+/**
+ * src/http/ holds express middleware that any route may mount, whatever layer it lives in (the
+ * activation callback, the webhook receiver, the dashboard): plain HTTP concerns with no knowledge of
+ * the app, its sessions or its pages. It imports nothing from the connector's features or from web/.
+ */
 import type { NextFunction, Request, Response } from 'express';
 import ipaddr from 'ipaddr.js';
 
