@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
-import { hashRecordData } from '../../storage/file-record-store.js';
 import type { Job } from '../../storage/jobs.js';
-import type { LocalRecord, RecordStore } from '../../storage/records.js';
+import { hashRecordData, type LocalRecord, type RecordStore } from '../../storage/records.js';
 import type { Storage } from '../../storage/types.js';
 import {
   WEBHOOK_BODY_HASH_RETENTION_MINUTES,
