@@ -9,6 +9,7 @@ import {
   type UpsertOptions,
   type UpsertOutcome,
 } from './records.js';
+import { SerialQueue } from './serial-queue.js';
 
 /**
  * A RecordStore on plain JSON files: `dir/<store folder>/<entity>/<shard>.json`, each shard holding
@@ -186,7 +187,8 @@ class ShardCache {
 export function createFileRecordStore(dir: string, options: FileRecordStoreOptions = {}): RecordStore {
   const root = path.resolve(dir);
   const cache = new ShardCache(Math.max(1, options.cacheShards ?? 4));
-  const queues = new Map<string, Promise<unknown>>();
+  /** Writes (and counts, which may fix the index) for one (store, entity) run one at a time. */
+  const writes = new SerialQueue();
   const rangesCache = new Map<string, { stamp: Stamp | undefined; ranges: Ranges }>();
   let closed = false;
 
@@ -203,18 +205,6 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
       throw new Error(`Refusing a path outside ${root}.`);
     }
     return folder;
-  }
-
-  /** Runs writes (and counts, which may fix the index) for one (store, entity) one at a time. */
-  function serialised<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const tail = queues.get(key) ?? Promise.resolve();
-    const result = tail.then(task);
-    const settled = result.catch(() => undefined);
-    queues.set(key, settled);
-    void settled.then(() => {
-      if (queues.get(key) === settled) queues.delete(key);
-    });
-    return result;
   }
 
   async function loadShard(file: string): Promise<Shard> {
@@ -342,7 +332,7 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
     async upsert(store, entity, records, options = {}) {
       const folder = entityDir(store, entity);
       records.forEach(validateRecord);
-      return serialised(folder, async () => {
+      return writes.run(folder, async () => {
         const ranges = records.some((r) => numericId(r.id) === undefined)
           ? structuredClone(await readRanges(folder))
           : undefined;
@@ -429,7 +419,7 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
     async markDeleted(store, entity, ids, at) {
       const folder = entityDir(store, entity);
       if (ids.length === 0) return 0;
-      return serialised(folder, async () => {
+      return writes.run(folder, async () => {
         const ranges = ids.some((id) => numericId(id) === undefined) ? await readRanges(folder) : undefined;
         const byShard = new Map<string, string[]>();
         for (const id of ids) {
@@ -465,7 +455,7 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
 
     async count(store, entity) {
       const folder = entityDir(store, entity);
-      return serialised(folder, async () => {
+      return writes.run(folder, async () => {
         const shards = await listShards(folder);
         const index = await readCounts(folder);
         const fresh: CountsIndex = {};
@@ -504,7 +494,7 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
       for (const entity of entities.filter((e) => ENTITY_NAME.test(e))) {
         removed += await api.count(store, entity);
         // After any write of this entity in flight.
-        await serialised(entityDir(store, entity), async () => undefined);
+        await writes.idle(entityDir(store, entity));
       }
       cache.clear();
       rangesCache.clear();
@@ -514,7 +504,7 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
 
     async close() {
       closed = true;
-      await Promise.all([...queues.values()]);
+      await writes.drained();
       cache.clear();
       rangesCache.clear();
     },
