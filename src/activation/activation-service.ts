@@ -9,6 +9,7 @@ import {
   type IntegrationStore,
 } from '../storage/types.js';
 import { AppError } from '../errors.js';
+import { SerialQueue } from '../storage/serial-queue.js';
 
 /** A registration refused because the store already has a working integration it would supersede. */
 export class LiveIntegrationExistsError extends AppError {
@@ -134,7 +135,8 @@ const UNFINISHED = ['pending', 'exchanging'] as const;
  * restart) takes over an unfinished exchange whose lease lapsed.
  */
 export class ActivationService {
-  private readonly inFlight = new Map<string, Promise<void>>();
+  /** Exchanges running or waiting in this process, one at a time per consumer key. */
+  private readonly inFlight = new SerialQueue();
   private readonly clock: () => Date;
   private readonly owner = randomUUID();
   private sweeper?: NodeJS.Timeout;
@@ -181,7 +183,7 @@ export class ActivationService {
     clearInterval(this.sweeper);
     this.waiting.splice(0).forEach((wake) => wake());
     this.endQuietWait();
-    const running = Promise.allSettled([...this.inFlight.values()]);
+    const running = this.inFlight.drained();
     await Promise.race([running, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
   }
 
@@ -427,7 +429,7 @@ export class ActivationService {
 
   /** Resolves when no exchange runs for the key here, and the record has left pending/exchanging (bounded). */
   async settled(consumerKey: string, timeoutMs = 30_000): Promise<IntegrationRecord | undefined> {
-    await this.inFlight.get(consumerKey);
+    await this.inFlight.idle(consumerKey);
     const done = (r: IntegrationRecord | undefined) =>
       !r || !(UNFINISHED as readonly string[]).includes(r.status);
     return this.waitFor(consumerKey, done, timeoutMs);
@@ -538,18 +540,14 @@ export class ActivationService {
   }
 
   private startExchange(consumerKey: string, options: { takeOver?: boolean } = {}): void {
-    const previous = this.inFlight.get(consumerKey) ?? Promise.resolve();
-    const run = previous
-      .then(() => this.inSlot(() => this.exchange(consumerKey, options.takeOver ?? false)))
-      // Storage failing under the exchange must not crash the process: the record stays unfinished
-      // and the sweep (here or in another instance) takes it over once its lease lapses.
-      .catch((error: unknown) =>
-        this.options.logger.error({ err: error, consumerKey }, 'token exchange could not be recorded'),
-      );
-    this.inFlight.set(consumerKey, run);
-    void run.finally(() => {
-      if (this.inFlight.get(consumerKey) === run) this.inFlight.delete(consumerKey);
-    });
+    void this.inFlight.run(consumerKey, () =>
+      this.inSlot(() => this.exchange(consumerKey, options.takeOver ?? false))
+        // Storage failing under the exchange must not crash the process: the record stays unfinished
+        // and the sweep (here or in another instance) takes it over once its lease lapses.
+        .catch((error: unknown) =>
+          this.options.logger.error({ err: error, consumerKey }, 'token exchange could not be recorded'),
+        ),
+    );
   }
 
   /**

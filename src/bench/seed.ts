@@ -1,8 +1,6 @@
-import { openStorage } from '../storage/open.js';
 import type { IntegrationRecord } from '../storage/types.js';
 import { loopbackAddress, magentoToken } from './common.js';
-
-type OpenOptions = Parameters<typeof openStorage>[0];
+import { withStorage } from './open-storage.js';
 
 /**
  * Blocks of loopback addresses for seeded stores (62,750 each; 200-209, clear of the blocks activating
@@ -25,21 +23,8 @@ export async function seedIntegrations(options: {
   /** Writes in flight at once (a storage that groups writes gains from more). */
   parallel?: number;
 }): Promise<{ ms: number }> {
-  const open: OpenOptions & { databaseUrl?: string } = {
-    dataDir: options.dataDir,
-    envKey: options.encryptionKey,
-    production: false,
-    logger: { warn: () => undefined },
-    ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
-  };
   const started = performance.now();
-  const { storage } = await openStorage(open);
-  try {
-    if (options.databaseUrl && storage.kind !== 'postgres') {
-      throw new Error(
-        `DATABASE_URL given but openStorage opened the ${storage.kind} storage (no PostgreSQL adapter).`,
-      );
-    }
+  await withStorage(options, async (storage) => {
     const at = new Date(Date.now() - 86_400_000).toISOString();
     const record = (i: number): IntegrationRecord => {
       const address = loopbackAddress(i % PER_BLOCK, SEED_BLOCK + Math.floor(i / PER_BLOCK));
@@ -76,8 +61,6 @@ export async function seedIntegrations(options: {
       }
     };
     await Promise.all(Array.from({ length: options.parallel ?? 50 }, worker));
-  } finally {
-    await storage.close();
-  }
+  });
   return { ms: Math.round(performance.now() - started) };
 }

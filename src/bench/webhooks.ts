@@ -1,13 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { openStorage } from '../storage/open.js';
 import { manualIntegrationRecord } from '../activation/register-store.js';
 import { setWebhookSettings } from '../sync/webhooks/webhook-settings.js';
 import type { WebhookDelivery } from '../simulator/webhooks/webhook-sender.js';
 import { spawnTsx, waitForOutput } from './child-process.js';
 import { newEncryptionKey, percentile, sleep, waitUntil } from './common.js';
 import { spawnConnector } from './connector-process.js';
+import { withStorage } from './open-storage.js';
 import { startBenchPostgres } from './postgres.js';
 
 export interface WebhookBenchOptions {
@@ -77,8 +77,7 @@ export async function webhookFigures(options: WebhookBenchOptions) {
       >;
     }>(simUrl, 'POST', `/integrations/${created.id}/activate`, {});
     const { public_key } = await admin<{ public_key: string }>(simUrl, 'GET', '/webhooks');
-    const { storage } = await openStorage({ dataDir, envKey: encryptionKey, production: false, databaseUrl });
-    try {
+    await withStorage({ dataDir, encryptionKey, databaseUrl }, async (storage) => {
       const record = manualIntegrationRecord(
         {
           storeBaseUrl: `${simUrl}/`,
@@ -92,9 +91,7 @@ export async function webhookFigures(options: WebhookBenchOptions) {
       );
       await storage.integrations.create(record);
       await setWebhookSettings(storage.integrations, c.consumer_key, { commercePublicKey: public_key });
-    } finally {
-      await storage.close();
-    }
+    });
     await admin(simUrl, 'POST', '/webhooks/subscriptions', {
       url: `${connector.url}/magento/webhooks/${c.consumer_key}`,
     });

@@ -22,13 +22,13 @@ export {
   redactUrl,
   type MagentoParameters,
 } from './errors.js';
-export { paginate, paginateItems, type SearchPage, type SearchResults } from './paginate.js';
 export {
   SearchCriteria,
   searchCriteria,
   type ConditionType,
   type Filter,
   type FilterValue,
+  type SearchResults,
   type SortDirection,
 } from './search-criteria.js';
 export {

@@ -31,6 +31,16 @@ export type ConditionType =
 
 export type SortDirection = 'ASC' | 'DESC';
 
+/**
+ * Magento's SearchResults envelope (contract §6.2). Past the last page the store repeats that page
+ * rather than answering an empty one, so readers stop by `total_count`.
+ */
+export interface SearchResults<T> {
+  items: T[];
+  search_criteria?: unknown;
+  total_count: number;
+}
+
 /** A list (for `in`/`nin`) is sent comma-separated, as Magento splits it. */
 export type FilterValue = string | number | boolean | readonly (string | number)[];
 

@@ -1,4 +1,4 @@
-import { createHash, hash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -9,6 +9,7 @@ import {
   type UpsertOptions,
   type UpsertOutcome,
 } from './records.js';
+import { SerialQueue } from './serial-queue.js';
 
 /**
  * A RecordStore on plain JSON files: `dir/<store folder>/<entity>/<shard>.json`, each shard holding
@@ -33,46 +34,6 @@ export interface FileRecordStoreOptions {
   /** Shards kept parsed in memory (default 4). */
   cacheShards?: number;
 }
-
-/** sha256 of the data as canonical JSON (keys sorted at every level), so key order never counts as a change. */
-export function hashRecordData(data: unknown): string {
-  // One-shot hash: a Hash object per record costs more than hashing its few hundred bytes.
-  return hash('sha256', canonicalJson(data), 'hex');
-}
-
-// Loops and string appends rather than map/filter/join: this runs for every synced record, and the
-// output must stay byte for byte the same, or every stored hash would read as a change.
-function canonicalJson(value: unknown): string {
-  if (
-    value !== null &&
-    typeof value === 'object' &&
-    typeof (value as { toJSON?: unknown }).toJSON === 'function'
-  ) {
-    value = (value as { toJSON: () => unknown }).toJSON();
-  }
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) {
-    let out = '[';
-    for (let i = 0; i < value.length; i++) {
-      const v: unknown = value[i];
-      if (i > 0) out += ',';
-      out += isOmitted(v) ? 'null' : canonicalJson(v);
-    }
-    return `${out}]`;
-  }
-  const object = value as Record<string, unknown>;
-  const keys = Object.keys(object).sort();
-  let out = '{';
-  for (const k of keys) {
-    const v = object[k];
-    if (isOmitted(v)) continue;
-    if (out.length > 1) out += ',';
-    out += `${JSON.stringify(k)}:${canonicalJson(v)}`;
-  }
-  return `${out}}`;
-}
-
-const isOmitted = (v: unknown) => v === undefined || typeof v === 'function' || typeof v === 'symbol';
 
 /**
  * The folder for a store identifier (a consumer key or an origin): a readable slug plus a hash of
@@ -226,7 +187,8 @@ class ShardCache {
 export function createFileRecordStore(dir: string, options: FileRecordStoreOptions = {}): RecordStore {
   const root = path.resolve(dir);
   const cache = new ShardCache(Math.max(1, options.cacheShards ?? 4));
-  const queues = new Map<string, Promise<unknown>>();
+  /** Writes (and counts, which may fix the index) for one (store, entity) run one at a time. */
+  const writes = new SerialQueue();
   const rangesCache = new Map<string, { stamp: Stamp | undefined; ranges: Ranges }>();
   let closed = false;
 
@@ -243,18 +205,6 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
       throw new Error(`Refusing a path outside ${root}.`);
     }
     return folder;
-  }
-
-  /** Runs writes (and counts, which may fix the index) for one (store, entity) one at a time. */
-  function serialised<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const tail = queues.get(key) ?? Promise.resolve();
-    const result = tail.then(task);
-    const settled = result.catch(() => undefined);
-    queues.set(key, settled);
-    void settled.then(() => {
-      if (queues.get(key) === settled) queues.delete(key);
-    });
-    return result;
   }
 
   async function loadShard(file: string): Promise<Shard> {
@@ -382,7 +332,7 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
     async upsert(store, entity, records, options = {}) {
       const folder = entityDir(store, entity);
       records.forEach(validateRecord);
-      return serialised(folder, async () => {
+      return writes.run(folder, async () => {
         const ranges = records.some((r) => numericId(r.id) === undefined)
           ? structuredClone(await readRanges(folder))
           : undefined;
@@ -469,7 +419,7 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
     async markDeleted(store, entity, ids, at) {
       const folder = entityDir(store, entity);
       if (ids.length === 0) return 0;
-      return serialised(folder, async () => {
+      return writes.run(folder, async () => {
         const ranges = ids.some((id) => numericId(id) === undefined) ? await readRanges(folder) : undefined;
         const byShard = new Map<string, string[]>();
         for (const id of ids) {
@@ -505,7 +455,7 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
 
     async count(store, entity) {
       const folder = entityDir(store, entity);
-      return serialised(folder, async () => {
+      return writes.run(folder, async () => {
         const shards = await listShards(folder);
         const index = await readCounts(folder);
         const fresh: CountsIndex = {};
@@ -544,7 +494,7 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
       for (const entity of entities.filter((e) => ENTITY_NAME.test(e))) {
         removed += await api.count(store, entity);
         // After any write of this entity in flight.
-        await serialised(entityDir(store, entity), async () => undefined);
+        await writes.idle(entityDir(store, entity));
       }
       cache.clear();
       rangesCache.clear();
@@ -554,7 +504,7 @@ export function createFileRecordStore(dir: string, options: FileRecordStoreOptio
 
     async close() {
       closed = true;
-      await Promise.all([...queues.values()]);
+      await writes.drained();
       cache.clear();
       rangesCache.clear();
     },

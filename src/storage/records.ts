@@ -1,3 +1,5 @@
+import { hash } from 'node:crypto';
+
 /**
  * Synced entities kept locally, keyed by store and entity id. Kept apart from the integrations
  * database because it grows with the catalog: implementations must not hold it all in memory.
@@ -78,3 +80,43 @@ export function compareRecordIds(a: string, b: string): number {
   if (na === undefined && nb !== undefined) return 1;
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** sha256 of the data as canonical JSON (keys sorted at every level), so key order never counts as a change. */
+export function hashRecordData(data: unknown): string {
+  // One-shot hash: a Hash object per record costs more than hashing its few hundred bytes.
+  return hash('sha256', canonicalJson(data), 'hex');
+}
+
+// Loops and string appends rather than map/filter/join: this runs for every synced record, and the
+// output must stay byte for byte the same, or every stored hash would read as a change.
+function canonicalJson(value: unknown): string {
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { toJSON?: unknown }).toJSON === 'function'
+  ) {
+    value = (value as { toJSON: () => unknown }).toJSON();
+  }
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (i > 0) out += ',';
+      out += isOmitted(v) ? 'null' : canonicalJson(v);
+    }
+    return `${out}]`;
+  }
+  const object = value as Record<string, unknown>;
+  const keys = Object.keys(object).sort();
+  let out = '{';
+  for (const k of keys) {
+    const v = object[k];
+    if (isOmitted(v)) continue;
+    if (out.length > 1) out += ',';
+    out += `${JSON.stringify(k)}:${canonicalJson(v)}`;
+  }
+  return `${out}}`;
+}
+
+const isOmitted = (v: unknown) => v === undefined || typeof v === 'function' || typeof v === 'symbol';

@@ -2,11 +2,9 @@ import { magento2Channel } from './magento2/channel.js';
 import type { ChannelType, Connector } from './types.js';
 
 /** Channel types by name (Oro: the integration channel type registry). */
-const CHANNEL_TYPES = new Map<string, ChannelType<never>>([
-  [magento2Channel.type, magento2Channel as ChannelType<never>],
-]);
+const CHANNEL_TYPES = new Map<string, ChannelType>([[magento2Channel.type, magento2Channel]]);
 
-export function channelType(type: string): ChannelType<never> {
+export function channelType(type: string): ChannelType {
   const found = CHANNEL_TYPES.get(type);
   if (!found)
     throw new Error(`Unknown channel type "${type}"; known: ${[...CHANNEL_TYPES.keys()].join(', ')}.`);

@@ -1,5 +1,4 @@
-import { hashRecordData } from '../storage/file-record-store.js';
-import type { LocalRecord, RecordStore } from '../storage/records.js';
+import { hashRecordData, type LocalRecord, type RecordStore } from '../storage/records.js';
 import type { Connector, Transport } from './types.js';
 
 export interface SyncCounts {

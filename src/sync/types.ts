@@ -1,7 +1,7 @@
 /**
- * The sync layer's parts, named after OroCommerce's integration framework: a channel type names
- * a transport (how to reach the system) and its connectors (one per entity: what to fetch and
- * how to map it). A new channel or entity is one new file.
+ * The sync layer's parts, named after OroCommerce's integration framework: a transport (how to
+ * reach the system) and connectors (one per entity: what to fetch and how to map it), grouped by
+ * a channel type. A new channel or entity is one new file.
  */
 
 /** Connectivity to one linked store (Oro: Transport). */
@@ -70,10 +70,12 @@ export interface IdPage {
   totalCount: number;
 }
 
-/** The kind of integration (Oro: channel type): its transport and connectors. */
-export interface ChannelType<Deps = unknown> {
+/**
+ * The kind of integration (Oro: channel type): its connectors. The transport is built by whoever
+ * holds the store's signed client (for Magento, `magentoTransport`).
+ */
+export interface ChannelType {
   readonly type: string;
   readonly label: string;
-  createTransport(deps: Deps): Transport;
   readonly connectors: readonly Connector[];
 }

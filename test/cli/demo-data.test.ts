@@ -3,12 +3,11 @@ import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { manualIntegrationRecord } from '../../src/activation/register-store.js';
 import { DEMO_MARKER } from '../../src/cli/demo-data.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
 import { openStorage } from '../../src/storage/open.js';
 import { runCli } from '../helpers/cli.js';
-import { manualIntegration } from '../helpers/simulator.js';
+import { linkSimulatorStore } from '../helpers/linked-connector.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -127,26 +126,13 @@ describe('the CLIs after a demo', () => {
     const demoDir = path.join(dataDir, 'demo');
     await mkdir(demoDir, { recursive: true });
     if (marker) await writeFile(path.join(demoDir, DEMO_MARKER), '');
-    const { credentials } = await manualIntegration(sim.url);
     const { storage } = await openStorage({
       dataDir: demoDir,
       envKey: undefined,
       production: false,
       logger: { warn: () => undefined },
     });
-    await storage.integrations.create(
-      manualIntegrationRecord(
-        {
-          storeBaseUrl: `${sim.url}/`,
-          consumerKey: credentials.consumerKey,
-          consumerSecret: credentials.consumerSecret,
-          accessToken: credentials.token,
-          accessTokenSecret: credentials.tokenSecret,
-          signatureMethod: 'HMAC-SHA256',
-        },
-        new Date().toISOString(),
-      ),
-    );
+    await linkSimulatorStore(storage, sim);
     await storage.close();
     return dataDir;
   }

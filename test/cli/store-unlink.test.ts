@@ -7,7 +7,7 @@ import { startSimulator, type RunningSimulator } from '../../src/simulator/serve
 import { openStorage } from '../../src/storage/open.js';
 import type { SyncRun } from '../../src/sync/sync-service.js';
 import { runCli } from '../helpers/cli.js';
-import { linkSimulatorStore } from '../helpers/webhooks.js';
+import { linkSimulatorStore } from '../helpers/linked-connector.js';
 
 let sim: RunningSimulator;
 let dataDir: string;

@@ -8,7 +8,7 @@ import { startSimulator, type RunningSimulator } from '../../src/simulator/serve
 import { openStorage } from '../../src/storage/open.js';
 import type { SyncRun } from '../../src/sync/sync-service.js';
 import { runCli } from '../helpers/cli.js';
-import { linkSimulatorStore } from '../helpers/webhooks.js';
+import { linkSimulatorStore } from '../helpers/linked-connector.js';
 
 /**
  * `npm run sync` over real embedded storage in a temp folder, against the simulator: run in its own

@@ -5,8 +5,6 @@ import {
   MagentoAuthError,
   MagentoClient,
   MagentoNetworkError,
-  paginate,
-  paginateItems,
   searchCriteria,
   type MagentoClientOptions,
   type SearchResults,
@@ -227,58 +225,6 @@ describe('MagentoClient against the store simulator', () => {
     expect(error).toBeInstanceOf(MagentoAuthError);
     expect(failures).toEqual([error]);
     expect((error as MagentoAuthError).message).toContain('deleted or reset');
-  });
-});
-
-describe('paginate', () => {
-  let fresh: RunningSimulator;
-  let c: MagentoClient;
-
-  beforeAll(async () => {
-    fresh = await startStore();
-    const { credentials } = await manualIntegration(fresh.url);
-    c = new MagentoClient({ storeBaseUrl: `${fresh.url}/`, credentials });
-  });
-  afterAll(() => fresh.close());
-
-  it('walks 60 products in pages of 25: 3 pages, every sku once', async () => {
-    const pages = [];
-    for await (const page of paginate<Product>(c, 'V1/products', searchCriteria().sort('sku'), 25))
-      pages.push(page);
-    expect(pages.map((p) => [p.currentPage, p.items.length, p.totalCount, p.pageCount])).toEqual([
-      [1, 25, 60, 3],
-      [2, 25, 60, 3],
-      [3, 10, 60, 3],
-    ]);
-    const skus = pages.flatMap((p) => p.items.map((i) => i.sku));
-    expect(new Set(skus).size).toBe(60);
-  });
-
-  it('yields items, and nothing for an empty result', async () => {
-    const items = [];
-    for await (const item of paginateItems<Product>(c, 'V1/products', searchCriteria(), 7)) items.push(item);
-    expect(items).toHaveLength(60);
-    const none = [];
-    const empty = searchCriteria().filter('sku', 'no such sku');
-    for await (const page of paginate<Product>(c, 'V1/products', empty, 10)) none.push(page);
-    expect(none).toEqual([]);
-  });
-
-  it('stops by total_count even when the store repeats the last page', async () => {
-    const store = await scriptedServer(() => ({
-      status: 200,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ items: [{ sku: 'a' }, { sku: 'b' }], total_count: 4 }),
-    }));
-    try {
-      const scripted = new MagentoClient({ storeBaseUrl: `${store.url}/`, credentials: creds });
-      const pages = [];
-      for await (const page of paginate(scripted, 'V1/products', searchCriteria(), 2)) pages.push(page);
-      expect(pages).toHaveLength(2);
-      expect(store.seen).toHaveLength(2);
-    } finally {
-      await store.close();
-    }
   });
 });
 

@@ -2,13 +2,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import {
-  createFileRecordStore,
-  hashRecordData,
-  shardOf,
-  storeFolderName,
-} from '../../src/storage/file-record-store.js';
-import type { LocalRecord, RecordStore } from '../../src/storage/records.js';
+import { createFileRecordStore, shardOf, storeFolderName } from '../../src/storage/file-record-store.js';
+import { hashRecordData, type LocalRecord, type RecordStore } from '../../src/storage/records.js';
 
 let dir: string;
 let store: RecordStore;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { MagentoClient } from '../../src/magento/client.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
-import { hashRecordData } from '../../src/storage/file-record-store.js';
+import { hashRecordData } from '../../src/storage/records.js';
 import { customerImport } from '../../src/sync/import-export/customer-import.js';
 import { formatProblem, importRows, type ImportRequest } from '../../src/sync/import-export/import.js';
 import { customersConnector } from '../../src/sync/magento2/connectors.js';

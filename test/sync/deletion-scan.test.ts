@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { MagentoClient } from '../../src/magento/client.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
-import { createFileRecordStore, hashRecordData } from '../../src/storage/file-record-store.js';
+import { createFileRecordStore } from '../../src/storage/file-record-store.js';
 import { migrate } from '../../src/storage/postgres/migrate.js';
 import { createPgRecordStore } from '../../src/storage/postgres/record-store.js';
-import type { LocalRecord, RecordStore } from '../../src/storage/records.js';
+import { hashRecordData, type LocalRecord, type RecordStore } from '../../src/storage/records.js';
 import { runDeletionScan, type DeletionScanState } from '../../src/sync/deletion-scan.js';
 import { magentoTransport } from '../../src/sync/magento2/channel.js';
 import {

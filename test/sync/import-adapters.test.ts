@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createEmbeddedStorage } from '../../src/storage/embedded/embedded-storage.js';
-import { hashRecordData } from '../../src/storage/file-record-store.js';
+import { hashRecordData } from '../../src/storage/records.js';
 import { createPostgresStorage } from '../../src/storage/postgres/postgres-storage.js';
 import type { Storage } from '../../src/storage/types.js';
 import { customerImport } from '../../src/sync/import-export/customer-import.js';

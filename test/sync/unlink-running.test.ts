@@ -1,18 +1,25 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
+import type { RunningSimulator } from '../../src/simulator/server.js';
 import type { SyncRun } from '../../src/sync/sync-service.js';
 import { unlinkStore } from '../../src/sync/unlink-store.js';
-import { startTestConnector } from '../helpers/connector.js';
 import { adminJson } from '../helpers/http.js';
-import { linkSimulatorStore, waitFor } from '../helpers/webhooks.js';
+import { linkTestConnector, type TestConnector } from '../helpers/linked-connector.js';
+import { waitFor } from '../helpers/webhooks.js';
 
 /** Unlinking while the store's sync is under way: the run stops, and nothing of the store is left after. */
 let sim: RunningSimulator;
-let t: Awaited<ReturnType<typeof startTestConnector>>;
+let t: TestConnector;
+let key: string;
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0, products: 600, customers: 1, orders: 1 });
-  t = await startTestConnector({ SYNC_INTERVALS: '', SYNC_PAGE_SIZE: '20' });
+  ({
+    sim,
+    t,
+    store: key,
+  } = await linkTestConnector(
+    { products: 600, customers: 1, orders: 1 },
+    { SYNC_INTERVALS: '', SYNC_PAGE_SIZE: '20' },
+  ));
 });
 afterAll(async () => {
   await t.close();
@@ -21,7 +28,6 @@ afterAll(async () => {
 
 it('stops a running sync, then deletes what it wrote; no page is written after the unlink', async () => {
   const { storage, sync } = t.connector;
-  const key = await linkSimulatorStore(storage, sim);
   // 30 pages, each answer 60 ms late: the run is still going when the unlink comes.
   await adminJson(sim.url, 'PUT', '/faults', { rules: [{ route: '/rest/V1/products', latencyMs: 60 }] });
   await sync.enqueue(key, 'products');

@@ -1,21 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
+import type { RunningSimulator } from '../../src/simulator/server.js';
 import { freshCheckpoint } from '../../src/sync/run-sync.js';
 import type { SyncJob } from '../../src/sync/sync-service.js';
-import { DEMO_EMAIL, DEMO_PASSWORD, startTestConnector } from '../helpers/connector.js';
-import { linkSimulatorStore } from '../helpers/webhooks.js';
+import { DEMO_EMAIL, DEMO_PASSWORD } from '../helpers/connector.js';
+import { linkTestConnector, type TestConnector } from '../helpers/linked-connector.js';
 
 let sim: RunningSimulator;
-let t: Awaited<ReturnType<typeof startTestConnector>>;
+let t: TestConnector;
 let key: string;
 
 const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0, products: 2, customers: 1, orders: 1 });
-  t = await startTestConnector({ SYNC_INTERVALS: '' });
-  key = await linkSimulatorStore(t.connector.storage, sim);
+  ({
+    sim,
+    t,
+    store: key,
+  } = await linkTestConnector({ products: 2, customers: 1, orders: 1 }, { SYNC_INTERVALS: '' }));
   // A run part-way through, as a worker leaves it after a page: 200 of the store's 1000 rows read.
   const checkpoint = { ...freshCheckpoint(null), page: 1, total: 1000 };
   checkpoint.counts.read = 200;

@@ -1,20 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
+import type { RunningSimulator } from '../../src/simulator/server.js';
 import type { SyncRun } from '../../src/sync/sync-service.js';
-import { DEMO_EMAIL, DEMO_PASSWORD, startTestConnector } from '../helpers/connector.js';
-import { linkSimulatorStore } from '../helpers/webhooks.js';
+import { DEMO_EMAIL, DEMO_PASSWORD } from '../helpers/connector.js';
+import { linkTestConnector, type TestConnector } from '../helpers/linked-connector.js';
 
 let sim: RunningSimulator;
-let t: Awaited<ReturnType<typeof startTestConnector>>;
+let t: TestConnector;
 let key: string;
 
 const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0, products: 12, customers: 2, orders: 1 });
-  t = await startTestConnector({ SYNC_INTERVALS: '' });
-  key = await linkSimulatorStore(t.connector.storage, sim);
+  ({
+    sim,
+    t,
+    store: key,
+  } = await linkTestConnector({ products: 12, customers: 2, orders: 1 }, { SYNC_INTERVALS: '' }));
   await t.connector.sync.enqueue(key, 'products');
   await t.connector.sync.idle();
 });

@@ -1,19 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
-import { DEMO_EMAIL, DEMO_PASSWORD, startTestConnector } from '../helpers/connector.js';
-import { linkSimulatorStore, rsaPair } from '../helpers/webhooks.js';
+import type { RunningSimulator } from '../../src/simulator/server.js';
+import { DEMO_EMAIL, DEMO_PASSWORD } from '../helpers/connector.js';
+import { linkTestConnector, type TestConnector } from '../helpers/linked-connector.js';
+import { rsaPair } from '../helpers/webhooks.js';
 
 let sim: RunningSimulator;
-let t: Awaited<ReturnType<typeof startTestConnector>>;
+let t: TestConnector;
 let key: string;
 
 const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0, products: 2, customers: 1, orders: 1 });
-  t = await startTestConnector({ SYNC_INTERVALS: 'products=0,customers=0,orders=0' });
-  key = await linkSimulatorStore(t.connector.storage, sim);
+  ({
+    sim,
+    t,
+    store: key,
+  } = await linkTestConnector(
+    { products: 2, customers: 1, orders: 1 },
+    { SYNC_INTERVALS: 'products=0,customers=0,orders=0' },
+  ));
   const demo = await t.connector.storage.users.getByEmail(DEMO_EMAIL);
   await t.connector.storage.integrations.update(key, (r) => ({ ...r, userId: demo!.id }));
 });

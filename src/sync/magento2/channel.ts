@@ -24,10 +24,9 @@ export function magentoTransport(storeKey: string, client: MagentoClient): Trans
   };
 }
 
-export const magento2Channel: ChannelType<{ storeKey: string; client: MagentoClient }> = {
+export const magento2Channel: ChannelType = {
   type: 'magento2',
   label: 'Magento 2 / Adobe Commerce',
-  createTransport: ({ storeKey, client }) => magentoTransport(storeKey, client),
   connectors: [
     productsConnector,
     customersConnector,

@@ -1,9 +1,8 @@
+import { searchCriteria, type SearchResults } from '../../magento/search-criteria.js';
 import type { Connector, IdPage, SyncPage, Transport } from '../types.js';
 
-interface MagentoSearchResult<T> {
-  items?: T[];
-  total_count?: number;
-}
+/** An answer missing `items` or `total_count` reads as an empty page. */
+type SearchAnswer<T> = Partial<SearchResults<T>>;
 
 /**
  * A searchCriteria connector: `updated_at >= since`, sorted, paged. The store repeats the last
@@ -39,27 +38,13 @@ export function searchConnector<Raw extends object>(options: {
     label: options.label,
     ...(options.fullScan ? { fullScan: true } : {}),
     async fetchPage(transport: Transport, request): Promise<SyncPage<Raw>> {
-      const query: [string, string][] = [];
-      if (request.since && !options.fullScan) {
-        query.push(
-          ['searchCriteria[filter_groups][0][filters][0][field]', 'updated_at'],
-          ['searchCriteria[filter_groups][0][filters][0][value]', request.since],
-          ['searchCriteria[filter_groups][0][filters][0][condition_type]', 'gteq'],
-        );
-      }
+      let criteria = searchCriteria();
+      if (request.since && !options.fullScan) criteria = criteria.filter('updated_at', request.since, 'gteq');
       const order =
         request.order === 'id' || options.fullScan ? options.order : ['updated_at', ...options.order];
-      order.forEach((field, i) => {
-        query.push(
-          [`searchCriteria[sortOrders][${i}][field]`, field],
-          [`searchCriteria[sortOrders][${i}][direction]`, 'ASC'],
-        );
-      });
-      query.push(
-        ['searchCriteria[pageSize]', String(request.pageSize)],
-        ['searchCriteria[currentPage]', String(request.page)],
-      );
-      const result = await transport.get<MagentoSearchResult<Raw>>(options.path, query);
+      for (const field of order) criteria = criteria.sort(field, 'ASC');
+      const query = criteria.pageSize(request.pageSize).currentPage(request.page).toPairs();
+      const result = await transport.get<SearchAnswer<Raw>>(options.path, query);
       return { items: result.items ?? [], totalCount: result.total_count ?? 0 };
     },
     ...(idField === undefined
@@ -67,22 +52,13 @@ export function searchConnector<Raw extends object>(options: {
       : {
           async fetchIds(transport: Transport, request: { after: string | null; pageSize: number }) {
             const field = options.idFilterField ?? idField;
-            const query: [string, string][] = [];
-            if (request.after !== null) {
-              query.push(
-                ['searchCriteria[filter_groups][0][filters][0][field]', field],
-                ['searchCriteria[filter_groups][0][filters][0][value]', request.after],
-                ['searchCriteria[filter_groups][0][filters][0][condition_type]', 'gt'],
-              );
-            }
-            query.push(
-              ['searchCriteria[sortOrders][0][field]', field],
-              ['searchCriteria[sortOrders][0][direction]', 'ASC'],
-              ['searchCriteria[pageSize]', String(request.pageSize)],
-              ['searchCriteria[currentPage]', '1'],
+            let criteria = searchCriteria();
+            if (request.after !== null) criteria = criteria.filter(field, request.after, 'gt');
+            const query: [string, string][] = [
+              ...criteria.sort(field, 'ASC').pageSize(request.pageSize).currentPage(1).toPairs(),
               // Magento's partial response: the ids and the count, not whole rows.
               ['fields', `items[${idField}],total_count`],
-            );
+            ];
             return idPage(await transport.get<unknown>(options.path, query), idField, options.label);
           },
         }),
@@ -90,14 +66,12 @@ export function searchConnector<Raw extends object>(options: {
       ? {
           async fetchByIds(transport: Transport, ids: string[]): Promise<Raw[]> {
             if (ids.length === 0) return [];
-            const result = await transport.get<MagentoSearchResult<Raw>>(options.path, [
-              ['searchCriteria[filter_groups][0][filters][0][field]', options.idFilterField as string],
-              ['searchCriteria[filter_groups][0][filters][0][value]', ids.join(',')],
-              ['searchCriteria[filter_groups][0][filters][0][condition_type]', 'in'],
+            const criteria = searchCriteria()
+              .filter(options.idFilterField as string, ids, 'in')
               // One page holds them all: the store would repeat its last page past the end.
-              ['searchCriteria[pageSize]', String(ids.length)],
-              ['searchCriteria[currentPage]', '1'],
-            ]);
+              .pageSize(ids.length)
+              .currentPage(1);
+            const result = await transport.get<SearchAnswer<Raw>>(options.path, criteria.toPairs());
             return result.items ?? [];
           },
         }

@@ -1,3 +1,4 @@
+import { searchCriteria } from '../../magento/search-criteria.js';
 import type { Connector, Transport } from '../types.js';
 import { searchConnector } from './search-connector.js';
 
@@ -87,18 +88,14 @@ function searchQuery(
   search: { source: string; skus: string[]; condition: 'in' | 'eq' },
   fields?: string,
 ): [string, string][] {
-  return [
-    ['searchCriteria[filter_groups][0][filters][0][field]', 'sku'],
-    ['searchCriteria[filter_groups][0][filters][0][value]', search.skus.join(',')],
-    ['searchCriteria[filter_groups][0][filters][0][condition_type]', search.condition],
-    ['searchCriteria[filter_groups][1][filters][0][field]', 'source_code'],
-    ['searchCriteria[filter_groups][1][filters][0][value]', search.source],
-    ['searchCriteria[filter_groups][1][filters][0][condition_type]', 'eq'],
+  const criteria = searchCriteria()
+    .filter('sku', search.skus, search.condition)
+    .filter('source_code', search.source, 'eq')
     // One page holds them all: the store would repeat its last page past the end.
-    ['searchCriteria[pageSize]', String(search.skus.length)],
-    ['searchCriteria[currentPage]', '1'],
-    ...(fields ? ([['fields', fields]] as [string, string][]) : []),
-  ];
+    .pageSize(search.skus.length)
+    .currentPage(1);
+  const pairs = criteria.toPairs();
+  return fields ? [...pairs, ['fields', fields]] : pairs;
 }
 
 const PATH = 'V1/inventory/source-items';

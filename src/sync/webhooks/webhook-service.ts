@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import { AppError } from '../../errors.js';
-import { hashRecordData } from '../../storage/file-record-store.js';
 import type { Job } from '../../storage/jobs.js';
-import type { LocalRecord, RecordStore } from '../../storage/records.js';
+import { hashRecordData, type LocalRecord, type RecordStore } from '../../storage/records.js';
+import { SerialQueue } from '../../storage/serial-queue.js';
 import type { Storage } from '../../storage/types.js';
 import {
   WEBHOOK_BODY_HASH_RETENTION_MINUTES,
@@ -113,8 +113,8 @@ interface Waiter {
  */
 export class WebhookService {
   private readonly batches = new Map<string, Batches>();
-  /** Jobs being applied in this process (at once after acceptance, or by the queue). */
-  private readonly inFlight = new Map<string, Promise<void>>();
+  /** Jobs being applied in this process (at once after acceptance, or by the queue), one run per job at a time. */
+  private readonly inFlight = new SerialQueue();
   private pruner?: NodeJS.Timeout;
   private stopped = false;
 
@@ -187,19 +187,16 @@ export class WebhookService {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.pruner);
-    await Promise.allSettled([...this.inFlight.values()]);
+    await this.inFlight.drained();
   }
 
   private async handle(job: Job<WebhookJobData>): Promise<void> {
-    // Being applied at once in this process: wait for it; the claim then says it is done.
-    await this.inFlight.get(job.id)?.catch(() => undefined);
     await this.run(job.id, job.data, job.retryCount);
   }
 
+  /** Being applied at once in this process already, a job waits for that run; the claim then says it is done. */
   private run(jobId: string, data: WebhookJobData, retryCount: number): Promise<void> {
-    const running = this.claimAndApply(jobId, data, retryCount).finally(() => this.inFlight.delete(jobId));
-    this.inFlight.set(jobId, running);
-    return running;
+    return this.inFlight.run(jobId, () => this.claimAndApply(jobId, data, retryCount));
   }
 
   private async claimAndApply(jobId: string, data: WebhookJobData, retryCount: number): Promise<void> {

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startSimulator, type RunningSimulator } from '../../../src/simulator/server.js';
+import type { RunningSimulator } from '../../../src/simulator/server.js';
 import type { WebhookDelivery } from '../../../src/simulator/webhooks/webhook-sender.js';
 import { setWebhookSettings } from '../../../src/sync/webhooks/webhook-settings.js';
-import { startTestConnector } from '../../helpers/connector.js';
 import { adminJson } from '../../helpers/http.js';
-import { linkSimulatorStore, waitFor } from '../../helpers/webhooks.js';
+import { linkTestConnector, type TestConnector } from '../../helpers/linked-connector.js';
+import { waitFor } from '../../helpers/webhooks.js';
 
 /**
  * A Commerce webhook has no event id: the receiver dedupes on sha256(body). A source item whose quantity
@@ -14,15 +14,16 @@ import { linkSimulatorStore, waitFor } from '../../helpers/webhooks.js';
  */
 describe('a genuine change whose payload equals an earlier, applied one', () => {
   let sim: RunningSimulator;
-  let t: Awaited<ReturnType<typeof startTestConnector>>;
+  let t: TestConnector;
   let store: string;
 
   beforeAll(async () => {
-    sim = await startSimulator({ port: 0, products: 5, customers: 1, orders: 1 });
-    t = await startTestConnector({
-      SYNC_INTERVALS: 'products=0,customers=0,orders=0,stock=0,customer_groups=0,shipments=0,categories=0',
-    });
-    store = await linkSimulatorStore(t.connector.storage, sim);
+    ({ sim, t, store } = await linkTestConnector(
+      { products: 5, customers: 1, orders: 1 },
+      {
+        SYNC_INTERVALS: 'products=0,customers=0,orders=0,stock=0,customer_groups=0,shipments=0,categories=0',
+      },
+    ));
     const { body } = await adminJson<{ public_key: string }>(sim.url, 'GET', '/webhooks');
     await setWebhookSettings(t.connector.storage.integrations, store, { commercePublicKey: body.public_key });
     await adminJson(sim.url, 'POST', '/webhooks/subscriptions', {

@@ -1,16 +1,9 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { startSimulator, type RunningSimulator } from '../../../src/simulator/server.js';
+import type { RunningSimulator } from '../../../src/simulator/server.js';
 import { setWebhookSettings } from '../../../src/sync/webhooks/webhook-settings.js';
-import { startTestConnector } from '../../helpers/connector.js';
-import {
-  appliedEventIds,
-  linkSimulatorStore,
-  readTooEarly,
-  rsaPair,
-  signBody,
-  waitFor,
-} from '../../helpers/webhooks.js';
+import { linkTestConnector, type TestConnector } from '../../helpers/linked-connector.js';
+import { appliedEventIds, readTooEarly, rsaPair, signBody, waitFor } from '../../helpers/webhooks.js';
 
 /**
  * `catalog_product_delete_after` is sent inside the store's transaction: the first read may still find
@@ -18,15 +11,14 @@ import {
  * that is still there on the job's last attempt is kept as a save would keep it, and the job succeeds.
  */
 let sim: RunningSimulator;
-let t: Awaited<ReturnType<typeof startTestConnector>>;
+let t: TestConnector;
 let store: string;
 const key = rsaPair();
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0, products: 4, customers: 1, orders: 1 });
-  t = await startTestConnector({
-    SYNC_INTERVALS: 'products=0,customers=0,orders=0,stock=0,customer_groups=0,shipments=0,categories=0',
-  });
-  store = await linkSimulatorStore(t.connector.storage, sim);
+  ({ sim, t, store } = await linkTestConnector(
+    { products: 4, customers: 1, orders: 1 },
+    { SYNC_INTERVALS: 'products=0,customers=0,orders=0,stock=0,customer_groups=0,shipments=0,categories=0' },
+  ));
   await setWebhookSettings(t.connector.storage.integrations, store, { commercePublicKey: key.publicPem });
 });
 afterAll(async () => {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { startSimulator, type RunningSimulator } from '../../../src/simulator/server.js';
+import type { RunningSimulator } from '../../../src/simulator/server.js';
 import { setWebhookSettings } from '../../../src/sync/webhooks/webhook-settings.js';
-import { startTestConnector } from '../../helpers/connector.js';
-import { linkSimulatorStore, rsaPair, signBody } from '../../helpers/webhooks.js';
+import { linkTestConnector, type TestConnector } from '../../helpers/linked-connector.js';
+import { rsaPair, signBody } from '../../helpers/webhooks.js';
 
 /**
  * `catalog_product_save_after` is sent inside the store's transaction. For an update the receiver reads
@@ -11,15 +11,14 @@ import { linkSimulatorStore, rsaPair, signBody } from '../../helpers/webhooks.js
  * arrive only with the next poll.
  */
 let sim: RunningSimulator;
-let t: Awaited<ReturnType<typeof startTestConnector>>;
+let t: TestConnector;
 let store: string;
 const key = rsaPair();
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0, products: 3, customers: 1, orders: 1 });
-  t = await startTestConnector({
-    SYNC_INTERVALS: 'products=0,customers=0,orders=0,stock=0,customer_groups=0,shipments=0,categories=0',
-  });
-  store = await linkSimulatorStore(t.connector.storage, sim);
+  ({ sim, t, store } = await linkTestConnector(
+    { products: 3, customers: 1, orders: 1 },
+    { SYNC_INTERVALS: 'products=0,customers=0,orders=0,stock=0,customer_groups=0,shipments=0,categories=0' },
+  ));
   await setWebhookSettings(t.connector.storage.integrations, store, { commercePublicKey: key.publicPem });
 });
 afterAll(async () => {

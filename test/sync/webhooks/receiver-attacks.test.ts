@@ -2,20 +2,13 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startSimulator, type RunningSimulator } from '../../../src/simulator/server.js';
+import type { RunningSimulator } from '../../../src/simulator/server.js';
 import { setWebhookSettings } from '../../../src/sync/webhooks/webhook-settings.js';
-import { startTestConnector } from '../../helpers/connector.js';
-import {
-  appliedEventIds,
-  linkSimulatorStore,
-  rsaPair,
-  signBody,
-  waitFor,
-  type TestKeyPair,
-} from '../../helpers/webhooks.js';
+import { linkSimulatorStore, linkTestConnector, type TestConnector } from '../../helpers/linked-connector.js';
+import { appliedEventIds, rsaPair, signBody, waitFor, type TestKeyPair } from '../../helpers/webhooks.js';
 
 let sim: RunningSimulator;
-let t: Awaited<ReturnType<typeof startTestConnector>>;
+let t: TestConnector;
 let storeA: string;
 let storeB: string;
 const commerceA = rsaPair();
@@ -30,10 +23,15 @@ let keyServerHits = 0;
 let keyServerUrl: string;
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0, products: 10, customers: 3, orders: 3 });
   // No scheduled polling: every record written here comes from a webhook.
-  t = await startTestConnector({ SYNC_INTERVALS: 'products=0,customers=0,orders=0' });
-  storeA = await linkSimulatorStore(t.connector.storage, sim);
+  ({
+    sim,
+    t,
+    store: storeA,
+  } = await linkTestConnector(
+    { products: 10, customers: 3, orders: 3 },
+    { SYNC_INTERVALS: 'products=0,customers=0,orders=0' },
+  ));
   storeB = await linkSimulatorStore(t.connector.storage, sim);
   await setWebhookSettings(t.connector.storage.integrations, storeA, {
     commercePublicKey: commerceA.publicPem,

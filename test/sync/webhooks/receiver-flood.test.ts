@@ -1,9 +1,9 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startSimulator, type RunningSimulator } from '../../../src/simulator/server.js';
+import type { RunningSimulator } from '../../../src/simulator/server.js';
 import { setWebhookSettings } from '../../../src/sync/webhooks/webhook-settings.js';
-import { startTestConnector } from '../../helpers/connector.js';
-import { linkSimulatorStore, rsaPair, signBody } from '../../helpers/webhooks.js';
+import { linkTestConnector, type TestConnector } from '../../helpers/linked-connector.js';
+import { rsaPair, signBody } from '../../helpers/webhooks.js';
 
 /**
  * Requests anyone can send: a delivery for no configured store is refused before its body is read,
@@ -11,14 +11,15 @@ import { linkSimulatorStore, rsaPair, signBody } from '../../helpers/webhooks.js
  * that keeps sending invalid deliveries is refused for a while, while valid ones never count.
  */
 let sim: RunningSimulator;
-let t: Awaited<ReturnType<typeof startTestConnector>>;
+let t: TestConnector;
 let store: string;
 const key = rsaPair();
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0, products: 1, customers: 1, orders: 1 });
-  t = await startTestConnector({ SYNC_INTERVALS: 'products=0,customers=0,orders=0' });
-  store = await linkSimulatorStore(t.connector.storage, sim);
+  ({ sim, t, store } = await linkTestConnector(
+    { products: 1, customers: 1, orders: 1 },
+    { SYNC_INTERVALS: 'products=0,customers=0,orders=0' },
+  ));
   await setWebhookSettings(t.connector.storage.integrations, store, { commercePublicKey: key.publicPem });
 });
 afterAll(async () => {

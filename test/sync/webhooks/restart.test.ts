@@ -1,18 +1,26 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startSimulator, type RunningSimulator } from '../../../src/simulator/server.js';
+import type { RunningSimulator } from '../../../src/simulator/server.js';
 import { setWebhookSettings } from '../../../src/sync/webhooks/webhook-settings.js';
 import { startTestConnector } from '../../helpers/connector.js';
 import { adminJson } from '../../helpers/http.js';
-import { linkSimulatorStore, waitFor } from '../../helpers/webhooks.js';
+import { linkTestConnector, type TestConnector } from '../../helpers/linked-connector.js';
+import { waitFor } from '../../helpers/webhooks.js';
 
 let sim: RunningSimulator;
-let first: Awaited<ReturnType<typeof startTestConnector>>;
-let second: Awaited<ReturnType<typeof startTestConnector>> | undefined;
+let first: TestConnector;
+let second: TestConnector | undefined;
+let store: string;
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0, products: 10, customers: 1, orders: 1 });
-  first = await startTestConnector({ SYNC_INTERVALS: 'products=0,customers=0,orders=0' });
+  ({
+    sim,
+    t: first,
+    store,
+  } = await linkTestConnector(
+    { products: 10, customers: 1, orders: 1 },
+    { SYNC_INTERVALS: 'products=0,customers=0,orders=0' },
+  ));
 });
 afterAll(async () => {
   await second?.close();
@@ -22,7 +30,6 @@ afterAll(async () => {
 
 describe('an acknowledged webhook', () => {
   it('is applied after a restart when the process that took it could not apply it', async () => {
-    const store = await linkSimulatorStore(first.connector.storage, sim);
     const { body } = await adminJson<{ public_key: string }>(sim.url, 'GET', '/webhooks');
     await setWebhookSettings(first.connector.storage.integrations, store, {
       commercePublicKey: body.public_key,

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startSimulator, type RunningSimulator } from '../../../src/simulator/server.js';
+import type { RunningSimulator } from '../../../src/simulator/server.js';
 import type { WebhookDelivery } from '../../../src/simulator/webhooks/webhook-sender.js';
 import { setWebhookSettings } from '../../../src/sync/webhooks/webhook-settings.js';
-import { startTestConnector } from '../../helpers/connector.js';
 import { adminJson } from '../../helpers/http.js';
+import { linkTestConnector, type TestConnector } from '../../helpers/linked-connector.js';
 import { createTestDatabase } from '../../helpers/postgres.js';
-import { appliedEventIds, linkSimulatorStore, readTooEarly, waitFor } from '../../helpers/webhooks.js';
+import { appliedEventIds, readTooEarly, waitFor } from '../../helpers/webhooks.js';
 
 /** JSON with keys sorted and nulls left out, as the REST layer answers (PostgreSQL's jsonb reorders keys). */
 function canonical(value: unknown): string {
@@ -24,18 +24,19 @@ describe.each([
   { adapter: 'postgres', database: true },
 ])('webhooks from the simulator, $adapter storage', ({ database }) => {
   let sim: RunningSimulator;
-  let t: Awaited<ReturnType<typeof startTestConnector>>;
+  let t: TestConnector;
   let db: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
   let store: string;
 
   beforeAll(async () => {
-    sim = await startSimulator({ port: 0, products: 30, customers: 10, orders: 10 });
     db = database ? await createTestDatabase() : undefined;
-    t = await startTestConnector({
-      SYNC_INTERVALS: 'products=0,customers=0,orders=0,stock=0,customer_groups=0,shipments=0,categories=0',
-      ...(db ? { DATABASE_URL: db.url } : {}),
-    });
-    store = await linkSimulatorStore(t.connector.storage, sim);
+    ({ sim, t, store } = await linkTestConnector(
+      { products: 30, customers: 10, orders: 10 },
+      {
+        SYNC_INTERVALS: 'products=0,customers=0,orders=0,stock=0,customer_groups=0,shipments=0,categories=0',
+        ...(db ? { DATABASE_URL: db.url } : {}),
+      },
+    ));
     // What a merchant does: copy the key from the store's admin, point a subscription at the connector.
     const { body } = await adminJson<{ public_key: string }>(sim.url, 'GET', '/webhooks');
     await setWebhookSettings(t.connector.storage.integrations, store, { commercePublicKey: body.public_key });
