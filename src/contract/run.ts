@@ -1,3 +1,4 @@
+import { AppError } from '../errors.js';
 import { MagentoNetworkError, redactUrl } from '../magento/errors.js';
 import { ImsTokenProvider, type ImsClientCredentials } from '../magento/ims-token.js';
 import { RFC_PROFILE, type OAuthCredentials } from '../oauth1/index.js';
@@ -108,7 +109,9 @@ async function runOne(
       };
     }
     const e = error as { code?: string; message?: string };
-    const network = error instanceof MagentoNetworkError || typeof e.code === 'string';
+    // A socket error (got's and node's carry a string code); a domain error's code says something else.
+    const network =
+      error instanceof MagentoNetworkError || (!(error instanceof AppError) && typeof e.code === 'string');
     if (!network) return { status: 'fail', detail: `Unexpected error: ${e.message ?? String(error)}` };
     return { status: 'fail', unreachable: true, ...unreachableOutcome(error, timeoutMs) };
   }
