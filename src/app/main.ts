@@ -73,6 +73,8 @@ export async function startConnector(
     sync?: boolean;
     /** Told after every batch of webhook changes is written (tests, the bench). */
     onWebhookApplied?: (batch: AppliedBatch) => void;
+    /** Retries of a webhook job (tests that wait for the last one). */
+    webhookRetries?: number;
   } = {},
 ): Promise<RunningConnector> {
   const production = config.NODE_ENV === 'production';
@@ -122,6 +124,7 @@ export async function startConnector(
     transportFor,
     logger,
     ...(overrides.onWebhookApplied ? { onApplied: overrides.onWebhookApplied } : {}),
+    ...(overrides.webhookRetries !== undefined ? { retryLimit: overrides.webhookRetries } : {}),
   });
   const sync = new SyncService({
     storage,

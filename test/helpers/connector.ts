@@ -11,7 +11,10 @@ export const DEMO_EMAIL = 'demo@example.com';
 export const DEMO_PASSWORD = 'correct horse battery';
 
 /** A connector on a free port with its own temp DATA_DIR; `logs` holds every line it wrote. */
-export async function startTestConnector(env: Record<string, string> = {}) {
+export async function startTestConnector(
+  env: Record<string, string> = {},
+  overrides: Parameters<typeof startConnector>[2] = {},
+) {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'connector-'));
   const logs: string[] = [];
   const sink = new Writable({
@@ -31,7 +34,7 @@ export async function startTestConnector(env: Record<string, string> = {}) {
     LOGIN_RATE_LIMIT: '1000',
     ...env,
   });
-  const connector: RunningConnector = await startConnector(config, logger);
+  const connector: RunningConnector = await startConnector(config, logger, overrides);
   return {
     connector,
     dataDir,

@@ -39,9 +39,10 @@ export interface LinkedTestConnector {
 export async function linkTestConnector(
   data: SimulatorOptions,
   env: Record<string, string> = {},
+  overrides: Parameters<typeof startTestConnector>[1] = {},
 ): Promise<LinkedTestConnector> {
   const sim = await startSimulator({ port: 0, ...data });
-  const t = await startTestConnector(env);
+  const t = await startTestConnector(env, overrides);
   const store = await linkSimulatorStore(t.connector.storage, sim);
   return { sim, t, store };
 }

@@ -67,6 +67,8 @@ export interface WebhookServiceOptions {
   /** Webhook jobs run at once in this process: they wait together on shared batches. Default 50. */
   concurrency?: number;
   onApplied?: (batch: AppliedBatch) => void;
+  /** Reads again after the first attempt (default 5: about 31 s of backoff). */
+  retryLimit?: number;
 }
 
 /**
@@ -120,6 +122,10 @@ export class WebhookService {
 
   constructor(private readonly options: WebhookServiceOptions) {}
 
+  private get retryLimit(): number {
+    return this.options.retryLimit ?? RETRY_LIMIT;
+  }
+
   /** Queues a verified delivery; resolves once it is stored (then the store may get its 2xx). */
   async receive(storeKey: string, change: WebhookChange): Promise<ReceiveOutcome> {
     if (!change.entity || !change.id) return 'ignored';
@@ -146,7 +152,7 @@ export class WebhookService {
       // change repeating an applied one's bytes: that one's job may still wait (then finds it applied).
       ...(again ? {} : { singletonKey: `${storeKey}:${change.eventId}` }),
       startAfterSeconds: BACKSTOP_DELAY_SECONDS,
-      retryLimit: RETRY_LIMIT,
+      retryLimit: this.retryLimit,
       retryDelaySeconds: 1,
       retryBackoff: true,
       expireInSeconds: 60,
@@ -205,10 +211,10 @@ export class WebhookService {
     // Another delivery's job has it, or it is applied already.
     if (!(await events.claim(storeKey, eventId, jobId))) return;
     try {
-      await this.apply(data, retryCount >= RETRY_LIMIT);
+      await this.apply(data, retryCount >= this.retryLimit);
     } catch (error) {
       // Given up for good: forget the claim, so a redelivery of this event is applied.
-      if (retryCount >= RETRY_LIMIT) await events.release(storeKey, eventId).catch(() => undefined);
+      if (retryCount >= this.retryLimit) await events.release(storeKey, eventId).catch(() => undefined);
       throw error;
     }
     await events.applied(storeKey, eventId);
