@@ -44,7 +44,8 @@ describe('the build output (npm run build, npm run start:prod)', () => {
       process.kill(-server.pid!, 'SIGTERM');
       await exited;
     }
-    await rm(root, { recursive: true, force: true });
+    // npm exits on the signal before its node child has finished writing data/: retry the removal.
+    await rm(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
 
   it('the built module CLI writes a module whose XML it checked against the XSDs', async () => {
