@@ -1,3 +1,5 @@
+import { access } from 'node:fs/promises';
+import path from 'node:path';
 import type { Config } from '../config/config.js';
 import { openStorage } from '../storage/open.js';
 import type { IntegrationRecord, Storage } from '../storage/types.js';
@@ -29,22 +31,29 @@ const usable = (records: IntegrationRecord[]) =>
  * Without this, every command after a demo answers "No active integration".
  */
 export async function openStoreStorage(config: CliConfig): Promise<Storage> {
-  const main = await openCliStorage(config);
   const demoDir = demoDataDir(config.DATA_DIR);
-  if (
-    config.DATABASE_URL ||
-    usable(await main.integrations.list({ secrets: false })) ||
-    !(await isDemoFolder(demoDir))
-  )
-    return main;
-  const demo = await openCliStorage({ ...config, DATA_DIR: demoDir });
-  if (!usable(await demo.integrations.list({ secrets: false }))) {
+  const useDemo = async (): Promise<Storage | undefined> => {
+    const demo = await openCliStorage({ ...config, DATA_DIR: demoDir });
+    if (usable(await demo.integrations.list({ secrets: false }))) {
+      console.error(
+        `No linked store in ${config.DATA_DIR}/: using the demo's data in ${demoDir}/ (DATA_DIR=${demoDir} says so explicitly).`,
+      );
+      return demo;
+    }
     await demo.close();
-    return main;
-  }
-  await main.close();
-  console.error(
-    `No linked store in ${config.DATA_DIR}/: using the demo's data in ${demoDir}/ (DATA_DIR=${demoDir} says so explicitly).`,
+    return undefined;
+  };
+  if (config.DATABASE_URL || !(await isDemoFolder(demoDir))) return openCliStorage(config);
+  // A DATA_DIR never written to is not opened first: that would make it a key file for nothing.
+  const untouched = await access(path.join(config.DATA_DIR, 'db.json')).then(
+    () => false,
+    () => true,
   );
+  if (untouched) return (await useDemo()) ?? openCliStorage(config);
+  const main = await openCliStorage(config);
+  if (usable(await main.integrations.list({ secrets: false }))) return main;
+  const demo = await useDemo();
+  if (!demo) return main;
+  await main.close();
   return demo;
 }

@@ -148,6 +148,9 @@ describe('the CLIs after a demo', () => {
     );
     expect(res.code).toBe(0);
     expect(JSON.parse(res.stdout)[0].base_url).toBe(`${sim.url}/`);
+    // DATA_DIR itself was only looked at: no key file made there, and no warning about one.
+    expect(res.stderr).not.toContain('Generated a new token encryption key');
+    expect(await exists(path.join(dataDir, 'encryption.key'))).toBe(false);
 
     const list = await runCli('store', ['list'], { NODE_ENV: 'test', DATA_DIR: dataDir });
     expect(list.code).toBe(0);
