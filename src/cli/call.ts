@@ -7,6 +7,7 @@ import { createLogger } from '../config/logger.js';
 import { exchangeTokens } from '../magento/token-exchange.js';
 import { MagentoError } from '../magento/errors.js';
 import { openStoreStorage } from './open-storage.js';
+import { usageErrorsExit2 } from './usage.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE'] as const;
 type Method = (typeof METHODS)[number];
@@ -44,7 +45,7 @@ Examples:
   )
   .showHelpAfterError();
 
-program.parse();
+usageErrorsExit2(program).parse();
 const [method, rawPath] = program.processedArgs as [Method, string];
 const opts = program.opts<{ data?: unknown; store?: string }>();
 

@@ -16,6 +16,7 @@ import type { OAuthCredentials } from '../oauth1/index.js';
 import { openStoreStorage } from './open-storage.js';
 import { configOrExit } from './lifecycle.js';
 import { pickIntegration } from './pick-integration.js';
+import { usageErrorsExit2 } from './usage.js';
 
 const program = new Command()
   .name('npm run contract --')
@@ -71,7 +72,7 @@ and IMS checks (token, Bearer call, a wrong token refused) take their place.
 Exit code 0 only when no check failed.`,
   )
   .showHelpAfterError();
-program.parse();
+usageErrorsExit2(program).parse();
 const opts = program.opts<{
   store: string;
   consumerKey?: string;

@@ -13,6 +13,7 @@ import {
 } from './demo-data.js';
 import { closeOnSignals, configOrExit } from './lifecycle.js';
 import { anotherPort, isPortInUse, portInUseMessage } from './port-in-use.js';
+import { usageErrorsExit2 } from './usage.js';
 
 const port = (name: string) => (value: string) => {
   const n = Number(value);
@@ -38,7 +39,7 @@ const program = new Command()
     false,
   )
   .showHelpAfterError();
-program.parse();
+usageErrorsExit2(program).parse();
 const opts = program.opts<{ port: number; storePort: number; data: string; saas: boolean }>();
 
 // Quiet unless asked: the instructions below are what the presenter needs to see.

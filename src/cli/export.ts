@@ -13,6 +13,7 @@ import {
   type ExportEntity,
   type ExportFormat,
 } from '../sync/import-export/export.js';
+import { usageErrorsExit2 } from './usage.js';
 
 const program = new Command()
   .name('npm run export --')
@@ -45,7 +46,7 @@ Examples:
   )
   .showHelpAfterError();
 
-program.parse();
+usageErrorsExit2(program).parse();
 const opts = program.opts<{
   entity: ExportEntity;
   format?: ExportFormat;

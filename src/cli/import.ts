@@ -24,6 +24,7 @@ import {
   isImportEntity,
   type ImportEntity,
 } from '../sync/import-export/import-entities.js';
+import { usageErrorsExit2 } from './usage.js';
 
 /** `a, b or c` */
 const listed = (items: readonly string[], last: string) =>
@@ -70,7 +71,7 @@ Examples:
   )
   .showHelpAfterError();
 
-program.parse();
+usageErrorsExit2(program).parse();
 const opts = program.opts<{
   entity?: ImportEntity;
   file?: string;

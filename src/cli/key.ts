@@ -7,6 +7,7 @@ import { KEY_BYTES, KEY_FILE_NAME, loadOrCreateKey, parseKey, writeKeyFile } fro
 import { syncDir } from '../storage/embedded/snapshot.js';
 import { rotateStorageKey } from '../storage/rotate-key.js';
 import { configOrExit } from './lifecycle.js';
+import { usageErrorsExit2 } from './usage.js';
 
 /** A one-line refusal: printed without a stack trace, exit code 1. */
 class CliError extends Error {}
@@ -147,7 +148,7 @@ program
   .action(rotate);
 
 try {
-  await program.parseAsync();
+  await usageErrorsExit2(program).parseAsync();
 } catch (error) {
   console.error(error instanceof CliError ? error.message : `Error: ${(error as Error).message}`);
   process.exitCode = 1;

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { DEFAULT_RESOURCES, generateModule, ModuleInputError, validateModule } from '../module/generate.js';
 import { writeModule } from '../module/write.js';
 import { configOrExit } from './lifecycle.js';
+import { usageErrorsExit2 } from './usage.js';
 
 const config = configOrExit();
 const publicUrl = (config.PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`).replace(/\/+$/, '');
@@ -33,7 +34,7 @@ The endpoint URL is ${publicUrl}/magento/callback and the identity link URL ${pu
   npm run module -- --vendor Acme --module Connector --resources Magento_Sales::actions_view --zip`,
   )
   .showHelpAfterError();
-program.parse();
+usageErrorsExit2(program).parse();
 const opts = program.opts<{
   vendor: string;
   module: string;

@@ -5,6 +5,7 @@ import { closeOnSignals, configOrExit } from './lifecycle.js';
 import { anotherPort, isPortInUse, portInUseMessage } from './port-in-use.js';
 import type { FaultRuleInput } from '../simulator/faults.js';
 import { startSimulator } from '../simulator/server.js';
+import { usageErrorsExit2 } from './usage.js';
 
 const int = (name: string, min: number, max: number) => (value: string) => {
   const n = Number(value);
@@ -108,7 +109,7 @@ const program = new Command()
   )
   .showHelpAfterError();
 
-program.parse();
+usageErrorsExit2(program).parse();
 const opts = program.opts<{
   host: string;
   port: number;
