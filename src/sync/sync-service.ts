@@ -438,6 +438,14 @@ export class SyncService {
     const stop = AbortSignal.any([signal, slice.signal]);
     let result: SyncCheckpoint;
     let scanned = false;
+    // The store was unlinked and its jobs deleted (an unlink that stopped waiting for this slice):
+    // write nothing more, not even the job back.
+    let gone = false;
+    const forgotten = async () => {
+      gone = !(await this.jobs.get(job.id));
+      if (gone) slice.abort();
+      return gone;
+    };
     let phase = 'sync';
     try {
       const transport = await this.options.transportFor(job.storeKey);
@@ -453,6 +461,7 @@ export class SyncService {
             resume: job.checkpoint,
             signal: stop,
             checkpoint: async (state) => {
+              if (await forgotten()) return;
               job = await this.jobs.update(job.id, (j) => ({ ...(j ?? job), checkpoint: state }));
               // Taken over by another instance (this one was presumed dead): stop writing.
               if (job.owner !== this.owner) slice.abort();
@@ -475,6 +484,7 @@ export class SyncService {
           resume: job.scan,
           signal: stop,
           checkpoint: async (state) => {
+            if (await forgotten()) return;
             job = await this.jobs.update(job.id, (j) => ({ ...(j ?? job), scan: state }));
             if (job.owner !== this.owner) slice.abort();
           },
@@ -484,6 +494,7 @@ export class SyncService {
       }
     } catch (error) {
       if (stop.aborted) {
+        if (gone) return;
         // Interrupted (shutdown) or the slice ended: the job stays "running" with its checkpoint.
         if (resend && slice.signal.aborted && !signal.aborted && job.owner === this.owner)
           await this.send(job);
@@ -499,6 +510,7 @@ export class SyncService {
       const notGranted = error instanceof MagentoAuthError && error.rawMessage === ACL_REFUSED;
       if (error instanceof MagentoAuthError && !notGranted)
         this.options.onTokenRefused?.(job.storeKey, error);
+      if (await forgotten()) return;
       const counts = { ...ZERO, ...job.checkpoint?.counts, deleted: job.scan?.deleted ?? 0 };
       await this.finish(job, counts, message, notGranted);
       if (notGranted) {
@@ -514,6 +526,7 @@ export class SyncService {
     }
     // The run itself succeeded: a failed write from here on throws, and the retried slice resumes
     // from the last checkpoint (nothing is read twice) to record it.
+    if (await forgotten()) return;
     await this.saveCursor(
       job,
       { newest: result.newest },

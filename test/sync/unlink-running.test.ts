@@ -3,7 +3,7 @@ import type { RunningSimulator } from '../../src/simulator/server.js';
 import type { SyncRun } from '../../src/sync/sync-service.js';
 import { unlinkStore } from '../../src/sync/unlink-store.js';
 import { adminJson } from '../helpers/http.js';
-import { linkTestConnector, type TestConnector } from '../helpers/linked-connector.js';
+import { linkSimulatorStore, linkTestConnector, type TestConnector } from '../helpers/linked-connector.js';
 import { waitFor } from '../helpers/webhooks.js';
 
 /** Unlinking while the store's sync is under way: the run stops, and nothing of the store is left after. */
@@ -46,5 +46,24 @@ it('stops a running sync, then deletes what it wrote; no page is written after t
   expect(await sync.listJobs(key)).toEqual([]);
   expect(await storage.documents<SyncRun>('sync_runs').list({ storeKey: key })).toEqual([]);
   expect(await storage.integrations.get(key)).toBeUndefined();
+  await adminJson(sim.url, 'PUT', '/faults', { rules: [] });
+});
+
+it('an unlink that stops waiting leaves no job or run behind when the slice ends later', async () => {
+  const { storage, sync } = t.connector;
+  const other = await linkSimulatorStore(storage, sim);
+  await adminJson(sim.url, 'PUT', '/faults', { rules: [{ route: '/rest/V1/products', latencyMs: 60 }] });
+  await sync.enqueue(other, 'products');
+  await waitFor(async () => (await storage.records.count(other, 'products')) >= 40, 15_000);
+
+  // Not waiting at all: the slice is still on its page when the store's jobs are deleted.
+  const report = await unlinkStore({ storage, sync }, other, { waitMs: 0 });
+  expect(report?.unconfirmed).toEqual(['products']);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await sync.idle();
+  // Its next checkpoint found the job gone: nothing written back, no run recorded, no further page.
+  expect(await sync.listJobs(other)).toEqual([]);
+  expect(await storage.documents<SyncRun>('sync_runs').list({ storeKey: other })).toEqual([]);
+  expect(await storage.records.count(other, 'products')).toBeLessThanOrEqual(20);
   await adminJson(sim.url, 'PUT', '/faults', { rules: [] });
 });
