@@ -1,5 +1,11 @@
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import lockfile from 'proper-lockfile';
 import type { WarnLogger } from '../crypto.js';
+
+/** How long a holder that saw a waiter stays away after letting the lock go. */
+const YIELD_MS = 15;
+/** A waiting note older than this is from a waiter that has gone (or got the lock). */
+const WAITING_FRESH_MS = 100;
 
 /**
  * An inter-process lock on one journal (proper-lockfile: an atomic mkdir of `<target>.lock`, kept fresh
@@ -9,13 +15,26 @@ import type { WarnLogger } from '../crypto.js';
 export class FileLock {
   /** Times the lock was taken (tests, benchmarks). */
   acquisitions = 0;
+  /** Not before this time (ms) does this process take the lock again: another one is waiting. */
+  private yieldUntil = 0;
 
   constructor(
     private readonly target: string,
     private readonly logger?: WarnLogger,
   ) {}
 
+  /**
+   * A process waiting for the lock writes its pid here at every try. Without it, a process writing
+   * in a tight loop takes the lock again within microseconds of letting it go, and a waiter polling
+   * every few milliseconds may wait a minute (a CLI beside a busy server).
+   */
+  private get waitingFile(): string {
+    return `${this.target}.waiting`;
+  }
+
   async run<T>(work: () => Promise<T>): Promise<T> {
+    const wait = this.yieldUntil - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     const release = await this.acquire();
     this.acquisitions++;
     try {
@@ -26,6 +45,25 @@ export class FileLock {
       } catch {
         // Already released or taken over (onCompromised said so).
       }
+      if (this.anotherWaits()) this.yieldUntil = Date.now() + YIELD_MS;
+    }
+  }
+
+  /** Whether another process tried for the lock in the last moments. */
+  private anotherWaits(): boolean {
+    try {
+      if (Date.now() - statSync(this.waitingFile).mtimeMs > WAITING_FRESH_MS) return false;
+      return readFileSync(this.waitingFile, 'utf8') !== String(process.pid);
+    } catch {
+      return false;
+    }
+  }
+
+  private noteWaiting(): void {
+    try {
+      writeFileSync(this.waitingFile, String(process.pid));
+    } catch {
+      // Only fairness is lost: the lock itself is unaffected.
     }
   }
 
@@ -55,7 +93,9 @@ export class FileLock {
       if (!locked(error)) throw error;
     }
     return (async () => {
-      for (let wait = 1; ; wait = Math.min(25, wait * 1.2)) {
+      // Polls at most every few ms: the holder leaves a gap of YIELD_MS once it sees a waiter.
+      for (let wait = 1; ; wait = Math.min(4, wait * 1.2)) {
+        this.noteWaiting();
         await new Promise((resolve) => setTimeout(resolve, wait * (0.5 + Math.random())));
         try {
           return attempt();
