@@ -4,6 +4,7 @@ import type { Config } from '../config/config.js';
 import { openStorage } from '../storage/open.js';
 import type { IntegrationRecord, Storage } from '../storage/types.js';
 import { demoDataDir, isDemoFolder } from './demo-data.js';
+import { isLinked } from './pick-integration.js';
 
 type CliConfig = Pick<Config, 'DATA_DIR' | 'TOKEN_ENCRYPTION_KEY' | 'NODE_ENV' | 'DATABASE_URL'>;
 
@@ -22,8 +23,7 @@ export async function openCliStorage(config: CliConfig): Promise<Storage> {
   return storage;
 }
 
-const usable = (records: IntegrationRecord[]) =>
-  records.some((r) => r.status === 'active' || r.status === 'needs_reauth');
+const usable = (records: IntegrationRecord[]) => records.some(isLinked);
 
 /**
  * For commands that work on a linked store: the storage of DATA_DIR, or, when it has no linked store

@@ -19,9 +19,14 @@ import { confirm, promptHidden, readStdinLines } from './prompt.js';
 import { UsageError, usageErrorsExit2 } from './usage.js';
 import { MAGENTO2_ENTITIES } from '../sync/magento2/channel.js';
 import { SyncService } from '../sync/sync-service.js';
-import { describeUnlink, unlinkStore as unlinkStoreAndSync } from '../sync/unlink-store.js';
+import {
+  describeUnlink,
+  syncedRecordCount,
+  unlinkStore as unlinkStoreAndSync,
+} from '../sync/unlink-store.js';
 import { webhookKeyCommand } from './store-webhook-key.js';
 import { painter } from './style.js';
+import { matchesStore } from './pick-integration.js';
 
 /** A one-line refusal: printed without a stack trace, exit code 1. */
 class CliError extends Error {}
@@ -222,20 +227,14 @@ async function unlinkStore(wanted: string, opts: { yes?: boolean }): Promise<voi
   const storage = await openCliStorage(config);
   try {
     const records = await storage.integrations.list({ secrets: false });
-    const url = wanted.replace(/\/+$/, '');
-    const matches = records.filter(
-      (r) => r.consumerKey === wanted || r.storeOrigin === url || r.storeBaseUrl.replace(/\/+$/, '') === url,
-    );
+    const matches = records.filter((r) => matchesStore(r, wanted));
     const list = records.map((r) => `  ${r.consumerKey}  ${r.storeBaseUrl}  (${r.status})`).join('\n');
     if (matches.length === 0)
       throw new UsageError(`No store matches ${wanted}. Stores:\n${list || '  (none)'}`);
     if (matches.length > 1)
       throw new UsageError(`Several records match ${wanted}; give the consumer key:\n${list}`);
     const record = matches[0]!;
-    const records_ = await Promise.all(
-      MAGENTO2_ENTITIES.map((entity) => storage.records.count(record.consumerKey, entity)),
-    );
-    const count = records_.reduce((a, b) => a + b, 0);
+    const count = await syncedRecordCount(storage.records, record.consumerKey, MAGENTO2_ENTITIES);
     const what =
       `${record.storeBaseUrl} (${record.consumerKey}, ${record.status}): its tokens, sync runs and ` +
       `${count} synced record${count === 1 ? '' : 's'} are deleted`;

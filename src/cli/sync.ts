@@ -11,6 +11,7 @@ import { configOrExit } from './lifecycle.js';
 import { openStoreStorage } from './open-storage.js';
 import { painter } from './style.js';
 import { UsageError, usageErrorsExit2 } from './usage.js';
+import { matchesStore } from './pick-integration.js';
 
 const program = new Command()
   .name('npm run sync --')
@@ -56,10 +57,7 @@ function findStore(records: IntegrationRecord[], wanted: string | undefined): In
         : `Several stores are linked; choose one with --store KEY|URL:\n${list}`,
     );
   }
-  const url = wanted.replace(/\/+$/, '');
-  const found = records.find(
-    (r) => r.consumerKey === wanted || r.storeOrigin === url || r.storeBaseUrl.replace(/\/+$/, '') === url,
-  );
+  const found = records.find((r) => matchesStore(r, wanted));
   if (!found) throw new UsageError(`No linked store matches --store ${wanted}. Linked stores:\n${list}`);
   return found;
 }

@@ -446,6 +446,24 @@ export class SyncService {
       if (gone) slice.abort();
       return gone;
     };
+    /** A page's checkpoint: written into the job, unless the job is gone; stops a slice that lost it. */
+    const saveProgress = async (patch: Pick<SyncJob, 'checkpoint'> | Pick<SyncJob, 'scan'>) => {
+      let missing = false;
+      const saved = await this.jobs.update(job.id, (j) => {
+        missing = !j;
+        return { ...(j ?? job), ...patch };
+      });
+      if (missing) {
+        // The write brought a deleted job back: take it out again.
+        gone = true;
+        slice.abort();
+        await this.jobs.delete(job.id);
+        return;
+      }
+      job = saved;
+      // Taken over by another instance (this one was presumed dead): stop writing.
+      if (job.owner !== this.owner) slice.abort();
+    };
     let phase = 'sync';
     try {
       const transport = await this.options.transportFor(job.storeKey);
@@ -460,12 +478,7 @@ export class SyncService {
             pageSize: this.options.pageSize,
             resume: job.checkpoint,
             signal: stop,
-            checkpoint: async (state) => {
-              if (await forgotten()) return;
-              job = await this.jobs.update(job.id, (j) => ({ ...(j ?? job), checkpoint: state }));
-              // Taken over by another instance (this one was presumed dead): stop writing.
-              if (job.owner !== this.owner) slice.abort();
-            },
+            checkpoint: (state) => saveProgress({ checkpoint: state }),
           });
       // Read again: a scan may have been asked for while the sync part ran.
       job = (await this.jobs.get(job.id)) ?? job;
@@ -483,11 +496,7 @@ export class SyncService {
           pageSize: this.options.pageSize,
           resume: job.scan,
           signal: stop,
-          checkpoint: async (state) => {
-            if (await forgotten()) return;
-            job = await this.jobs.update(job.id, (j) => ({ ...(j ?? job), scan: state }));
-            if (job.owner !== this.owner) slice.abort();
-          },
+          checkpoint: (state) => saveProgress({ scan: state }),
         });
         result = { ...result, counts: { ...result.counts, deleted: scan.deleted } };
         scanned = true;

@@ -1,3 +1,4 @@
+import type { RecordStore } from '../storage/records.js';
 import { authModeOf, type IntegrationRecord, type Storage } from '../storage/types.js';
 import type { SyncService } from './sync-service.js';
 
@@ -11,6 +12,16 @@ export interface UnlinkReport {
   unconfirmed: string[];
   /** What the merchant does in the store's admin, which still holds the integration. */
   storeAdminSteps: string;
+}
+
+/** The live records synced from a store, over these entities: what an unlink deletes (said before asking). */
+export async function syncedRecordCount(
+  records: RecordStore,
+  storeKey: string,
+  entities: readonly string[],
+): Promise<number> {
+  const counts = await Promise.all(entities.map((entity) => records.count(storeKey, entity)));
+  return counts.reduce((a, b) => a + b, 0);
 }
 
 /** What is left to do on the store's side once the connector forgot it. */

@@ -12,7 +12,7 @@ import {
 } from '../storage/types.js';
 import type { Alert, SyncJob, SyncRun, SyncService } from '../sync/sync-service.js';
 import { setWebhookSettings } from '../sync/webhooks/webhook-settings.js';
-import { describeUnlink, storeAdminSteps, unlinkStore } from '../sync/unlink-store.js';
+import { describeUnlink, storeAdminSteps, syncedRecordCount, unlinkStore } from '../sync/unlink-store.js';
 import { HttpError } from './http-error.js';
 import { logIn, logOut } from '../accounts/login.js';
 
@@ -206,14 +206,11 @@ export function dashboardRoutes(deps: {
   // Unlinking deletes data: a page that says what goes, whose form (with its CSRF token) confirms.
   router.get('/integrations/:key/unlink', requireLogin, async (req, res) => {
     const record = await operable(req, res);
-    const counts = await Promise.all(
-      deps.sync.entities.map((entity) => deps.storage.records.count(record.consumerKey, entity)),
-    );
     res.render('unlink', {
       user: currentUser(res),
       csrfToken: req.csrfToken?.(),
       store: { storeBaseUrl: record.storeBaseUrl, consumerKey: record.consumerKey },
-      records: counts.reduce((a, b) => a + b, 0),
+      records: await syncedRecordCount(deps.storage.records, record.consumerKey, deps.sync.entities),
       steps: storeAdminSteps(record),
       report: null,
       lines: [],

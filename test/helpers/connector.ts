@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import request from 'supertest';
 import { parseConfig } from '../../src/config/config.js';
 import { REDACT_PATHS } from '../../src/config/logger.js';
 import { startConnector, type RunningConnector } from '../../src/app/main.js';
@@ -44,4 +45,19 @@ export async function startTestConnector(
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The CSRF token of a page's form. */
+export const csrfOf = (html: string): string => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+
+/** A supertest agent logged in to the dashboard as the demo user (its session cookie kept). */
+export async function loggedInAgent(url: string): Promise<ReturnType<typeof request.agent>> {
+  const agent = request.agent(url);
+  const login = await agent.get('/login');
+  await agent
+    .post('/login')
+    .type('form')
+    .send({ _csrf: csrfOf(login.text), email: DEMO_EMAIL, password: DEMO_PASSWORD })
+    .expect(303);
+  return agent;
 }

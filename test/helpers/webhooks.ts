@@ -41,3 +41,20 @@ export function readTooEarly(logs: string[], eventId: string): boolean {
     .filter((line) => line.includes('"msg":"webhook change not applied yet'))
     .some((line) => (JSON.parse(line) as { event?: string }).event === eventId);
 }
+
+/** Posts a Commerce webhook body to the connector's receiver, signed with `key` as the store would. */
+export function postCommerceWebhook(
+  connectorUrl: string,
+  storeKey: string,
+  body: string,
+  key: KeyObject,
+): Promise<Response> {
+  return fetch(`${connectorUrl}/magento/webhooks/${storeKey}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-adobe-commerce-webhook-signature': signBody(body, key),
+    },
+    body,
+  });
+}

@@ -1,13 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import pg from 'pg';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { MagentoClient } from '../../src/magento/client.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/server.js';
-import { createFileRecordStore } from '../../src/storage/file-record-store.js';
-import { migrate } from '../../src/storage/postgres/migrate.js';
-import { createPgRecordStore } from '../../src/storage/postgres/record-store.js';
 import { hashRecordData, type LocalRecord, type RecordStore } from '../../src/storage/records.js';
 import { runDeletionScan, type DeletionScanState } from '../../src/sync/deletion-scan.js';
 import { magentoTransport } from '../../src/sync/magento2/channel.js';
@@ -21,39 +14,12 @@ import { runSync } from '../../src/sync/run-sync.js';
 import type { Transport } from '../../src/sync/types.js';
 import { adminJson } from '../helpers/http.js';
 import { signedRequest, type Credentials } from '../helpers/oauth-client.js';
-import { createTestDatabase } from '../helpers/postgres.js';
+import { useRecordAdapters } from '../helpers/record-adapters.js';
 import { manualIntegration } from '../helpers/simulator.js';
 
-let dir: string;
-let db: { url: string; drop: () => Promise<void> };
-let pool: pg.Pool;
-const cleanups: (() => Promise<void>)[] = [];
-
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'deletion-scan-'));
-  db = await createTestDatabase();
-  pool = new pg.Pool({ connectionString: db.url, max: 4 });
-  await migrate(pool);
-});
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c();
-  await pool.end();
-  await db.drop();
-  await rm(dir, { recursive: true, force: true });
-});
+const { adapters: ADAPTERS, cleanup } = useRecordAdapters('deletion-scan-');
 
 let storeNumber = 0;
-const ADAPTERS: { name: string; open: () => Promise<RecordStore> }[] = [
-  {
-    name: 'embedded',
-    open: async () => {
-      const store = createFileRecordStore(await mkdtemp(path.join(dir, 'records-')));
-      cleanups.push(() => store.close());
-      return store;
-    },
-  },
-  { name: 'postgres', open: async () => createPgRecordStore(pool) },
-];
 
 async function simulatorWithTransport(
   products: number,
@@ -65,7 +31,7 @@ async function simulatorWithTransport(
     customers: extra.customers ?? 2,
     orders: extra.orders ?? 2,
   });
-  cleanups.push(() => sim.close());
+  cleanup(() => sim.close());
   const { credentials } = await manualIntegration(sim.url, 'all');
   const client = new MagentoClient({
     storeBaseUrl: `${sim.url}/`,

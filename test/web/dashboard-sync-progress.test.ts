@@ -1,16 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import request from 'supertest';
 import type { RunningSimulator } from '../../src/simulator/server.js';
 import { freshCheckpoint } from '../../src/sync/run-sync.js';
 import type { SyncJob } from '../../src/sync/sync-service.js';
-import { DEMO_EMAIL, DEMO_PASSWORD } from '../helpers/connector.js';
+import { loggedInAgent } from '../helpers/connector.js';
 import { linkTestConnector, type TestConnector } from '../helpers/linked-connector.js';
 
 let sim: RunningSimulator;
 let t: TestConnector;
 let key: string;
-
-const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
 
 beforeAll(async () => {
   ({
@@ -39,13 +36,7 @@ afterAll(async () => {
 
 describe('the dashboard’s running sync', () => {
   it('shows N of total read, on the page and in the live status', async () => {
-    const agent = request.agent(t.connector.url);
-    const login = await agent.get('/login');
-    await agent
-      .post('/login')
-      .type('form')
-      .send({ _csrf: csrfOf(login.text), email: DEMO_EMAIL, password: DEMO_PASSWORD })
-      .expect(303);
+    const agent = await loggedInAgent(t.connector.url);
     const page = await agent.get('/').expect(200);
     expect(page.text).toContain('<span data-field="job-products">running (initial, 200 of 1000 read)</span>');
     const api = await agent.get('/api/integrations').expect(200);

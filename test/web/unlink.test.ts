@@ -1,15 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import request from 'supertest';
 import type { RunningSimulator } from '../../src/simulator/server.js';
 import type { SyncRun } from '../../src/sync/sync-service.js';
-import { DEMO_EMAIL, DEMO_PASSWORD } from '../helpers/connector.js';
+import { csrfOf, loggedInAgent } from '../helpers/connector.js';
 import { linkTestConnector, type TestConnector } from '../helpers/linked-connector.js';
 
 let sim: RunningSimulator;
 let t: TestConnector;
 let key: string;
-
-const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
 
 beforeAll(async () => {
   ({
@@ -29,13 +26,7 @@ describe('unlinking a store from the dashboard', () => {
   it('confirms on a page with a CSRF form, then deletes tokens, runs and records and says what to do in the admin', async () => {
     const { storage } = t.connector;
     expect(await storage.records.count(key, 'products')).toBe(12);
-    const agent = request.agent(t.connector.url);
-    const login = await agent.get('/login');
-    await agent
-      .post('/login')
-      .type('form')
-      .send({ _csrf: csrfOf(login.text), email: DEMO_EMAIL, password: DEMO_PASSWORD })
-      .expect(303);
+    const agent = await loggedInAgent(t.connector.url);
     expect((await agent.get('/')).text).toContain(`href="/integrations/${key}/unlink"`);
 
     const page = await agent.get(`/integrations/${key}/unlink`).expect(200);

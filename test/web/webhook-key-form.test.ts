@@ -1,15 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import request from 'supertest';
 import type { RunningSimulator } from '../../src/simulator/server.js';
-import { DEMO_EMAIL, DEMO_PASSWORD } from '../helpers/connector.js';
+import { csrfOf, DEMO_EMAIL, loggedInAgent } from '../helpers/connector.js';
 import { linkTestConnector, type TestConnector } from '../helpers/linked-connector.js';
 import { rsaPair } from '../helpers/webhooks.js';
 
 let sim: RunningSimulator;
 let t: TestConnector;
 let key: string;
-
-const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
 
 beforeAll(async () => {
   ({
@@ -30,13 +27,7 @@ afterAll(async () => {
 
 describe('the dashboard’s webhook key form', () => {
   it('sets a valid key, refuses a private one with the reason, removes it; needs its CSRF token', async () => {
-    const agent = request.agent(t.connector.url);
-    const login = await agent.get('/login');
-    await agent
-      .post('/login')
-      .type('form')
-      .send({ _csrf: csrfOf(login.text), email: DEMO_EMAIL, password: DEMO_PASSWORD })
-      .expect(303);
+    const agent = await loggedInAgent(t.connector.url);
     const page = await agent.get('/');
     expect(page.text).toContain(`/magento/webhooks/${key}`);
     const csrf = csrfOf(page.text);

@@ -35,7 +35,6 @@ const MAX_SKUS_PER_SEARCH = 100;
 const MAX_SKU_CHARS_PER_SEARCH = 2_000;
 
 interface Pair {
-  id: string;
   source: string;
   sku: string;
 }
@@ -44,7 +43,7 @@ function pairsOf(ids: string[]): Pair[] {
   return ids.flatMap((id) => {
     const slash = id.indexOf('/');
     if (slash <= 0) return [];
-    return [{ id, source: decodeURIComponent(id.slice(0, slash)), sku: id.slice(slash + 1) }];
+    return [{ source: decodeURIComponent(id.slice(0, slash)), sku: id.slice(slash + 1) }];
   });
 }
 

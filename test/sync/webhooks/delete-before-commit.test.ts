@@ -3,7 +3,13 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { RunningSimulator } from '../../../src/simulator/server.js';
 import { setWebhookSettings } from '../../../src/sync/webhooks/webhook-settings.js';
 import { linkTestConnector, type TestConnector } from '../../helpers/linked-connector.js';
-import { appliedEventIds, readTooEarly, rsaPair, signBody, waitFor } from '../../helpers/webhooks.js';
+import {
+  appliedEventIds,
+  readTooEarly,
+  postCommerceWebhook,
+  rsaPair,
+  waitFor,
+} from '../../helpers/webhooks.js';
 
 /**
  * `catalog_product_delete_after` is sent inside the store's transaction: the first read may still find
@@ -32,14 +38,7 @@ afterAll(async () => {
 async function send(eventName: string, sku: string): Promise<string> {
   const product = sim.catalog.findProduct(sku)!;
   const body = JSON.stringify({ eventName, data: { product: { ...product } } });
-  const res = await fetch(`${t.connector.url}/magento/webhooks/${store}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-adobe-commerce-webhook-signature': signBody(body, key.privateKey),
-    },
-    body,
-  });
+  const res = await postCommerceWebhook(t.connector.url, store, body, key.privateKey);
   expect(res.status).toBe(200);
   return `sha256:${createHash('sha256').update(body).digest('hex')}`;
 }

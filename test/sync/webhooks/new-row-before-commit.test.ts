@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { RunningSimulator } from '../../../src/simulator/server.js';
 import { setWebhookSettings } from '../../../src/sync/webhooks/webhook-settings.js';
 import { linkTestConnector, type TestConnector } from '../../helpers/linked-connector.js';
-import { rsaPair, signBody } from '../../helpers/webhooks.js';
+import { postCommerceWebhook, rsaPair } from '../../helpers/webhooks.js';
 
 /**
  * `catalog_product_save_after` is sent inside the store's transaction. For an update the receiver reads
@@ -34,14 +34,7 @@ it('a product created in the store is applied although the event came before the
     eventName: 'observer.catalog_product_save_after',
     data: { product: { entity_id: id, sku: 'NEW-1', name: 'New', updated_at: ts, created_at: ts } },
   });
-  const res = await fetch(`${t.connector.url}/magento/webhooks/${store}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-adobe-commerce-webhook-signature': signBody(body, key.privateKey),
-    },
-    body,
-  });
+  const res = await postCommerceWebhook(t.connector.url, store, body, key.privateKey);
   expect(res.status).toBe(200);
   // The store commits once our answer is back.
   await new Promise((resolve) => setTimeout(resolve, 200));
